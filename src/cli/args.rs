@@ -1,0 +1,276 @@
+//! Argument types, one struct per subcommand, following the command-line contract
+//! in the design brief (same names and flags as the reference tool).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Multi-repository CI and versioning: git-describe versions, skip unchanged
+/// image builds, env files and ordered deploy plans.
+#[derive(Debug, Parser)]
+#[command(name = "ciux", version, about, propagate_version = true)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); `CIUX_LOG` overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on stderr, no progress bars.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Resolve the dependency graph, clone siblings, check images, write env files.
+    Ignite(IgniteArgs),
+    /// Print one resolved value: revision, image, configpath, deps.
+    #[command(subcommand)]
+    Get(GetCommand),
+    /// Print the ordered deploy plan.
+    Plan(PlanArgs),
+    /// Explain why the project image will or will not be built.
+    Explain(ExplainArgs),
+    /// Put the tested image under its promoted tag (a manifest copy by digest).
+    Promote(PromoteArgs),
+    /// Create the next release tag.
+    Tag(TagArgs),
+    /// The local pre-push check.
+    Check(CheckArgs),
+    /// Install or remove the pre-push hook that runs `ciux check`.
+    #[command(subcommand)]
+    Hook(HookCommand),
+    /// Write `.ciux.toml` from the legacy YAML `.ciux` file.
+    Migrate(MigrateArgs),
+    /// The streaming-alert benchmark harness.
+    Bench(BenchArgs),
+    /// Print shell completions.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// A path inside the repository (any directory of it works).
+#[derive(Debug, Clone, Args)]
+pub struct PathArg {
+    /// A directory inside the repository.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+}
+
+/// Options that shape the project image reference.
+#[derive(Debug, Clone, Args)]
+pub struct ImageOpts {
+    /// Suffix appended to the image name: `registry/<project>-<suffix>`.
+    #[arg(short = 'p', long)]
+    pub suffix: Option<String>,
+    /// Temporary registry where CI pushes images it builds before tests pass.
+    #[arg(short = 't', long = "tmp-registry")]
+    pub tmp_registry: Option<String>,
+    /// What to do when the registry cannot be asked: fail (default) or build.
+    #[arg(long, value_enum, default_value_t = OnRegistryError::Fail)]
+    pub on_registry_error: OnRegistryError,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnRegistryError {
+    /// Report the error and exit 1.
+    Fail,
+    /// Treat the image as absent and build it.
+    Build,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct IgniteArgs {
+    #[command(flatten)]
+    pub path: PathArg,
+    /// Label selector for dependencies (Kubernetes syntax, e.g. `itest=true,ci`).
+    #[arg(short = 'l', long)]
+    pub selector: Option<String>,
+    /// The project's branch (default: the checked-out branch, or GitHub's variables).
+    #[arg(short = 'b', long)]
+    pub branch: Option<String>,
+    #[command(flatten)]
+    pub image: ImageOpts,
+    /// Ignore dependencies: resolve the main project only.
+    #[arg(short = 'm', long = "main")]
+    pub main_only: bool,
+    /// Output formats (repeatable): sh, dotenv, json, github.
+    #[arg(long = "format", value_enum)]
+    pub formats: Vec<EnvFormat>,
+    /// Run the install command of `package` dependencies.
+    #[arg(long)]
+    pub install_packages: bool,
+    /// Write `.ciux.d/ciux.lock` with the resolution.
+    #[arg(long, conflicts_with = "locked")]
+    pub lock: bool,
+    /// Reproduce the resolution recorded in `.ciux.d/ciux.lock`.
+    #[arg(long)]
+    pub locked: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EnvFormat {
+    Sh,
+    Dotenv,
+    Json,
+    Github,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GetCommand {
+    /// Print the version of the repository (`git describe --always --abbrev=7 --dirty`).
+    Revision(PathArg),
+    /// Compute the project image.
+    Image(GetImageArgs),
+    /// Print the path of the env file for a selector; fails if it does not exist.
+    Configpath(SelectorPathArgs),
+    /// List the selected dependencies with their versions.
+    Deps(SelectorPathArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GetImageArgs {
+    #[command(flatten)]
+    pub path: PathArg,
+    /// Ask the registry whether the image exists.
+    #[arg(long)]
+    pub check: bool,
+    /// Print `export CIUX_IMAGE_URL=...` and `export CIUX_BUILD=...` lines.
+    #[arg(long)]
+    pub env: bool,
+    #[command(flatten)]
+    pub image: ImageOpts,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SelectorPathArgs {
+    #[command(flatten)]
+    pub path: PathArg,
+    /// Label selector (Kubernetes syntax).
+    #[arg(short = 'l', long)]
+    pub selector: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    GithubMatrix,
+    Mermaid,
+    Dot,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub path: PathArg,
+    /// Label selector (Kubernetes syntax).
+    #[arg(short = 'l', long)]
+    pub selector: Option<String>,
+    /// The project's branch.
+    #[arg(short = 'b', long)]
+    pub branch: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub path: PathArg,
+    #[command(flatten)]
+    pub image: ImageOpts,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PromoteArgs {
+    #[command(flatten)]
+    pub path: PathArg,
+    #[command(flatten)]
+    pub image: ImageOpts,
+    /// Print what would be done and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TagArgs {
+    #[command(flatten)]
+    pub path: PathArg,
+    /// Next release candidate (default): v1.2.3-rc4 -> v1.2.3-rc5, v1.2.3 -> v1.2.4-rc0.
+    #[arg(long, group = "bump")]
+    pub rc: bool,
+    /// Next patch release.
+    #[arg(long, group = "bump")]
+    pub patch: bool,
+    /// Next minor release.
+    #[arg(long, group = "bump")]
+    pub minor: bool,
+    /// Next major release.
+    #[arg(long, group = "bump")]
+    pub major: bool,
+    /// Final release of the current candidate: v1.2.3-rc5 -> v1.2.3.
+    #[arg(long, group = "bump")]
+    pub release: bool,
+    /// Print what would be done and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Push the tag to the branch's remote.
+    #[arg(long)]
+    pub push: bool,
+    /// Tag the whole stack in dependency order.
+    #[arg(long)]
+    pub all: bool,
+    /// Tag message (default `Release <tag>`).
+    #[arg(short = 'm', long)]
+    pub message: Option<String>,
+    /// Allow tagging on a branch other than main/master.
+    #[arg(long)]
+    pub allow_branch: bool,
+    /// With --all: wait until each dependency's image exists before tagging dependents.
+    #[arg(long)]
+    pub wait_images: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub path: PathArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Write `.git/hooks/pre-push` running `ciux check`.
+    Install(PathArg),
+    /// Remove the pre-push hook written by `ciux hook install`.
+    Uninstall(PathArg),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub path: PathArg,
+}
+
+/// Options of the benchmark harness (filled in by the harness module).
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Arguments of the harness.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+}

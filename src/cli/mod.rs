@@ -1,0 +1,92 @@
+//! Command-line interface: clap types, dispatch, and error reporting.
+
+mod args;
+mod get;
+mod migrate;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+pub use args::*;
+
+use crate::error::{NotImplemented, exit_status};
+
+/// Parse the command line, run it, and turn the outcome into an exit status.
+///
+/// Errors are printed once here: `error: <message>` then one `caused by:` line
+/// per source. A broken pipe on stdout is not an error (`ciux ... | head`).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            let mut stderr = io::stderr().lock();
+            let _ = writeln!(stderr, "error: {err}");
+            for cause in err.chain().skip(1) {
+                let _ = writeln!(stderr, "caused by: {cause}");
+            }
+            ExitCode::from(exit_status(&err))
+        }
+    }
+}
+
+/// Run one parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Get(args) => get::run(args),
+        Command::Migrate(args) => migrate::run(args),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "ciux", &mut io::stdout());
+            Ok(())
+        }
+        Command::Ignite(_) => Err(NotImplemented("ignite").into()),
+        Command::Plan(_) => Err(NotImplemented("plan").into()),
+        Command::Explain(_) => Err(NotImplemented("explain").into()),
+        Command::Promote(_) => Err(NotImplemented("promote").into()),
+        Command::Tag(_) => Err(NotImplemented("tag").into()),
+        Command::Check(_) => Err(NotImplemented("check").into()),
+        Command::Hook(_) => Err(NotImplemented("hook").into()),
+        Command::Bench(_) => Err(NotImplemented("bench").into()),
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_env("CIUX_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_target(false)
+        .without_time()
+        .with_ansi(std::env::var_os("NO_COLOR").is_none() && io::IsTerminal::is_terminal(&io::stderr()))
+        .try_init();
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Write `text` to stdout, mapping a closed pipe to an error `main` treats as success.
+pub(crate) fn print_stdout(text: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}

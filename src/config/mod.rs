@@ -1,0 +1,187 @@
+//! Project configuration: `.ciux.toml` at the repository root, or the reference
+//! tool's legacy YAML `.ciux` when no `.ciux.toml` exists.
+//!
+//! Both files are read into the same raw schema, then validated into a
+//! [`Config`]. Every problem is a [`ConfigError`] naming file, line, column and key.
+
+mod error;
+mod legacy;
+mod raw;
+mod render;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use error::{ConfigError, Position};
+pub use render::render_toml;
+
+/// File name of the configuration.
+pub const CONFIG_FILE: &str = ".ciux.toml";
+/// File name of the reference tool's legacy YAML configuration.
+pub const LEGACY_FILE: &str = ".ciux";
+
+/// Which file a configuration came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "path", rename_all = "lowercase")]
+pub enum Source {
+    /// `.ciux.toml`.
+    Toml(PathBuf),
+    /// The legacy YAML `.ciux`.
+    Legacy(PathBuf),
+    /// No file: a project without dependencies.
+    Default,
+}
+
+/// A validated project configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Config {
+    pub source: Source,
+    /// Project name; `None` means the repository directory name.
+    pub project: Option<String>,
+    /// Registry and path prefix of the project's image, e.g. `registry.example.org/astro`.
+    pub registry: Option<String>,
+    /// Paths (relative, clean) whose changes require a new image.
+    pub source_paths: Vec<String>,
+    /// Registries to reach over plain HTTP (`localhost` and `127.0.0.1` always are).
+    pub insecure_registries: Vec<String>,
+    /// Command that builds the project (informational, shown in plans).
+    pub build_command: Option<String>,
+    /// Command that deploys the project (informational, shown in plans).
+    pub deploy_command: Option<String>,
+    pub dependencies: Vec<Dependency>,
+}
+
+/// One `[[dependencies]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dependency {
+    #[serde(flatten)]
+    pub kind: DependencyKind,
+    /// Clone the repository next to the project.
+    pub clone: bool,
+    /// Its image `registry/<name>:<its version>` must exist.
+    pub pull: bool,
+    pub labels: BTreeMap<String, String>,
+    /// An image that is an input of the project's build (e.g. its base image).
+    pub build_input: bool,
+    /// Deploy command for this component (informational, shown in plans).
+    pub deploy: Option<String>,
+}
+
+/// What a dependency is: exactly one of a git repository, an image or a tool package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum DependencyKind {
+    Git { url: String },
+    Image { image: String },
+    Package { module: String, version: String },
+}
+
+impl Dependency {
+    /// The repository name of a git dependency: the last segment of its URL, without `.git`.
+    pub fn repo_name(&self) -> Option<&str> {
+        match &self.kind {
+            DependencyKind::Git { url } => Some(validate::repo_name_of_url(url)),
+            _ => None,
+        }
+    }
+}
+
+impl Config {
+    /// A configuration for a repository that has no configuration file.
+    pub fn empty() -> Self {
+        Self {
+            source: Source::Default,
+            project: None,
+            registry: None,
+            source_paths: Vec::new(),
+            insecure_registries: Vec::new(),
+            build_command: None,
+            deploy_command: None,
+            dependencies: Vec::new(),
+        }
+    }
+
+    /// Load the configuration of the repository whose top-level directory is `root`:
+    /// `.ciux.toml`, else the legacy `.ciux`, else an empty configuration.
+    pub fn load(root: &Path) -> Result<Self, ConfigError> {
+        let toml_path = root.join(CONFIG_FILE);
+        if let Some(text) = read_if_exists(&toml_path)? {
+            return Self::from_toml_str(&text, &toml_path);
+        }
+        let legacy_path = root.join(LEGACY_FILE);
+        if let Some(text) = read_if_exists(&legacy_path)? {
+            return Self::from_legacy_str(&text, &legacy_path);
+        }
+        Ok(Self::empty())
+    }
+
+    /// Parse and validate `.ciux.toml` content; `path` is used in error messages.
+    pub fn from_toml_str(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let raw = raw::parse_toml(text, path)?;
+        validate::validate(raw, Source::Toml(path.to_path_buf())).map_err(|problem| {
+            let span = raw::span_of_key(text, &problem.key).unwrap_or(0..0);
+            ConfigError::Invalid {
+                path: path.to_path_buf(),
+                position: error::position_of(text, span.start),
+                key: problem.key,
+                message: problem.message,
+            }
+        })
+    }
+
+    /// Parse and validate legacy YAML `.ciux` content.
+    pub fn from_legacy_str(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let raw = legacy::parse_yaml(text, path)?;
+        validate::validate(raw, Source::Legacy(path.to_path_buf())).map_err(|problem| {
+            ConfigError::Invalid {
+                path: path.to_path_buf(),
+                position: legacy::position_of_key(text, &problem.key),
+                key: problem.key,
+                message: problem.message,
+            }
+        })
+    }
+
+    /// Dependencies whose labels match `selector` (all of them when `None`).
+    pub fn git_dependencies(&self) -> impl Iterator<Item = &Dependency> {
+        self.dependencies
+            .iter()
+            .filter(|d| matches!(d.kind, DependencyKind::Git { .. }))
+    }
+}
+
+fn read_if_exists(path: &Path) -> Result<Option<String>, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Write `.ciux.toml` next to the legacy `.ciux` in `root`, refusing to overwrite.
+/// Returns the path written.
+pub fn migrate(root: &Path) -> Result<PathBuf, anyhow::Error> {
+    use anyhow::Context;
+    let legacy_path = root.join(LEGACY_FILE);
+    let toml_path = root.join(CONFIG_FILE);
+    if toml_path.exists() {
+        return Err(ConfigError::WouldOverwrite { path: toml_path }.into());
+    }
+    let text = read_if_exists(&legacy_path)?.ok_or_else(|| ConfigError::NoLegacy {
+        dir: root.to_path_buf(),
+    })?;
+    let config = Config::from_legacy_str(&text, &legacy_path)?;
+    let rendered = render_toml(&config);
+    // Prove the output reads back to the same configuration before writing it.
+    let reread = Config::from_toml_str(&rendered, &toml_path)?;
+    debug_assert_eq!(reread.dependencies, config.dependencies);
+    crate::fsutil::write_new(&toml_path, rendered.as_bytes())
+        .with_context(|| format!("cannot write {}", toml_path.display()))?;
+    Ok(toml_path)
+}

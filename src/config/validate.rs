@@ -1,0 +1,371 @@
+//! Validation of the raw schema into a [`Config`]: pure, one [`Problem`] at a time.
+
+use super::raw::{RawConfig, RawDependency};
+use super::{Config, Dependency, DependencyKind, Source};
+
+/// A validation failure at a key path such as `dependencies[2].url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Problem {
+    pub key: String,
+    pub message: String,
+}
+
+fn problem(key: impl Into<String>, message: impl Into<String>) -> Problem {
+    Problem {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+pub(crate) fn validate(raw: RawConfig, source: Source) -> Result<Config, Problem> {
+    if let Some(project) = &raw.project {
+        check_name(project).map_err(|m| problem("project", m))?;
+    }
+    if let Some(registry) = &raw.registry {
+        check_registry(registry).map_err(|m| problem("registry", m))?;
+    }
+    for (i, path) in raw.source_paths.iter().enumerate() {
+        check_source_path(path).map_err(|m| problem(format!("source_paths[{i}]"), m))?;
+    }
+    for (i, registry) in raw.insecure_registries.iter().enumerate() {
+        check_registry(registry).map_err(|m| problem(format!("insecure_registries[{i}]"), m))?;
+    }
+    let mut dependencies = Vec::with_capacity(raw.dependencies.len());
+    for (i, dep) in raw.dependencies.into_iter().enumerate() {
+        let key = format!("dependencies[{i}]");
+        dependencies.push(validate_dependency(dep, &key, raw.registry.is_some())?);
+    }
+    Ok(Config {
+        source,
+        project: raw.project,
+        registry: raw.registry,
+        source_paths: raw.source_paths,
+        insecure_registries: raw.insecure_registries,
+        build_command: raw.build.map(|b| b.command),
+        deploy_command: raw.deploy.map(|d| d.command),
+        dependencies,
+    })
+}
+
+fn validate_dependency(
+    dep: RawDependency,
+    key: &str,
+    has_registry: bool,
+) -> Result<Dependency, Problem> {
+    let given: Vec<&str> = [
+        ("url", dep.url.is_some()),
+        ("image", dep.image.is_some()),
+        ("package", dep.package.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, set)| set.then_some(name))
+    .collect();
+    let kind = match (dep.url, dep.image, dep.package) {
+        (Some(url), None, None) => {
+            check_url(&url).map_err(|m| problem(format!("{key}.url"), m))?;
+            DependencyKind::Git { url }
+        }
+        (None, Some(image), None) => {
+            check_image(&image).map_err(|m| problem(format!("{key}.image"), m))?;
+            DependencyKind::Image { image }
+        }
+        (None, None, Some(package)) => {
+            let (module, version) = split_package(&package)
+                .map_err(|m| problem(format!("{key}.package"), m))?;
+            DependencyKind::Package { module, version }
+        }
+        (None, None, None) => {
+            return Err(problem(key, "a dependency needs one of `url`, `image` or `package`"));
+        }
+        _ => {
+            return Err(problem(
+                format!("{key}.{}", given[1]),
+                format!(
+                    "a dependency has exactly one of `url`, `image` or `package`, not both `{}` and `{}`",
+                    given[0], given[1]
+                ),
+            ));
+        }
+    };
+    let is_git = matches!(kind, DependencyKind::Git { .. });
+    let is_image = matches!(kind, DependencyKind::Image { .. });
+    if !is_git {
+        for (name, set) in [("clone", dep.clone.is_some()), ("pull", dep.pull.is_some())] {
+            if set {
+                return Err(problem(
+                    format!("{key}.{name}"),
+                    format!("`{name}` applies to `url` dependencies only"),
+                ));
+            }
+        }
+    }
+    if dep.build_input.is_some() && !is_image {
+        return Err(problem(
+            format!("{key}.build_input"),
+            "`build_input` applies to `image` dependencies only",
+        ));
+    }
+    let pull = dep.pull.unwrap_or(false);
+    if pull && !has_registry {
+        return Err(problem(
+            format!("{key}.pull"),
+            "`pull = true` needs a top-level `registry` to name the dependency's image",
+        ));
+    }
+    for (label, value) in &dep.labels {
+        check_label_key(label).map_err(|m| problem(format!("{key}.labels.{label}"), m))?;
+        check_label_value(value).map_err(|m| problem(format!("{key}.labels.{label}"), m))?;
+    }
+    Ok(Dependency {
+        kind,
+        clone: dep.clone.unwrap_or(false),
+        pull,
+        labels: dep.labels,
+        build_input: dep.build_input.unwrap_or(false),
+        deploy: dep.deploy,
+    })
+}
+
+fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!("`{name}` holds `{}`; use letters, digits, `-`, `_`, `.`", c.escape_default()));
+    }
+    Ok(())
+}
+
+/// A registry with an optional path: `host[:port][/path]`, no scheme, no tag.
+fn check_registry(registry: &str) -> Result<(), String> {
+    if registry.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if registry.contains("://") {
+        return Err(format!("`{registry}` has a scheme; write `host[:port]/path` without it"));
+    }
+    if let Some(c) = registry.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("`{}` holds the character {:?}", registry.escape_default(), c));
+    }
+    if registry.ends_with('/') || registry.contains("//") || registry.contains('@') {
+        return Err(format!("`{registry}` is not of the form `host[:port]/path`"));
+    }
+    Ok(())
+}
+
+/// A source path is relative and clean: no empty, `.` or `..` segment, no
+/// leading or trailing slash. `.` alone means the whole repository.
+pub(crate) fn check_source_path(path: &str) -> Result<(), String> {
+    if path == "." {
+        return Ok(());
+    }
+    if path.is_empty() {
+        return Err("empty path".into());
+    }
+    if path.starts_with('/') || path.contains('\\') || path.get(1..2) == Some(":") {
+        return Err(format!("`{path}` is absolute; source paths are relative to the repository root"));
+    }
+    if path.contains('\0') {
+        return Err("the path holds a NUL byte".into());
+    }
+    if path.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+        return Err(format!(
+            "`{path}` is not clean (no `..`, `.`, empty segment or trailing slash)"
+        ));
+    }
+    Ok(())
+}
+
+/// Git URLs: `https://`, `http://`, `ssh://`, `git://`, `file://`, scp-like
+/// `user@host:path`, and local paths.
+fn check_url(url: &str) -> Result<(), String> {
+    if url.is_empty() {
+        return Err("empty URL".into());
+    }
+    if let Some(c) = url.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("`{}` holds the character {:?}", url.escape_default(), c));
+    }
+    if url.starts_with('-') {
+        return Err(format!("`{url}` starts with `-`"));
+    }
+    if let Some((scheme, rest)) = url.split_once("://") {
+        match scheme {
+            "https" | "http" | "ssh" | "git" | "file" => {}
+            _ => return Err(format!("unsupported scheme `{scheme}` (https, http, ssh, git, file)")),
+        }
+        let host_end = rest.find('/').unwrap_or(rest.len());
+        if scheme != "file" && host_end == 0 {
+            return Err(format!("`{url}` has no host"));
+        }
+        if rest[host_end..].trim_matches('/').is_empty() {
+            return Err(format!("`{url}` names no repository"));
+        }
+    }
+    let name = repo_name_of_url(url);
+    if name.is_empty() || name == "." || name == ".." {
+        return Err(format!("`{url}` names no repository"));
+    }
+    Ok(())
+}
+
+/// The last path segment of a git URL, without `.git`.
+pub(crate) fn repo_name_of_url(url: &str) -> &str {
+    let trimmed = url.trim_end_matches('/');
+    let last = trimmed
+        .rsplit(['/', ':'])
+        .next()
+        .unwrap_or(trimmed);
+    last.strip_suffix(".git").unwrap_or(last)
+}
+
+fn check_image(image: &str) -> Result<(), String> {
+    if image.is_empty() {
+        return Err("empty image reference".into());
+    }
+    if let Some(c) = image.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("`{}` holds the character {:?}", image.escape_default(), c));
+    }
+    if image.contains("://") {
+        return Err(format!("`{image}` has a scheme; write `registry/path:tag`"));
+    }
+    let repository = image.split('@').next().unwrap_or(image);
+    let path = match repository.rfind(':') {
+        Some(i) if !repository[i..].contains('/') => {
+            if i + 1 == repository.len() {
+                return Err(format!("`{image}` has an empty tag"));
+            }
+            &repository[..i]
+        }
+        _ => repository,
+    };
+    if path.split('/').any(str::is_empty) {
+        return Err(format!("`{image}` has an empty path component"));
+    }
+    Ok(())
+}
+
+fn split_package(package: &str) -> Result<(String, String), String> {
+    match package.rsplit_once('@') {
+        Some((module, version)) if !module.is_empty() && !version.is_empty() => {
+            if let Some(c) = package.chars().find(|c| c.is_whitespace() || c.is_control()) {
+                return Err(format!("`{}` holds the character {:?}", package.escape_default(), c));
+            }
+            Ok((module.to_owned(), version.to_owned()))
+        }
+        _ => Err(format!("`{package}` is not of the form `module@version`")),
+    }
+}
+
+/// Kubernetes label keys: an optional DNS prefix and `/`, then a name of at most
+/// 63 characters: alphanumerics, `-`, `_`, `.`, starting and ending alphanumeric.
+pub(crate) fn check_label_key(key: &str) -> Result<(), String> {
+    let name = match key.rsplit_once('/') {
+        Some((prefix, name)) => {
+            if prefix.is_empty()
+                || prefix.len() > 253
+                || !prefix
+                    .split('.')
+                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            {
+                return Err(format!("label key `{key}` has an invalid prefix"));
+            }
+            name
+        }
+        None => key,
+    };
+    if name.is_empty() {
+        return Err("empty label key".into());
+    }
+    check_label_value(name).map_err(|_| format!("invalid label key `{key}`"))
+}
+
+/// Kubernetes label values: empty, or at most 63 alphanumerics, `-`, `_`, `.`,
+/// starting and ending alphanumeric.
+pub(crate) fn check_label_value(value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Ok(());
+    }
+    let ok = value.len() <= 63
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && value.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && value.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid label value `{}` (at most 63 letters, digits, `-`, `_`, `.`, alphanumeric at both ends)",
+            value.escape_default()
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_paths() {
+        for ok in ["Dockerfile", "src/bin", "a.b/c-d", "."] {
+            assert_eq!(check_source_path(ok), Ok(()), "{ok}");
+        }
+        for bad in ["", "/abs", "../x", "a//b", "a/", "./a", "a/./b", "a/..", "C:\\x"] {
+            assert!(check_source_path(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn urls_and_names() {
+        for (url, name) in [
+            ("https://github.com/astrolabsoftware/fink-alert-simulator", "fink-alert-simulator"),
+            ("https://github.com/a/b.git", "b"),
+            ("git@github.com:a/b.git", "b"),
+            ("file:///tmp/remotes/dep1.git", "dep1"),
+            ("../sibling", "sibling"),
+            ("ssh://git@host:22/x/y/", "y"),
+        ] {
+            assert_eq!(check_url(url), Ok(()), "{url}");
+            assert_eq!(repo_name_of_url(url), name, "{url}");
+        }
+        for bad in ["", "ftp://x/y", "https://", "https://host", "has space", "-oProxy", "https:///x"] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn images() {
+        for ok in ["r.example/a/b:1.0", "ubuntu", "localhost:5000/x", "x/y@sha256:abc"] {
+            assert_eq!(check_image(ok), Ok(()), "{ok}");
+        }
+        for bad in ["", "https://r/x", "r//x:1", "x:", "a b"] {
+            assert!(check_image(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn labels() {
+        for ok in ["itest", "ci", "example.com/tier", "a_b.c-d"] {
+            assert_eq!(check_label_key(ok), Ok(()), "{ok}");
+        }
+        for bad in ["", "-a", "a b", "/x", "x/", "a$"] {
+            assert!(check_label_key(bad).is_err(), "{bad}");
+        }
+        for ok in ["", "true", "optional", "v1.2"] {
+            assert_eq!(check_label_value(ok), Ok(()), "{ok}");
+        }
+        assert!(check_label_value("a,b").is_err());
+        assert!(check_label_value(&"x".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn packages() {
+        assert_eq!(
+            split_package("github.com/k8s-school/ktbx@v1.1.1-rc7"),
+            Ok(("github.com/k8s-school/ktbx".into(), "v1.1.1-rc7".into()))
+        );
+        assert!(split_package("github.com/x").is_err());
+        assert!(split_package("@v1").is_err());
+    }
+}

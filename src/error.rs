@@ -1,0 +1,27 @@
+//! Exit-status classification shared by every command.
+//!
+//! Exit 0 success; 1 a failure the user must act on; 2 bad usage or bad
+//! configuration. Errors that mean "bad usage or configuration" are listed in
+//! [`exit_status`]; everything else is a failure.
+
+use thiserror::Error;
+
+/// A subcommand of the contract that this build does not provide yet.
+#[derive(Debug, Error)]
+#[error("`ciux {0}` is not implemented yet")]
+pub struct NotImplemented(pub &'static str);
+
+/// Bad usage that clap cannot see (conflicting values, malformed arguments).
+#[derive(Debug, Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// The exit status for an error: 2 for usage and configuration errors, else 1.
+pub fn exit_status(err: &anyhow::Error) -> u8 {
+    let usage = err.chain().any(|cause| {
+        cause.is::<NotImplemented>()
+            || cause.is::<UsageError>()
+            || cause.is::<crate::config::ConfigError>()
+    });
+    if usage { 2 } else { 1 }
+}

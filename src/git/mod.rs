@@ -1,0 +1,13 @@
+//! Git facts ciux needs, read with libgit2: versions (`git describe`),
+//! the repository and its state. Clone, fetch and push go through the `git` CLI
+//! elsewhere so that CI credential helpers and ssh agents apply.
+
+mod describe;
+mod error;
+mod repo;
+mod tags;
+
+pub use describe::{Describe, describe_head, describe_commit};
+pub use error::GitError;
+pub use repo::Repo;
+pub use tags::{SemverTag, parse_semver_tag};

@@ -1,0 +1,31 @@
+//! Shared test fixtures: real git repositories with pinned dates (stable hashes)
+//! and a builder for `ciux` invocations.
+
+#![allow(dead_code)]
+
+pub mod git;
+pub mod recipe;
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+/// A `ciux` command run in `dir`, isolated from the caller's git and CI settings.
+pub fn ciux(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("ciux").expect("the ciux binary is built");
+    cmd.current_dir(dir);
+    for var in [
+        "CIUXCONFIG",
+        "GITHUB_ACTIONS",
+        "GITHUB_ENV",
+        "GITHUB_OUTPUT",
+        "GITHUB_STEP_SUMMARY",
+        "GITHUB_HEAD_REF",
+        "GITHUB_REF_NAME",
+        "CIUX_LOG",
+    ] {
+        cmd.env_remove(var);
+    }
+    git::isolate_env(&mut cmd);
+    cmd
+}

@@ -1,0 +1,1 @@
+//! Configuration files through the CLI.
