@@ -3,6 +3,7 @@
 mod args;
 mod get;
 mod migrate;
+mod release;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -50,7 +51,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plan(_) => Err(NotImplemented("plan").into()),
         Command::Explain(_) => Err(NotImplemented("explain").into()),
         Command::Promote(_) => Err(NotImplemented("promote").into()),
-        Command::Tag(_) => Err(NotImplemented("tag").into()),
+        Command::Tag(args) => release::run(args),
         Command::Check(_) => Err(NotImplemented("check").into()),
         Command::Hook(_) => Err(NotImplemented("hook").into()),
         Command::Bench(_) => Err(NotImplemented("bench").into()),

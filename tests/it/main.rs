@@ -5,3 +5,4 @@ mod common;
 
 mod config;
 mod revision;
+mod tag;
