@@ -1,6 +1,7 @@
 //! Command-line interface: clap types, dispatch, and error reporting.
 
 mod args;
+mod check;
 mod get;
 mod migrate;
 mod release;
@@ -52,8 +53,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Explain(_) => Err(NotImplemented("explain").into()),
         Command::Promote(_) => Err(NotImplemented("promote").into()),
         Command::Tag(args) => release::run(args),
-        Command::Check(_) => Err(NotImplemented("check").into()),
-        Command::Hook(_) => Err(NotImplemented("hook").into()),
+        Command::Check(args) => check::run(args),
+        Command::Hook(command) => check::run_hook(command),
         Command::Bench(_) => Err(NotImplemented("bench").into()),
     }
 }

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+pub(crate) use remote::branch_remote;
 pub use remote::redact;
 pub use tag::{PushTarget, TagPlan, TagRequest, create_tag, plan_tag, push_tag};
 pub use version::{Bump, DEFAULT_PREFIX, VersionError, next_version, release_order};
