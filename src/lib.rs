@@ -4,8 +4,11 @@
 //! logic (selectors, versions, plans, emitters) is kept apart from effects
 //! (git, registry, files) so it can be tested on literal inputs.
 
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod fsutil;
 pub mod git;
+pub mod hook;
+pub mod release;

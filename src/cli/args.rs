@@ -251,6 +251,9 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+    /// Read the refs being pushed from standard input (the pre-push hook does).
+    #[arg(long, hide = true)]
+    pub pre_push: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,8 +1,10 @@
 //! Command-line interface: clap types, dispatch, and error reporting.
 
 mod args;
+mod check;
 mod get;
 mod migrate;
+mod release;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -50,9 +52,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plan(_) => Err(NotImplemented("plan").into()),
         Command::Explain(_) => Err(NotImplemented("explain").into()),
         Command::Promote(_) => Err(NotImplemented("promote").into()),
-        Command::Tag(_) => Err(NotImplemented("tag").into()),
-        Command::Check(_) => Err(NotImplemented("check").into()),
-        Command::Hook(_) => Err(NotImplemented("hook").into()),
+        Command::Tag(args) => release::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Hook(command) => check::run_hook(command),
         Command::Bench(_) => Err(NotImplemented("bench").into()),
     }
 }

@@ -3,5 +3,7 @@
 
 mod common;
 
+mod check;
 mod config;
 mod revision;
+mod tag;
