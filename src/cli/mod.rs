@@ -72,7 +72,9 @@ fn init_logging(verbose: u8, quiet: bool) {
         .with_writer(io::stderr)
         .with_target(false)
         .without_time()
-        .with_ansi(std::env::var_os("NO_COLOR").is_none() && io::IsTerminal::is_terminal(&io::stderr()))
+        .with_ansi(
+            std::env::var_os("NO_COLOR").is_none() && io::IsTerminal::is_terminal(&io::stderr()),
+        )
         .try_init();
 }
 

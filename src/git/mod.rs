@@ -7,7 +7,7 @@ mod error;
 mod repo;
 mod tags;
 
-pub use describe::{Describe, describe_head, describe_commit};
+pub use describe::{Describe, describe_commit, describe_head};
 pub use error::GitError;
 pub use repo::Repo;
 pub use tags::{SemverTag, parse_semver_tag};
