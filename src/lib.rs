@@ -9,3 +9,4 @@ pub mod config;
 pub mod error;
 pub mod fsutil;
 pub mod git;
+pub mod plan;
