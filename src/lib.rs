@@ -9,4 +9,5 @@ pub mod config;
 pub mod error;
 pub mod fsutil;
 pub mod git;
+pub mod github;
 pub mod plan;

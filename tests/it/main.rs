@@ -3,5 +3,6 @@
 
 mod common;
 
+mod actionlint;
 mod config;
 mod revision;
