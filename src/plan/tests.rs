@@ -334,3 +334,41 @@ fn hostile_names_stay_inside_their_labels() {
 fn snapshot_hostile_mermaid() {
     insta::assert_snapshot!(render(render_mermaid, &hostile()));
 }
+
+/// docs/plan-schema.md documents exactly the fields we write, and its example
+/// is a valid plan.
+#[test]
+fn schema_doc_matches_the_serialized_fields() {
+    let doc = include_str!("../../docs/plan-schema.md");
+    let documented = |section: &str| -> Vec<String> {
+        let start = doc.find(section).unwrap();
+        doc[start..]
+            .lines()
+            .skip_while(|l| !l.starts_with("| `"))
+            .take_while(|l| l.starts_with("| `"))
+            .map(|l| l.split('`').nth(1).unwrap().to_string())
+            .collect()
+    };
+    let value = serde_json::to_value(sample()).unwrap();
+    let keys =
+        |v: &serde_json::Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    assert_eq!(sorted(documented("## Top level")), keys(&value));
+    assert_eq!(
+        sorted(documented("## Component")),
+        keys(&value["components"][0])
+    );
+    let example = doc
+        .split("```json")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let plan: Plan = serde_json::from_str(example).unwrap();
+    assert_eq!(plan.schema, SCHEMA_VERSION);
+    assert_eq!(plan.waves, [["lib"], ["app"]]);
+}
