@@ -6,6 +6,9 @@
 
 pub mod cli;
 pub mod config;
+pub mod emit;
 pub mod error;
 pub mod fsutil;
 pub mod git;
+pub mod selector;
+pub mod workspace;
