@@ -6,8 +6,11 @@
 
 pub mod cli;
 pub mod config;
+pub mod emit;
 pub mod error;
 pub mod fsutil;
 pub mod git;
 pub mod github;
 pub mod plan;
+pub mod selector;
+pub mod workspace;

@@ -2,8 +2,10 @@
 
 mod args;
 mod get;
+mod ignite;
 mod migrate;
 mod plan;
+mod progress;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -39,6 +41,7 @@ pub fn main() -> ExitCode {
 
 /// Run one parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let quiet = cli.quiet;
     match cli.command {
         Command::Get(args) => get::run(args),
         Command::Migrate(args) => migrate::run(args),
@@ -47,7 +50,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             clap_complete::generate(shell, &mut cmd, "ciux", &mut io::stdout());
             Ok(())
         }
-        Command::Ignite(_) => Err(NotImplemented("ignite").into()),
+        Command::Ignite(args) => ignite::run(args, quiet),
         Command::Plan(args) => plan::run(args),
         Command::Explain(_) => Err(NotImplemented("explain").into()),
         Command::Promote(_) => Err(NotImplemented("promote").into()),

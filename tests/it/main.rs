@@ -5,4 +5,5 @@ mod common;
 
 mod actionlint;
 mod config;
+mod ignite;
 mod revision;
