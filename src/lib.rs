@@ -7,8 +7,13 @@
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod emit;
 pub mod error;
 pub mod fsutil;
 pub mod git;
+pub mod github;
 pub mod hook;
+pub mod plan;
 pub mod release;
+pub mod selector;
+pub mod workspace;

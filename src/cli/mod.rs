@@ -3,7 +3,10 @@
 mod args;
 mod check;
 mod get;
+mod ignite;
 mod migrate;
+mod plan;
+mod progress;
 mod release;
 
 use std::io::{self, Write};
@@ -40,6 +43,7 @@ pub fn main() -> ExitCode {
 
 /// Run one parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let quiet = cli.quiet;
     match cli.command {
         Command::Get(args) => get::run(args),
         Command::Migrate(args) => migrate::run(args),
@@ -48,8 +52,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             clap_complete::generate(shell, &mut cmd, "ciux", &mut io::stdout());
             Ok(())
         }
-        Command::Ignite(_) => Err(NotImplemented("ignite").into()),
-        Command::Plan(_) => Err(NotImplemented("plan").into()),
+        Command::Ignite(args) => ignite::run(args, quiet),
+        Command::Plan(args) => plan::run(args),
         Command::Explain(_) => Err(NotImplemented("explain").into()),
         Command::Promote(_) => Err(NotImplemented("promote").into()),
         Command::Tag(args) => release::run(args),

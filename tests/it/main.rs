@@ -3,7 +3,9 @@
 
 mod common;
 
+mod actionlint;
 mod check;
 mod config;
+mod ignite;
 mod revision;
 mod tag;
