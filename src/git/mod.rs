@@ -4,8 +4,10 @@
 //! agents apply.
 
 pub mod clone;
+mod commit_graph;
 mod describe;
 mod error;
+mod history;
 pub mod remote;
 mod repo;
 mod tags;
