@@ -10,5 +10,6 @@ pub mod emit;
 pub mod error;
 pub mod fsutil;
 pub mod git;
+mod parallel;
 pub mod selector;
 pub mod workspace;
