@@ -13,6 +13,7 @@ pub mod fsutil;
 pub mod git;
 pub mod github;
 pub mod hook;
+mod parallel;
 pub mod plan;
 pub mod release;
 pub mod selector;
