@@ -12,5 +12,6 @@ pub mod fsutil;
 pub mod git;
 pub mod github;
 pub mod plan;
+mod parallel;
 pub mod selector;
 pub mod workspace;

@@ -20,6 +20,11 @@ use crate::git::remote::{BranchReason, RemoteError, choose_branch, list_heads, r
 use crate::git::{GitError, Repo, describe_head};
 use crate::selector::Selector;
 
+/// Remotes listed at the same time (network-bound).
+const LIST_PARALLEL: usize = 16;
+/// Repositories described at the same time (CPU-bound, on small CI machines).
+const DESCRIBE_PARALLEL: usize = 4;
+
 /// The whole resolution, as `ciux plan` and `--format json` consume it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Workspace {
@@ -393,24 +398,14 @@ fn resolve_branches(
     new_git: &[usize],
     wanted: Option<&str>,
 ) -> Result<(), WorkspaceError> {
-    let listings: Vec<_> = std::thread::scope(|scope| {
-        let handles: Vec<_> = new_git
-            .iter()
-            .map(|&i| {
-                let url = ws.nodes[i].raw_url.clone().unwrap_or_default();
-                scope.spawn(move || list_heads(&url))
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join()).collect()
-    });
+    let urls: Vec<String> = new_git
+        .iter()
+        .map(|&i| ws.nodes[i].raw_url.clone().unwrap_or_default())
+        .collect();
+    let listings = crate::parallel::map(&urls, LIST_PARALLEL, |url| list_heads(url));
     for (&i, listing) in new_git.iter().zip(listings) {
         let node = &mut ws.nodes[i];
-        let heads = listing.unwrap_or_else(|_| {
-            Err(RemoteError::List {
-                url: node.url.clone().unwrap_or_default(),
-                message: "the listing thread panicked".into(),
-            })
-        })?;
+        let heads = listing?;
         let (branch, commit, reason) =
             choose_branch(&heads, wanted).ok_or_else(|| RemoteError::NoBranch {
                 dependency: node.name.clone(),
@@ -503,26 +498,17 @@ fn read_versions_and_configs(
         .iter()
         .filter_map(|&i| ws.nodes[i].dir.clone().map(|d| (i, d)))
         .collect();
-    let results: Vec<Result<(String, Config), WorkspaceError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = local
-            .iter()
-            .map(|(_, dir)| {
-                scope.spawn(move || -> Result<(String, Config), WorkspaceError> {
-                    let repo = Repo::discover(dir)?;
-                    let version = describe_head(&repo)?.to_string();
-                    let config = Config::load(repo.root())?;
-                    Ok((version, config))
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(WorkspaceError::Clone(Vec::new())))
-            })
-            .collect()
-    });
+    let dirs: Vec<&PathBuf> = local.iter().map(|(_, dir)| dir).collect();
+    let results = crate::parallel::map(
+        &dirs,
+        DESCRIBE_PARALLEL,
+        |dir| -> Result<(String, Config), WorkspaceError> {
+            let repo = Repo::discover(dir)?;
+            let version = describe_head(&repo)?.to_string();
+            let config = Config::load(repo.root())?;
+            Ok((version, config))
+        },
+    );
     let mut next = Vec::new();
     for ((i, _), result) in local.into_iter().zip(results) {
         let (version, config) = result?;

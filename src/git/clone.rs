@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 
 use serde::Serialize;
 use thiserror::Error;
@@ -66,35 +65,7 @@ pub trait Progress: Sync {
 
 /// Synchronise every job, `PARALLEL` at a time; results come back in job order.
 pub fn sync_all(jobs: &[SyncJob], progress: &dyn Progress) -> Vec<Result<SyncOutcome, CloneError>> {
-    let next = Mutex::new(0usize);
-    let results: Vec<Mutex<Option<Result<SyncOutcome, CloneError>>>> =
-        jobs.iter().map(|_| Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..PARALLEL.min(jobs.len()) {
-            scope.spawn(|| {
-                loop {
-                    let i = {
-                        let mut guard = next.lock().unwrap_or_else(|e| e.into_inner());
-                        let i = *guard;
-                        *guard += 1;
-                        i
-                    };
-                    let Some(job) = jobs.get(i) else { break };
-                    let result = sync_one(job, progress);
-                    *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
-                }
-            });
-        }
-    });
-    results
-        .into_iter()
-        .zip(jobs)
-        .map(|(slot, job)| {
-            slot.into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                .unwrap_or_else(|| Err(git_error(job, "synchronise", "the worker stopped".into())))
-        })
-        .collect()
+    crate::parallel::map(jobs, PARALLEL, |job| sync_one(job, progress))
 }
 
 fn git_error(job: &SyncJob, action: &'static str, message: String) -> CloneError {
