@@ -11,7 +11,7 @@ pub mod error;
 pub mod fsutil;
 pub mod git;
 pub mod github;
-pub mod plan;
 mod parallel;
+pub mod plan;
 pub mod selector;
 pub mod workspace;

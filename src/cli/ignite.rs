@@ -89,7 +89,7 @@ pub(crate) fn run(args: IgniteArgs, quiet: bool) -> Result<()> {
 /// The project image block without asking the registry: name
 /// `registry/<project>[-suffix]` lower-cased, tag the version of HEAD, always
 /// to be built. Kept to this one function so that the registry check replaces it.
-fn unchecked_image(
+pub(crate) fn unchecked_image(
     config: &Config,
     project: &str,
     head_version: &str,

@@ -51,7 +51,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Ignite(args) => ignite::run(args, quiet),
-        Command::Plan(args) => plan::run(args),
+        Command::Plan(args) => plan::run(args, quiet),
         Command::Explain(_) => Err(NotImplemented("explain").into()),
         Command::Promote(_) => Err(NotImplemented("promote").into()),
         Command::Tag(_) => Err(NotImplemented("tag").into()),

@@ -1,30 +1,70 @@
 //! `ciux plan`: resolve the graph as `ignite` does, print it in deploy order,
 //! and in GitHub Actions publish the step summary and the outputs.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use anyhow::{Context, Result};
 
+use super::progress::StderrProgress;
 use super::{PlanArgs, PlanFormat, print_stdout};
-use crate::error::NotImplemented;
+use crate::config::Config;
+use crate::emit::names;
 use crate::github;
-use crate::plan::{Graph, Plan, render_dot, render_matrix, render_mermaid, render_text};
+use crate::plan::{Graph, Plan, graph_of, render_dot, render_matrix, render_mermaid, render_text};
+use crate::selector::Selector;
+use crate::workspace::{self, Checkout, NodeKind};
 
-pub(crate) fn run(args: PlanArgs) -> Result<()> {
-    let graph = resolve(&args)?;
+pub(crate) fn run(args: PlanArgs, quiet: bool) -> Result<()> {
+    let (graph, promoted_image_url) = resolve(&args, quiet)?;
     let plan = Plan::new(graph)?;
     let mut out = Vec::new();
     render(&plan, args.format, &mut out)?;
     print_stdout(&String::from_utf8_lossy(&out))?;
     if github::in_actions() {
-        publish(&plan, "ciux plan", None)?;
+        publish(&plan, "ciux plan", Some(&promoted_image_url))?;
     }
     Ok(())
 }
 
-/// The resolved graph of the project at `args.path`, as `ignite` resolves it.
-fn resolve(_args: &PlanArgs) -> Result<Graph> {
-    Err(NotImplemented("plan").into())
+/// The graph of the project at `args.path`, resolved as `ignite` resolves it
+/// (same request: siblings cloned or updated), and the promoted image URL.
+/// No env file is written.
+fn resolve(args: &PlanArgs, quiet: bool) -> Result<(Graph, String)> {
+    let selector = Selector::parse(args.selector.as_deref().unwrap_or(""))?;
+    let request = workspace::Request {
+        path: args.path.path.clone(),
+        selector,
+        branch: args.branch.clone(),
+        main_only: false,
+        github_head_ref: std::env::var(names::GITHUB_HEAD_REF).ok(),
+        github_ref_name: std::env::var(names::GITHUB_REF_NAME).ok(),
+        synchronise: true,
+    };
+    let ws = workspace::resolve(&request, &StderrProgress::new(quiet))?;
+    let project = ws
+        .project_node()
+        .context("the workspace has no project node")?;
+    let mut configs = BTreeMap::new();
+    for node in &ws.nodes {
+        let checked_out = !matches!(node.checkout, None | Some(Checkout::RemoteOnly));
+        if let (NodeKind::Project | NodeKind::Git, Some(dir), true) =
+            (node.kind, &node.dir, checked_out)
+        {
+            configs.insert(node.name.clone(), Config::load(dir)?);
+        }
+    }
+    let project_config = configs
+        .get(&ws.project)
+        .cloned()
+        .unwrap_or_else(Config::empty);
+    let image = super::ignite::unchecked_image(
+        &project_config,
+        &ws.project,
+        project.version.as_deref().unwrap_or(""),
+        &args.image,
+    );
+    Ok((graph_of(&ws, &image, &configs), image.promoted_url.clone()))
 }
 
 /// Print `plan` in `format`.

@@ -22,14 +22,10 @@ pub use output::{
 };
 pub use summary::{markdown_escape, write_summary};
 
-/// Set to `true` by the runner in every step.
-pub const ENV_ACTIONS: &str = "GITHUB_ACTIONS";
-/// File the runner reads step outputs from.
-pub const ENV_OUTPUT: &str = "GITHUB_OUTPUT";
-/// File the runner reads environment variables for later steps from.
-pub const ENV_ENV: &str = "GITHUB_ENV";
-/// Markdown file shown on the run's summary page.
-pub const ENV_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
+pub use crate::emit::names::{
+    GITHUB_ACTIONS as ENV_ACTIONS, GITHUB_ENV as ENV_ENV, GITHUB_OUTPUT as ENV_OUTPUT,
+    GITHUB_STEP_SUMMARY as ENV_STEP_SUMMARY,
+};
 
 #[derive(Debug, Error)]
 pub enum GithubError {

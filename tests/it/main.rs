@@ -6,4 +6,5 @@ mod common;
 mod actionlint;
 mod config;
 mod ignite;
+mod plan;
 mod revision;
