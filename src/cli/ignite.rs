@@ -30,6 +30,9 @@ pub(crate) fn run(args: IgniteArgs, quiet: bool) -> Result<()> {
     if args.lock || args.locked {
         return Err(NotImplemented("ignite --lock/--locked").into());
     }
+    // In GitHub Actions, clone logs and the summary fold into one group.
+    let actions = crate::github::in_actions();
+    let group = crate::github::StderrGroup::start(actions && !quiet, "ciux ignite");
     let selector = Selector::parse(args.selector.as_deref().unwrap_or(""))?;
     let request = workspace::Request {
         path: args.path.path.clone(),
@@ -75,6 +78,10 @@ pub(crate) fn run(args: IgniteArgs, quiet: bool) -> Result<()> {
     };
     if !quiet {
         summary(&ws, &image, &written, args.install_packages)?;
+    }
+    if actions {
+        drop(group);
+        super::plan::publish_workspace(&ws, &image)?;
     }
     if !failed.is_empty() {
         anyhow::bail!(

@@ -115,5 +115,30 @@ pub fn grouped<W: Write, T>(
     result
 }
 
+/// A log group on stderr for the life of the value: started by [`StderrGroup::start`]
+/// when enabled, ended on drop, so an error returned through it is printed
+/// after `::endgroup::`, outside the folded section, where it is seen.
+#[must_use = "the group ends when this value is dropped"]
+pub struct StderrGroup {
+    enabled: bool,
+}
+
+impl StderrGroup {
+    pub fn start(enabled: bool, title: &str) -> Self {
+        if enabled {
+            let _ = group_start(&mut io::stderr().lock(), title);
+        }
+        Self { enabled }
+    }
+}
+
+impl Drop for StderrGroup {
+    fn drop(&mut self) {
+        if self.enabled {
+            let _ = group_end(&mut io::stderr().lock());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -190,7 +190,7 @@ fn plan_resolves_like_ignite_and_publishes_github_files() {
 }
 
 #[test]
-fn plan_prints_every_format_without_github_files_outside_actions() {
+fn plan_prints_every_format_and_skips_an_unset_summary() {
     let stack = Stack::new();
     let repo = diamond(&stack);
     let text = stdout_of(ciux(&repo.dir).args(["plan", "-l", "ci"]));
@@ -208,6 +208,22 @@ fn plan_prints_every_format_without_github_files_outside_actions() {
         dot.starts_with("digraph plan {") && dot.contains("rank=same;"),
         "{dot}"
     );
+    // In Actions without a summary file: warned and skipped, outputs still written.
+    let gh = tempfile::tempdir().unwrap();
+    let out = ciux(&repo.dir)
+        .args(["plan", "-l", "ci", "--format", "json"])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", gh.path().join("output"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("$GITHUB_STEP_SUMMARY is not set"),
+        "{stderr}"
+    );
+    let text = std::fs::read_to_string(gh.path().join("output")).unwrap();
+    assert!(text.starts_with("ciux_build<<"), "{text}");
     // The selector applies: without `ci`, nothing is selected but the project.
     let alone = stdout_of(ciux(&repo.dir).args(["plan", "-l", "ci!=true", "--format", "json"]));
     let alone: serde_json::Value = serde_json::from_str(&alone).unwrap();
@@ -229,4 +245,67 @@ fn plan_reports_a_cycle_with_its_path() {
         "{stderr}"
     );
     assert!(out.stdout.is_empty());
+}
+
+/// `ignite` then `plan` in one job, as the action and the examples run them:
+/// every file the runner reads is parsed as the runner parses it.
+#[test]
+fn ignite_then_plan_in_actions_fill_env_outputs_and_summary() {
+    let stack = Stack::new();
+    let repo = diamond(&stack);
+    let gh = tempfile::tempdir().unwrap();
+    let file = |name: &str| gh.path().join(name);
+    let in_actions = |cmd: &mut assert_cmd::Command| {
+        cmd.env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_ENV", file("env"))
+            .env("GITHUB_OUTPUT", file("output"))
+            .env("GITHUB_STEP_SUMMARY", file("summary"));
+    };
+    let mut ignite = ciux(&repo.dir);
+    ignite.args(["ignite", "-l", "ci", "--format", "sh", "--format", "github"]);
+    in_actions(&mut ignite);
+    let out = ignite.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.starts_with("::group::ciux ignite\n") && stderr.contains("::endgroup::\n"),
+        "{stderr}"
+    );
+
+    let read = |name: &str| -> std::collections::BTreeMap<String, String> {
+        let text = std::fs::read_to_string(file(name)).unwrap();
+        ciux::emit::parse_github_file(&text)
+            .unwrap()
+            .into_iter()
+            .collect()
+    };
+    let env = read("env");
+    assert_eq!(env["CIUX_BUILD"], "true");
+    assert_eq!(env["LIB_VERSION"], "v1.0.0");
+    let after_ignite = read("output");
+    assert_eq!(after_ignite["ciux_build"], "true");
+    assert_eq!(after_ignite["ciux_image_url"], env["CIUX_IMAGE_URL"]);
+    assert_eq!(
+        after_ignite["ciux_promoted_image_url"],
+        env["CIUX_PROMOTED_IMAGE_URL"]
+    );
+    assert_eq!(after_ignite["waves"], "3");
+
+    let mut plan = ciux(&repo.dir);
+    plan.args(["plan", "-l", "ci", "--format", "json"]);
+    in_actions(&mut plan);
+    let json = stdout_of(&mut plan);
+    // The runner keeps the last value of a name: plan's outputs equal ignite's.
+    let after_plan = read("output");
+    assert_eq!(after_plan, after_ignite);
+    let printed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&after_plan["plan"]).unwrap(),
+        printed
+    );
+
+    let summary = std::fs::read_to_string(file("summary")).unwrap();
+    assert!(summary.starts_with("### ciux ignite: proj\n"), "{summary}");
+    assert!(summary.contains("### ciux plan: proj\n"), "{summary}");
+    assert_eq!(summary.matches("```mermaid").count(), 2);
 }
