@@ -11,6 +11,7 @@ pub mod error;
 pub mod fsutil;
 pub mod git;
 pub mod github;
+pub mod lock;
 mod parallel;
 pub mod plan;
 pub mod selector;

@@ -12,7 +12,7 @@ use super::progress::StderrProgress;
 use super::{EnvFormat, IgniteArgs, ImageOpts};
 use crate::config::Config;
 use crate::emit::{self, Env, ImageBlock, names};
-use crate::error::{NotImplemented, UsageError};
+use crate::error::UsageError;
 use crate::fsutil::write_atomic;
 use crate::selector::Selector;
 use crate::workspace::{self, Checkout, NodeKind, Workspace};
@@ -27,9 +27,6 @@ struct Report<'a> {
 }
 
 pub(crate) fn run(args: IgniteArgs, quiet: bool) -> Result<()> {
-    if args.lock || args.locked {
-        return Err(NotImplemented("ignite --lock/--locked").into());
-    }
     // In GitHub Actions, clone logs and the summary fold into one group.
     let actions = crate::github::in_actions();
     let group = crate::github::StderrGroup::start(actions && !quiet, "ciux ignite");
@@ -45,6 +42,11 @@ pub(crate) fn run(args: IgniteArgs, quiet: bool) -> Result<()> {
     };
     let progress = StderrProgress::new(quiet);
     let ws = workspace::resolve(&request, &progress)?;
+    let ws = if args.locked {
+        super::lock::apply(&request, ws, &progress)?
+    } else {
+        ws
+    };
     let project = ws
         .project_node()
         .context("the workspace has no project node")?;
@@ -70,6 +72,9 @@ pub(crate) fn run(args: IgniteArgs, quiet: bool) -> Result<()> {
     let mut written = Vec::new();
     for format in formats {
         written.extend(write_format(format, &env, &env_file, &ws, &image)?);
+    }
+    if args.lock {
+        written.push(super::lock::write(&ws)?);
     }
     let failed = if args.install_packages {
         install_packages(&ws, quiet)

@@ -3,6 +3,7 @@
 mod args;
 mod get;
 mod ignite;
+mod lock;
 mod migrate;
 mod plan;
 mod progress;

@@ -6,5 +6,6 @@ mod common;
 mod actionlint;
 mod config;
 mod ignite;
+mod lock;
 mod plan;
 mod revision;

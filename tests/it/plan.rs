@@ -8,14 +8,14 @@ use crate::common::ciux;
 use crate::common::git::{Repo, git};
 
 /// `remotes/` holds bare repositories, `ws/` the project and its siblings.
-struct Stack {
+pub(crate) struct Stack {
     _tmp: tempfile::TempDir,
-    remotes: PathBuf,
-    ws: PathBuf,
+    pub(crate) remotes: PathBuf,
+    pub(crate) ws: PathBuf,
 }
 
 impl Stack {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().canonicalize().unwrap();
         let (remotes, ws) = (root.join("remotes"), root.join("ws"));
@@ -30,7 +30,7 @@ impl Stack {
 
     /// A bare remote `name.git` on `main`, tagged v1.0.0, with `config` as
     /// `.ciux.toml`; returns its `file://` URL.
-    fn remote(&self, name: &str, config: &str) -> String {
+    pub(crate) fn remote(&self, name: &str, config: &str) -> String {
         let src = self.remotes.join(format!("{name}-src"));
         let mut repo = Repo::init(&src);
         repo.commit("initial", &[("README", name), (".ciux.toml", config)]);
@@ -48,9 +48,21 @@ impl Stack {
         );
         format!("file://{}", bare.display())
     }
+
+    /// Push one more commit to `main` of remote `name`; returns its id.
+    pub(crate) fn advance(&self, name: &str) -> String {
+        let mut repo = Repo {
+            dir: self.remotes.join(format!("{name}-src")),
+            clock: 1_800_000_000,
+        };
+        let head = repo.commit("more", &[("more", "more")]);
+        let bare = self.remotes.join(format!("{name}.git"));
+        repo.git(&["push", "-q", bare.to_str().unwrap(), "main"]);
+        head
+    }
 }
 
-fn git_dep(url: &str, extra: &str) -> String {
+pub(crate) fn git_dep(url: &str, extra: &str) -> String {
     format!(
         "[[dependencies]]\nurl = \"{url}\"\nclone = true\nlabels = {{ ci = \"true\" }}\n{extra}\n"
     )
@@ -77,7 +89,7 @@ fn diamond(stack: &Stack) -> Repo {
     repo
 }
 
-fn stdout_of(cmd: &mut assert_cmd::Command) -> String {
+pub(crate) fn stdout_of(cmd: &mut assert_cmd::Command) -> String {
     let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
