@@ -116,7 +116,7 @@ fn sync_one(job: &SyncJob, progress: &dyn Progress) -> Result<SyncOutcome, Clone
             job,
             None,
             "clone",
-            &["clone", "-q", &branch, "--", &job.url, &dir],
+            &["clone", "-q", &branch, "--", clone_source(&job.url), &dir],
         );
         progress.finish(
             &job.name,
@@ -152,6 +152,16 @@ fn sync_one(job: &SyncJob, progress: &dyn Progress) -> Result<SyncOutcome, Clone
         },
     );
     result
+}
+
+/// What to hand to `git clone`: a `file://` URL becomes its path, so that git
+/// clones locally (hard links to the remote's objects) instead of packing
+/// every object through the transport. Percent-encoded URLs are left to git.
+fn clone_source(url: &str) -> &str {
+    match url.strip_prefix("file://") {
+        Some(path) if path.starts_with('/') && !path.contains('%') => path,
+        _ => url,
+    }
 }
 
 /// What an existing checkout looks like.

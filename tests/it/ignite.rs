@@ -561,3 +561,80 @@ fn github_files_are_read_back_by_the_runner_format() {
         "no $GITHUB_ENV outside GitHub Actions"
     );
 }
+
+#[test]
+fn packages_are_installed_only_on_request_and_failures_are_named() {
+    let stack = Stack::new();
+    let config = "[[dependencies]]\npackage = \"example.org/tool@v1.1.1\"\n\
+                  [[dependencies]]\npackage = \"example.org/broken@v0.1.0\"\n";
+    let repo = stack.project("main", config);
+    // A stand-in `go` that records its arguments and fails for the broken module.
+    let bin = stack.ws.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = stack.ws.join("go.log");
+    let script = format!(
+        "#!/bin/sh\necho \"$*\" >> '{}'\ncase \"$2\" in *broken*) exit 3;; esac\n",
+        log.display()
+    );
+    std::fs::write(bin.join("go"), script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(bin.join("go"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+
+    let (_, stderr) = run_ok(ciux(&repo.dir).arg("ignite").env("PATH", &path));
+    assert!(
+        !log.exists(),
+        "nothing installed without --install-packages"
+    );
+    assert!(
+        stderr.contains("package example.org/tool@v1.1.1 (not installed"),
+        "{stderr}"
+    );
+
+    let out = ciux(&repo.dir)
+        .args(["ignite", "--install-packages"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("installed example.org/tool@v1.1.1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: cannot install 1 package(s): example.org/broken@v0.1.0"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "install example.org/tool@v1.1.1\ninstall example.org/broken@v0.1.0\n"
+    );
+    assert!(
+        repo.dir.join(".ciux.d/ciux.sh").exists(),
+        "the env file is written before installing"
+    );
+}
+
+#[test]
+fn cluster_name_from_user_branch_and_head() {
+    let stack = Stack::new();
+    let repo = stack.project("Feature/X_1", "");
+    let head = repo.head();
+    let (stdout, _) = run_ok(
+        ciux(&repo.dir)
+            .args(["get", "clustername"])
+            .env("USER", "Alice"),
+    );
+    assert_eq!(stdout, format!("alice-feature-x-1-{}\n", &head[..6]));
+    repo.write(".gitignore", "changed");
+    let (stdout, _) = run_ok(
+        ciux(&repo.dir)
+            .args(["get", "clustername"])
+            .env_remove("USER"),
+    );
+    assert_eq!(
+        stdout,
+        format!("unknown-feature-x-1-{}-dirty\n", &head[..6])
+    );
+}
