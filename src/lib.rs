@@ -13,6 +13,7 @@ pub mod fsutil;
 pub mod git;
 pub mod github;
 pub mod hook;
+pub mod lock;
 mod parallel;
 pub mod plan;
 pub mod release;

@@ -174,6 +174,8 @@ pub struct PlanArgs {
     /// The project's branch.
     #[arg(short = 'b', long)]
     pub branch: Option<String>,
+    #[command(flatten)]
+    pub image: ImageOpts,
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,

@@ -4,6 +4,7 @@ mod args;
 mod check;
 mod get;
 mod ignite;
+mod lock;
 mod migrate;
 mod plan;
 mod progress;
@@ -53,7 +54,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Ignite(args) => ignite::run(args, quiet),
-        Command::Plan(args) => plan::run(args),
+        Command::Plan(args) => plan::run(args, quiet),
         Command::Explain(_) => Err(NotImplemented("explain").into()),
         Command::Promote(_) => Err(NotImplemented("promote").into()),
         Command::Tag(args) => release::run(args),

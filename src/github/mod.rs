@@ -22,14 +22,10 @@ pub use output::{
 };
 pub use summary::{markdown_escape, write_summary};
 
-/// Set to `true` by the runner in every step.
-pub const ENV_ACTIONS: &str = "GITHUB_ACTIONS";
-/// File the runner reads step outputs from.
-pub const ENV_OUTPUT: &str = "GITHUB_OUTPUT";
-/// File the runner reads environment variables for later steps from.
-pub const ENV_ENV: &str = "GITHUB_ENV";
-/// Markdown file shown on the run's summary page.
-pub const ENV_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
+pub use crate::emit::names::{
+    GITHUB_ACTIONS as ENV_ACTIONS, GITHUB_ENV as ENV_ENV, GITHUB_OUTPUT as ENV_OUTPUT,
+    GITHUB_STEP_SUMMARY as ENV_STEP_SUMMARY,
+};
 
 #[derive(Debug, Error)]
 pub enum GithubError {
@@ -117,6 +113,31 @@ pub fn grouped<W: Write, T>(
     let result = body(out);
     group_end(out)?;
     result
+}
+
+/// A log group on stderr for the life of the value: started by [`StderrGroup::start`]
+/// when enabled, ended on drop, so an error returned through it is printed
+/// after `::endgroup::`, outside the folded section, where it is seen.
+#[must_use = "the group ends when this value is dropped"]
+pub struct StderrGroup {
+    enabled: bool,
+}
+
+impl StderrGroup {
+    pub fn start(enabled: bool, title: &str) -> Self {
+        if enabled {
+            let _ = group_start(&mut io::stderr().lock(), title);
+        }
+        Self { enabled }
+    }
+}
+
+impl Drop for StderrGroup {
+    fn drop(&mut self) {
+        if self.enabled {
+            let _ = group_end(&mut io::stderr().lock());
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use super::*;
 use crate::plan::tests::{hostile, sample};
 
-/// The runner's file-command parser: lines split on `\n`, `\r\n` or `\r`
-/// (`StreamReader.ReadLine`), empty lines skipped, `NAME=VALUE` when `=` comes
+/// The runner's file-command parser, made stricter: lines split on `\n`, and
+/// also on `\r\n` or `\r` (the Linux runner splits on `\n` only; a Windows
+/// one on `\r\n`), so a delimiter safe here is safe on both. Empty lines skipped, `NAME=VALUE` when `=` comes
 /// before any `<<`, else `NAME<<DELIM` then lines up to one equal to `DELIM`.
 /// Panics where the runner fails the step.
 pub(crate) fn parse_like_runner(text: &str) -> BTreeMap<String, String> {
@@ -98,7 +99,7 @@ fn hostile_values_cannot_end_early_or_set_other_names() {
         write_file_command(&mut out, "ciux_image_url", value).unwrap();
         let parsed = parse_like_runner(&String::from_utf8(out).unwrap());
         assert_eq!(parsed.len(), 1, "{value:?} -> {parsed:?}");
-        // The runner turns `\r\n` and `\r` into line breaks: the value survives up to that.
+        // The strict parser turns `\r\n` and `\r` into line breaks.
         assert_eq!(
             parsed["ciux_image_url"],
             value.replace("\r\n", "\n").replace('\r', "\n")
@@ -190,4 +191,22 @@ fn append_file_appends_and_reports_the_path() {
         err.to_string().contains("missing/file") && err.to_string().contains("GITHUB_OUTPUT"),
         "{err}"
     );
+}
+
+proptest::proptest! {
+    /// Any value, newlines and would-be delimiters included, reads back whole
+    /// and sets nothing else. The parser above also breaks lines at `\r`, so
+    /// carriage returns come back as line breaks there.
+    #[test]
+    fn any_value_round_trips_through_the_runner_parser(
+        value in "(CIUX_EOF(_[0-9])?|[a-z=<>]{0,3}|\n|\r| ){0,12}",
+    ) {
+        let mut out = Vec::new();
+        write_file_command(&mut out, "name", &value).unwrap();
+        let parsed = parse_like_runner(&String::from_utf8(out).unwrap());
+        proptest::prop_assert_eq!(parsed.len(), 1);
+        // A trailing `\r` merges with the line break we write after the value.
+        let read = format!("{value}\n").replace("\r\n", "\n").replace('\r', "\n");
+        proptest::prop_assert_eq!(&parsed["name"], &read[..read.len() - 1]);
+    }
 }

@@ -13,6 +13,7 @@
 mod graph;
 mod matrix;
 mod text;
+mod workspace;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,6 +23,7 @@ use thiserror::Error;
 pub use graph::{render_dot, render_mermaid};
 pub use matrix::{matrix_of_wave, render_matrix};
 pub use text::render_text;
+pub use workspace::graph_of;
 
 /// Version of the JSON document written by [`Plan::write_json`]; see `docs/plan-schema.md`.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -372,3 +372,77 @@ fn schema_doc_matches_the_serialized_fields() {
     assert_eq!(plan.schema, SCHEMA_VERSION);
     assert_eq!(plan.waves, [["lib"], ["app"]]);
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Up to 12 nodes `n00`..; edges as index pairs, made acyclic on demand by
+    /// keeping only edges from a higher to a lower index.
+    fn graph_strategy(acyclic: bool) -> impl Strategy<Value = Graph> {
+        (1usize..12)
+            .prop_flat_map(|n| (Just(n), proptest::collection::vec((0..n, 0..n), 0..30)))
+            .prop_map(move |(n, pairs)| {
+                let name = |i: usize| format!("n{i:02}");
+                let edges = pairs
+                    .into_iter()
+                    .filter(|(a, b)| !acyclic || a > b)
+                    .map(|(a, b)| (name(a), name(b)))
+                    .collect();
+                Graph {
+                    project: name(0),
+                    components: (0..n).rev().map(|i| git(&name(i))).collect(),
+                    edges,
+                }
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn acyclic_graphs_give_minimal_sorted_waves(g in graph_strategy(true)) {
+            let edges = g.edges.clone();
+            let count = g.components.len();
+            let plan = Plan::new(g).unwrap();
+            prop_assert_eq!(plan.components.len(), count);
+            let wave_of = |n: &str| plan.components.iter().find(|s| s.name == n).unwrap().wave;
+            for step in &plan.components {
+                // One more than the latest dependency, 0 without any.
+                let expected = step.depends_on.iter().map(|d| wave_of(d) + 1).max().unwrap_or(0);
+                prop_assert_eq!(step.wave, expected);
+            }
+            for (from, to) in &edges {
+                prop_assert!(wave_of(to) < wave_of(from));
+            }
+            for names in &plan.waves {
+                prop_assert!(names.windows(2).all(|w| w[0] < w[1]));
+            }
+            let order: Vec<&str> = plan.components.iter().map(|s| s.name.as_str()).collect();
+            let flat: Vec<&str> = plan.waves.iter().flatten().map(String::as_str).collect();
+            prop_assert_eq!(order, flat);
+        }
+
+        #[test]
+        fn a_reported_cycle_is_a_real_cycle(g in graph_strategy(false)) {
+            let edges: BTreeSet<(String, String)> = g.edges.iter().cloned().collect();
+            match Plan::new(g) {
+                Ok(plan) => {
+                    for (from, to) in &edges {
+                        let wave_of = |n: &str| plan.components.iter().find(|s| s.name == n).unwrap().wave;
+                        prop_assert!(wave_of(to) < wave_of(from));
+                    }
+                }
+                Err(PlanError::Cycle { path }) => {
+                    prop_assert!(path.len() >= 2);
+                    prop_assert_eq!(path.first(), path.last());
+                    for pair in path.windows(2) {
+                        prop_assert!(edges.contains(&(pair[0].clone(), pair[1].clone())), "{:?}", path);
+                    }
+                    let inner: BTreeSet<&String> = path[..path.len() - 1].iter().collect();
+                    prop_assert_eq!(inner.len(), path.len() - 1, "no node twice: {:?}", path);
+                }
+                Err(other) => prop_assert!(false, "{other}"),
+            }
+        }
+    }
+}

@@ -65,16 +65,32 @@ pub fn render_text(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
     Ok(())
 }
 
-/// Control characters (terminal escapes, newlines) from git values are shown
-/// escaped so a branch name cannot rewrite the terminal or fake a line.
+/// Control characters (terminal escapes, newlines) and bidirectional
+/// overrides from git values are shown escaped, so a branch name can neither
+/// rewrite the terminal, fake a line, nor reorder what is displayed.
 pub(crate) fn printable(text: &str) -> String {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
     text.chars()
         .map(|c| {
-            if c.is_control() {
+            if hidden(c) {
                 c.escape_debug().to_string()
             } else {
                 c.to_string()
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn printable_escapes_controls_and_bidi_overrides() {
+        assert_eq!(
+            super::printable("a\nb\u{1b}[2J\u{202e}c é"),
+            r"a\nb\u{1b}[2J\u{202e}c é"
+        );
+    }
 }

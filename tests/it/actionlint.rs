@@ -57,16 +57,22 @@ fn report(out: &Output) -> String {
     )
 }
 
-#[test]
-fn example_workflows_pass_actionlint() {
-    let dir = root().join("docs/examples");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
-        .collect();
+fn workflows_in(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| entries.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"));
     files.sort();
-    assert!(files.len() >= 2, "examples in {}", dir.display());
+    files
+}
+
+/// The examples, and this repository's own workflows.
+#[test]
+fn workflows_pass_actionlint() {
+    let examples = workflows_in(&root().join("docs/examples"));
+    assert!(examples.len() >= 2, "examples in docs/examples");
+    let mut files = examples;
+    files.extend(workflows_in(&root().join(".github/workflows")));
     let out = lint(&root(), &files);
     assert!(out.status.success(), "{}", report(&out));
 }

@@ -7,5 +7,7 @@ mod actionlint;
 mod check;
 mod config;
 mod ignite;
+mod lock;
+mod plan;
 mod revision;
 mod tag;
