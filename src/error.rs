@@ -22,6 +22,9 @@ pub fn exit_status(err: &anyhow::Error) -> u8 {
         cause.is::<NotImplemented>()
             || cause.is::<UsageError>()
             || cause.is::<crate::config::ConfigError>()
+            || cause
+                .downcast_ref::<crate::release::ReleaseError>()
+                .is_some_and(crate::release::ReleaseError::is_usage)
     });
     if usage { 2 } else { 1 }
 }

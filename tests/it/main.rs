@@ -7,3 +7,4 @@ mod check;
 mod config;
 mod revision;
 mod tag;
+mod tag_all;
