@@ -246,6 +246,10 @@ pub struct TagArgs {
     /// With --all: wait until each dependency's image exists before tagging dependents.
     #[arg(long)]
     pub wait_images: bool,
+    /// With --all: write the new versions to FILE (JSON if it ends in `.json`,
+    /// else `export <NAME>_VERSION=<tag>` lines).
+    #[arg(long, value_name = "FILE", requires = "all")]
+    pub report: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -4,6 +4,7 @@
 //! push through the `git` CLI so credential helpers and ssh agents apply).
 
 mod remote;
+mod stack;
 mod tag;
 mod version;
 
@@ -13,6 +14,10 @@ use thiserror::Error;
 
 pub(crate) use remote::branch_remote;
 pub use remote::redact;
+pub use stack::{
+    Edge, Member, StackReport, StackStep, StepState, apply_stack, local_stack, plan_stack,
+    tag_order,
+};
 pub use tag::{PushTarget, TagPlan, TagRequest, create_tag, plan_tag, push_tag};
 pub use version::{Bump, DEFAULT_PREFIX, VersionError, next_version, release_order};
 
@@ -64,4 +69,25 @@ pub enum ReleaseError {
     },
     #[error(transparent)]
     Git(#[from] crate::git::GitError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("dependency {name} is not cloned at {}\n  fix: run `ciux ignite` to clone the stack, then tag again", dir.display())]
+    MissingSibling { name: String, dir: PathBuf },
+    #[error("dependency cycle: {}", path.join(" -> "))]
+    Cycle { path: Vec<String> },
+    #[error("nothing was tagged: {} repositor{} cannot be tagged\n  {}", refusals.len(), if refusals.len() == 1 { "y" } else { "ies" }, refusals.join("\n  "))]
+    StackRefused { refusals: Vec<String> },
+    #[error("tagging stopped at {failed}: {reason}{details}")]
+    StackFailed {
+        failed: String,
+        reason: String,
+        details: String,
+    },
+}
+
+impl ReleaseError {
+    /// Configuration problems (exit status 2) rather than failures.
+    pub fn is_usage(&self) -> bool {
+        matches!(self, Self::Config(_) | Self::Cycle { .. })
+    }
 }

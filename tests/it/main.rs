@@ -11,3 +11,4 @@ mod lock;
 mod plan;
 mod revision;
 mod tag;
+mod tag_all;
