@@ -22,6 +22,9 @@ pub fn exit_status(err: &anyhow::Error) -> u8 {
         cause.is::<NotImplemented>()
             || cause.is::<UsageError>()
             || cause.is::<crate::config::ConfigError>()
+            || cause
+                .downcast_ref::<crate::image::ImageError>()
+                .is_some_and(crate::image::ImageError::is_config)
     });
     if usage { 2 } else { 1 }
 }

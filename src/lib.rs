@@ -9,3 +9,5 @@ pub mod config;
 pub mod error;
 pub mod fsutil;
 pub mod git;
+pub mod image;
+pub mod registry;

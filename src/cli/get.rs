@@ -14,7 +14,7 @@ pub(crate) fn run(command: GetCommand) -> Result<()> {
             print_stdout(&format!("{version}\n"))?;
             Ok(())
         }
-        GetCommand::Image(_) => Err(NotImplemented("get image").into()),
+        GetCommand::Image(args) => super::image::get(args),
         GetCommand::Configpath(_) => Err(NotImplemented("get configpath").into()),
         GetCommand::Deps(_) => Err(NotImplemented("get deps").into()),
     }

@@ -2,6 +2,7 @@
 
 mod args;
 mod get;
+mod image;
 mod migrate;
 
 use std::io::{self, Write};
@@ -48,8 +49,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Ignite(_) => Err(NotImplemented("ignite").into()),
         Command::Plan(_) => Err(NotImplemented("plan").into()),
-        Command::Explain(_) => Err(NotImplemented("explain").into()),
-        Command::Promote(_) => Err(NotImplemented("promote").into()),
+        Command::Explain(args) => image::explain(args),
+        Command::Promote(args) => image::promote(args),
         Command::Tag(_) => Err(NotImplemented("tag").into()),
         Command::Check(_) => Err(NotImplemented("check").into()),
         Command::Hook(_) => Err(NotImplemented("hook").into()),
@@ -72,7 +73,9 @@ fn init_logging(verbose: u8, quiet: bool) {
         .with_writer(io::stderr)
         .with_target(false)
         .without_time()
-        .with_ansi(std::env::var_os("NO_COLOR").is_none() && io::IsTerminal::is_terminal(&io::stderr()))
+        .with_ansi(
+            std::env::var_os("NO_COLOR").is_none() && io::IsTerminal::is_terminal(&io::stderr()),
+        )
         .try_init();
 }
 

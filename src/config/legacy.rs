@@ -65,7 +65,13 @@ pub(crate) fn parse_yaml(text: &str, path: &Path) -> Result<RawConfig, ConfigErr
             Some(loc) => {
                 let line = loc.line();
                 let key = key_at_line(text, line).unwrap_or_else(|| "(document)".into());
-                (Position { line, column: loc.column() }, key)
+                (
+                    Position {
+                        line,
+                        column: loc.column(),
+                    },
+                    key,
+                )
             }
             None => (Position { line: 1, column: 1 }, "(document)".into()),
         };
@@ -89,7 +95,11 @@ pub(crate) fn parse_yaml(text: &str, path: &Path) -> Result<RawConfig, ConfigErr
                 package: d.package,
                 clone: d.clone,
                 pull: d.pull,
-                labels: d.labels.into_iter().map(|(k, v)| (k, v.into_string())).collect(),
+                labels: d
+                    .labels
+                    .into_iter()
+                    .map(|(k, v)| (k, v.into_string()))
+                    .collect(),
                 ..RawDependency::default()
             })
             .collect(),
@@ -113,7 +123,10 @@ pub(crate) fn position_of_key(text: &str, key: &str) -> Position {
     let mut candidate = legacy_key.as_str();
     loop {
         if let Some((line, column, _)) = lines.iter().find(|(_, _, p)| p == candidate) {
-            return Position { line: *line, column: *column };
+            return Position {
+                line: *line,
+                column: *column,
+            };
         }
         match candidate.rfind(['.', '[']) {
             Some(i) => candidate = &candidate[..i],
@@ -150,7 +163,10 @@ fn key_paths_by_line(text: &str) -> Vec<(usize, usize, String)> {
         }
         let mut indent = content.len() - trimmed.len();
         let mut rest = trimmed;
-        if let Some(after) = rest.strip_prefix("- ").or_else(|| (rest == "-").then_some("")) {
+        if let Some(after) = rest
+            .strip_prefix("- ")
+            .or_else(|| (rest == "-").then_some(""))
+        {
             // A sequence item may sit at its parent key's indent (`key:\n- a`).
             while stack
                 .last()
@@ -165,7 +181,11 @@ fn key_paths_by_line(text: &str) -> Vec<(usize, usize, String)> {
                 .or_insert(0);
             let path = format!("{parent}[{counter}]");
             out.push((n + 1, indent + 1, path.clone()));
-            stack.push(Open { indent, path, is_item: true });
+            stack.push(Open {
+                indent,
+                path,
+                is_item: true,
+            });
             let stripped = after.trim_start();
             indent += rest.len() - stripped.len();
             rest = stripped;
@@ -189,7 +209,11 @@ fn key_paths_by_line(text: &str) -> Vec<(usize, usize, String)> {
         // A key opened again (a new item's mapping) restarts its sequence numbering.
         seq_index.remove(&path);
         out.push((n + 1, indent + 1, path.clone()));
-        stack.push(Open { indent, path, is_item: false });
+        stack.push(Open {
+            indent,
+            path,
+            is_item: false,
+        });
     }
     out
 }
@@ -214,7 +238,10 @@ dependencies:
 
     #[test]
     fn key_paths() {
-        let paths: Vec<String> = key_paths_by_line(DOC).into_iter().map(|(_, _, p)| p).collect();
+        let paths: Vec<String> = key_paths_by_line(DOC)
+            .into_iter()
+            .map(|(_, _, p)| p)
+            .collect();
         assert_eq!(
             paths,
             [
@@ -233,8 +260,20 @@ dependencies:
                 "dependencies[1].image",
             ]
         );
-        assert_eq!(position_of_key(DOC, "dependencies[1].image"), Position { line: 12, column: 5 });
-        assert_eq!(position_of_key(DOC, "source_paths[1]"), Position { line: 5, column: 3 });
-        assert_eq!(position_of_key(DOC, "dependencies[0].pull"), Position { line: 7, column: 3 });
+        assert_eq!(
+            position_of_key(DOC, "dependencies[1].image"),
+            Position {
+                line: 12,
+                column: 5
+            }
+        );
+        assert_eq!(
+            position_of_key(DOC, "source_paths[1]"),
+            Position { line: 5, column: 3 }
+        );
+        assert_eq!(
+            position_of_key(DOC, "dependencies[0].pull"),
+            Position { line: 7, column: 3 }
+        );
     }
 }

@@ -22,7 +22,10 @@ pub fn render_toml(config: &Config) -> String {
 }
 
 fn render_into(config: &Config, out: &mut String) -> std::fmt::Result {
-    writeln!(out, "# ciux configuration; see .ciux.example.toml for every key.")?;
+    writeln!(
+        out,
+        "# ciux configuration; see .ciux.example.toml for every key."
+    )?;
     if let Some(project) = &config.project {
         writeln!(out, "project = {}", quote(project))?;
     }
@@ -33,9 +36,16 @@ fn render_into(config: &Config, out: &mut String) -> std::fmt::Result {
         writeln!(out, "source_paths = {}", list(&config.source_paths))?;
     }
     if !config.insecure_registries.is_empty() {
-        writeln!(out, "insecure_registries = {}", list(&config.insecure_registries))?;
+        writeln!(
+            out,
+            "insecure_registries = {}",
+            list(&config.insecure_registries)
+        )?;
     }
-    for (table, command) in [("build", &config.build_command), ("deploy", &config.deploy_command)] {
+    for (table, command) in [
+        ("build", &config.build_command),
+        ("deploy", &config.deploy_command),
+    ] {
         if let Some(command) = command {
             writeln!(out, "\n[{table}]\ncommand = {}", quote(command))?;
         }
@@ -74,7 +84,11 @@ fn render_into(config: &Config, out: &mut String) -> std::fmt::Result {
 }
 
 fn bare_or_quoted_key(key: &str) -> String {
-    if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         key.to_owned()
     } else {
         quote(key)

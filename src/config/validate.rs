@@ -70,12 +70,15 @@ fn validate_dependency(
             DependencyKind::Image { image }
         }
         (None, None, Some(package)) => {
-            let (module, version) = split_package(&package)
-                .map_err(|m| problem(format!("{key}.package"), m))?;
+            let (module, version) =
+                split_package(&package).map_err(|m| problem(format!("{key}.package"), m))?;
             DependencyKind::Package { module, version }
         }
         (None, None, None) => {
-            return Err(problem(key, "a dependency needs one of `url`, `image` or `package`"));
+            return Err(problem(
+                key,
+                "a dependency needs one of `url`, `image` or `package`",
+            ));
         }
         _ => {
             return Err(problem(
@@ -134,7 +137,10 @@ fn check_name(name: &str) -> Result<(), String> {
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
     {
-        return Err(format!("`{name}` holds `{}`; use letters, digits, `-`, `_`, `.`", c.escape_default()));
+        return Err(format!(
+            "`{name}` holds `{}`; use letters, digits, `-`, `_`, `.`",
+            c.escape_default()
+        ));
     }
     Ok(())
 }
@@ -145,13 +151,24 @@ fn check_registry(registry: &str) -> Result<(), String> {
         return Err("must not be empty".into());
     }
     if registry.contains("://") {
-        return Err(format!("`{registry}` has a scheme; write `host[:port]/path` without it"));
+        return Err(format!(
+            "`{registry}` has a scheme; write `host[:port]/path` without it"
+        ));
     }
-    if let Some(c) = registry.chars().find(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("`{}` holds the character {:?}", registry.escape_default(), c));
+    if let Some(c) = registry
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(format!(
+            "`{}` holds the character {:?}",
+            registry.escape_default(),
+            c
+        ));
     }
     if registry.ends_with('/') || registry.contains("//") || registry.contains('@') {
-        return Err(format!("`{registry}` is not of the form `host[:port]/path`"));
+        return Err(format!(
+            "`{registry}` is not of the form `host[:port]/path`"
+        ));
     }
     Ok(())
 }
@@ -166,12 +183,17 @@ pub(crate) fn check_source_path(path: &str) -> Result<(), String> {
         return Err("empty path".into());
     }
     if path.starts_with('/') || path.contains('\\') || path.get(1..2) == Some(":") {
-        return Err(format!("`{path}` is absolute; source paths are relative to the repository root"));
+        return Err(format!(
+            "`{path}` is absolute; source paths are relative to the repository root"
+        ));
     }
     if path.contains('\0') {
         return Err("the path holds a NUL byte".into());
     }
-    if path.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+    if path
+        .split('/')
+        .any(|s| s.is_empty() || s == "." || s == "..")
+    {
         return Err(format!(
             "`{path}` is not clean (no `..`, `.`, empty segment or trailing slash)"
         ));
@@ -186,7 +208,11 @@ fn check_url(url: &str) -> Result<(), String> {
         return Err("empty URL".into());
     }
     if let Some(c) = url.chars().find(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("`{}` holds the character {:?}", url.escape_default(), c));
+        return Err(format!(
+            "`{}` holds the character {:?}",
+            url.escape_default(),
+            c
+        ));
     }
     if url.starts_with('-') {
         return Err(format!("`{url}` starts with `-`"));
@@ -194,7 +220,11 @@ fn check_url(url: &str) -> Result<(), String> {
     if let Some((scheme, rest)) = url.split_once("://") {
         match scheme {
             "https" | "http" | "ssh" | "git" | "file" => {}
-            _ => return Err(format!("unsupported scheme `{scheme}` (https, http, ssh, git, file)")),
+            _ => {
+                return Err(format!(
+                    "unsupported scheme `{scheme}` (https, http, ssh, git, file)"
+                ));
+            }
         }
         let host_end = rest.find('/').unwrap_or(rest.len());
         if scheme != "file" && host_end == 0 {
@@ -214,10 +244,7 @@ fn check_url(url: &str) -> Result<(), String> {
 /// The last path segment of a git URL, without `.git`.
 pub(crate) fn repo_name_of_url(url: &str) -> &str {
     let trimmed = url.trim_end_matches('/');
-    let last = trimmed
-        .rsplit(['/', ':'])
-        .next()
-        .unwrap_or(trimmed);
+    let last = trimmed.rsplit(['/', ':']).next().unwrap_or(trimmed);
     last.strip_suffix(".git").unwrap_or(last)
 }
 
@@ -226,7 +253,11 @@ fn check_image(image: &str) -> Result<(), String> {
         return Err("empty image reference".into());
     }
     if let Some(c) = image.chars().find(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("`{}` holds the character {:?}", image.escape_default(), c));
+        return Err(format!(
+            "`{}` holds the character {:?}",
+            image.escape_default(),
+            c
+        ));
     }
     if image.contains("://") {
         return Err(format!("`{image}` has a scheme; write `registry/path:tag`"));
@@ -250,8 +281,15 @@ fn check_image(image: &str) -> Result<(), String> {
 fn split_package(package: &str) -> Result<(String, String), String> {
     match package.rsplit_once('@') {
         Some((module, version)) if !module.is_empty() && !version.is_empty() => {
-            if let Some(c) = package.chars().find(|c| c.is_whitespace() || c.is_control()) {
-                return Err(format!("`{}` holds the character {:?}", package.escape_default(), c));
+            if let Some(c) = package
+                .chars()
+                .find(|c| c.is_whitespace() || c.is_control())
+            {
+                return Err(format!(
+                    "`{}` holds the character {:?}",
+                    package.escape_default(),
+                    c
+                ));
             }
             Ok((module.to_owned(), version.to_owned()))
         }
@@ -266,9 +304,9 @@ pub(crate) fn check_label_key(key: &str) -> Result<(), String> {
         Some((prefix, name)) => {
             if prefix.is_empty()
                 || prefix.len() > 253
-                || !prefix
-                    .split('.')
-                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+                || !prefix.split('.').all(|p| {
+                    !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                })
             {
                 return Err(format!("label key `{key}` has an invalid prefix"));
             }
@@ -289,7 +327,9 @@ pub(crate) fn check_label_value(value: &str) -> Result<(), String> {
         return Ok(());
     }
     let ok = value.len() <= 63
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && value.starts_with(|c: char| c.is_ascii_alphanumeric())
         && value.ends_with(|c: char| c.is_ascii_alphanumeric());
     if ok {
@@ -311,7 +351,9 @@ mod tests {
         for ok in ["Dockerfile", "src/bin", "a.b/c-d", "."] {
             assert_eq!(check_source_path(ok), Ok(()), "{ok}");
         }
-        for bad in ["", "/abs", "../x", "a//b", "a/", "./a", "a/./b", "a/..", "C:\\x"] {
+        for bad in [
+            "", "/abs", "../x", "a//b", "a/", "./a", "a/./b", "a/..", "C:\\x",
+        ] {
             assert!(check_source_path(bad).is_err(), "{bad}");
         }
     }
@@ -319,7 +361,10 @@ mod tests {
     #[test]
     fn urls_and_names() {
         for (url, name) in [
-            ("https://github.com/astrolabsoftware/fink-alert-simulator", "fink-alert-simulator"),
+            (
+                "https://github.com/astrolabsoftware/fink-alert-simulator",
+                "fink-alert-simulator",
+            ),
             ("https://github.com/a/b.git", "b"),
             ("git@github.com:a/b.git", "b"),
             ("file:///tmp/remotes/dep1.git", "dep1"),
@@ -329,14 +374,27 @@ mod tests {
             assert_eq!(check_url(url), Ok(()), "{url}");
             assert_eq!(repo_name_of_url(url), name, "{url}");
         }
-        for bad in ["", "ftp://x/y", "https://", "https://host", "has space", "-oProxy", "https:///x"] {
+        for bad in [
+            "",
+            "ftp://x/y",
+            "https://",
+            "https://host",
+            "has space",
+            "-oProxy",
+            "https:///x",
+        ] {
             assert!(check_url(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn images() {
-        for ok in ["r.example/a/b:1.0", "ubuntu", "localhost:5000/x", "x/y@sha256:abc"] {
+        for ok in [
+            "r.example/a/b:1.0",
+            "ubuntu",
+            "localhost:5000/x",
+            "x/y@sha256:abc",
+        ] {
             assert_eq!(check_image(ok), Ok(()), "{ok}");
         }
         for bad in ["", "https://r/x", "r//x:1", "x:", "a b"] {

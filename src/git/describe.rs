@@ -147,11 +147,10 @@ impl CommitGraph for RepoGraph<'_> {
 
     fn commit(&mut self, id: Oid) -> Result<(i64, &[Oid]), GitError> {
         if !self.cache.contains_key(&id) {
-            let commit = self
-                .repo
-                .git()
-                .find_commit(id)
-                .map_err(|source| self.repo.error(format!("cannot read commit {id}"), source))?;
+            let commit =
+                self.repo.git().find_commit(id).map_err(|source| {
+                    self.repo.error(format!("cannot read commit {id}"), source)
+                })?;
             let parents = commit.parent_ids().collect();
             self.cache.insert(id, (commit.time().seconds(), parents));
         }
@@ -303,7 +302,9 @@ mod tests {
         Literal(
             edges
                 .iter()
-                .map(|(c, date, parents)| (id(*c), (*date, parents.iter().map(|p| id(*p)).collect())))
+                .map(|(c, date, parents)| {
+                    (id(*c), (*date, parents.iter().map(|p| id(*p)).collect()))
+                })
                 .collect(),
         )
     }
@@ -320,7 +321,13 @@ mod tests {
     fn merge_counts_both_sides() {
         // 1 - 2(tag) - 4 - 5(merge)
         //   \ 3 ------/
-        let mut g = graph(&[(1, 10, &[]), (2, 20, &[1]), (3, 30, &[1]), (4, 40, &[2]), (5, 50, &[4, 3])]);
+        let mut g = graph(&[
+            (1, 10, &[]),
+            (2, 20, &[1]),
+            (3, 30, &[1]),
+            (4, 40, &[2]),
+            (5, 50, &[4, 3]),
+        ]);
         let names = HashMap::from([(id(2), "v1.0.0")]);
         // 5, 4, 3 are not reachable from the tag.
         assert_eq!(walk(&mut g, id(5), &names).unwrap(), Some((id(2), 3)));

@@ -47,8 +47,19 @@ mod tests {
             assert_eq!(tag.to_string(), name);
         }
         for name in [
-            "", "v", "v1", "v1.2", "1.2", "v1.2.3.4", "latest", "v01.2.3", "v1.2.3-", "x-1.2.3",
-            "1.2.3-rc1 ", "v1.2.3-rc..1", "_1.2.3",
+            "",
+            "v",
+            "v1",
+            "v1.2",
+            "1.2",
+            "v1.2.3.4",
+            "latest",
+            "v01.2.3",
+            "v1.2.3-",
+            "x-1.2.3",
+            "1.2.3-rc1 ",
+            "v1.2.3-rc..1",
+            "_1.2.3",
         ] {
             assert_eq!(parse_semver_tag(name), None, "{name:?}");
         }

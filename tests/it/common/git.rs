@@ -42,7 +42,8 @@ fn git_at(dir: &Path, args: &[&str], date: Option<i64>) -> String {
     isolate_env(&mut cmd);
     if let Some(date) = date {
         let stamp = format!("{date} +0000");
-        cmd.env("GIT_AUTHOR_DATE", &stamp).env("GIT_COMMITTER_DATE", &stamp);
+        cmd.env("GIT_AUTHOR_DATE", &stamp)
+            .env("GIT_COMMITTER_DATE", &stamp);
     }
     let out = cmd.output().expect("git runs");
     assert!(

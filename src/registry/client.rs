@@ -1,0 +1,680 @@
+//! HTTP side of the distribution API: auth handshake, retries, the few calls ciux makes.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use ureq::http::{HeaderMap, Method};
+
+use super::auth::{Challenge, Credential, Credentials};
+use super::{Lookup, Reference, RegistryError};
+
+/// Every manifest and index media type a tag may point at (OCI and Docker).
+pub const MANIFEST_TYPES: &str = "application/vnd.oci.image.manifest.v1+json, \
+application/vnd.oci.image.index.v1+json, \
+application/vnd.docker.distribution.manifest.v2+json, \
+application/vnd.docker.distribution.manifest.list.v2+json, \
+application/vnd.docker.distribution.manifest.v1+prettyjws";
+
+/// Tags asked for per page; registries may send fewer and a `Link` to the next page.
+const PAGE_SIZE: usize = 1000;
+/// Pages followed at most (a million tags), so a looping `Link` cannot hang us.
+const MAX_PAGES: usize = 1000;
+/// Largest manifest or token answer read into memory.
+const MAX_BODY: u64 = 16 << 20;
+
+/// How often and how patiently to retry 429, 5xx and connection failures.
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    /// Attempts in all (1 = no retry).
+    pub attempts: u32,
+    /// Wait before the first retry; doubled each time, capped by `max_delay`.
+    pub delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Self {
+            attempts: 4,
+            delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A manifest as stored: its media type, bytes and digest.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub media_type: String,
+    pub bytes: Vec<u8>,
+    pub digest: String,
+}
+
+/// A distribution-API client. Cheap to share between threads (`&Client` is `Sync`).
+pub struct Client {
+    agent: ureq::Agent,
+    credentials: Credentials,
+    insecure: Vec<String>,
+    retry: Retry,
+    /// `Authorization` values by (host, scope), so a token is fetched once.
+    auth: Mutex<HashMap<(String, String), String>>,
+}
+
+/// One HTTP answer, body read.
+struct Reply {
+    status: u16,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The registry's error message (`{"errors":[{"message":...}]}`), or the status.
+    fn message(&self) -> String {
+        #[derive(serde::Deserialize)]
+        struct Errors {
+            errors: Vec<Item>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Item {
+            code: Option<String>,
+            message: Option<String>,
+        }
+        if let Ok(errors) = serde_json::from_slice::<Errors>(&self.body) {
+            let parts: Vec<String> = errors
+                .errors
+                .into_iter()
+                .map(|e| {
+                    format!(
+                        "{} {}",
+                        e.code.unwrap_or_default(),
+                        e.message.unwrap_or_default()
+                    )
+                    .trim()
+                    .to_owned()
+                })
+                .collect();
+            if !parts.is_empty() {
+                return parts.join("; ");
+            }
+        }
+        format!("HTTP {}", self.status)
+    }
+}
+
+impl Client {
+    /// A client with the given credentials and plain-HTTP registries
+    /// (`localhost` and `127.0.0.1` always use plain HTTP).
+    pub fn new(
+        credentials: Credentials,
+        insecure: &[String],
+        timeout: Duration,
+        retry: Retry,
+    ) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(timeout.min(Duration::from_secs(10))))
+            .timeout_global(Some(timeout))
+            .user_agent(concat!("ciux/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        Self {
+            agent,
+            credentials,
+            insecure: insecure.to_vec(),
+            retry,
+            auth: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The client of a command run: credentials from the environment, 30 s timeout.
+    pub fn from_env(insecure: &[String]) -> Self {
+        Self::new(
+            Credentials::from_env(),
+            insecure,
+            Duration::from_secs(30),
+            Retry::default(),
+        )
+    }
+
+    fn base(&self, reference: &Reference) -> String {
+        let host = reference.api_host();
+        let bare = host.split(':').next().unwrap_or(host);
+        let plain = matches!(bare, "localhost" | "127.0.0.1" | "[::1]")
+            || self.insecure.iter().any(|h| h == host || h == bare);
+        let scheme = if plain { "http" } else { "https" };
+        format!("{scheme}://{host}/v2/{}", reference.repository)
+    }
+
+    /// Does the registry hold this tag or digest? `HEAD` on the manifest.
+    pub fn lookup(&self, reference: &Reference) -> Result<Lookup, RegistryError> {
+        let url = format!(
+            "{}/manifests/{}",
+            self.base(reference),
+            reference.manifest_reference()
+        );
+        let reply = self.send(
+            reference,
+            Method::HEAD,
+            &url,
+            &[("Accept", MANIFEST_TYPES)],
+            None,
+            "pull",
+            "manifest of",
+        )?;
+        match reply.status {
+            200 => match reply.header("docker-content-digest") {
+                Some(digest) => Ok(Lookup::Present {
+                    digest: digest.to_owned(),
+                }),
+                // Some registries omit the digest on HEAD: GET gives it.
+                None => self.manifest(reference).map(|m| match m {
+                    Some(m) => Lookup::Present { digest: m.digest },
+                    None => Lookup::Missing,
+                }),
+            },
+            404 => Ok(Lookup::Missing),
+            _ => Err(self.status_error(reference, "manifest of", &reply)),
+        }
+    }
+
+    /// Fetch a manifest; `None` when absent.
+    pub fn manifest(&self, reference: &Reference) -> Result<Option<Manifest>, RegistryError> {
+        let url = format!(
+            "{}/manifests/{}",
+            self.base(reference),
+            reference.manifest_reference()
+        );
+        let reply = self.send(
+            reference,
+            Method::GET,
+            &url,
+            &[("Accept", MANIFEST_TYPES)],
+            None,
+            "pull",
+            "manifest of",
+        )?;
+        match reply.status {
+            200 => {
+                let digest = reply
+                    .header("docker-content-digest")
+                    .map(str::to_owned)
+                    .or_else(|| reference.digest.clone())
+                    .ok_or_else(|| {
+                        self.protocol(reference, "manifest of", "no Docker-Content-Digest header")
+                    })?;
+                let media_type = reply
+                    .header("content-type")
+                    .map(|t| t.split(';').next().unwrap_or(t).trim().to_owned())
+                    .ok_or_else(|| {
+                        self.protocol(reference, "manifest of", "no Content-Type header")
+                    })?;
+                Ok(Some(Manifest {
+                    media_type,
+                    bytes: reply.body,
+                    digest,
+                }))
+            }
+            404 => Ok(None),
+            _ => Err(self.status_error(reference, "manifest of", &reply)),
+        }
+    }
+
+    /// Fetch a blob (an image configuration); `None` when absent.
+    pub fn blob(
+        &self,
+        reference: &Reference,
+        digest: &str,
+    ) -> Result<Option<Vec<u8>>, RegistryError> {
+        let url = format!("{}/blobs/{digest}", self.base(reference));
+        let reply = self.send(reference, Method::GET, &url, &[], None, "pull", "blob of")?;
+        match reply.status {
+            200 => Ok(Some(reply.body)),
+            404 => Ok(None),
+            _ => Err(self.status_error(reference, "blob of", &reply)),
+        }
+    }
+
+    /// Store `manifest` under `target`'s tag; returns the digest the registry computed.
+    pub fn put_manifest(
+        &self,
+        target: &Reference,
+        manifest: &Manifest,
+    ) -> Result<String, RegistryError> {
+        let url = format!(
+            "{}/manifests/{}",
+            self.base(target),
+            target.manifest_reference()
+        );
+        let body = (manifest.media_type.as_str(), manifest.bytes.as_slice());
+        let reply = self.send(
+            target,
+            Method::PUT,
+            &url,
+            &[],
+            Some(body),
+            "pull,push",
+            "manifest put to",
+        )?;
+        match reply.status {
+            200 | 201 => Ok(reply
+                .header("docker-content-digest")
+                .unwrap_or(&manifest.digest)
+                .to_owned()),
+            _ => Err(self.status_error(target, "manifest put to", &reply)),
+        }
+    }
+
+    /// Make blob `digest` of repository `from` (same registry) available in `target`.
+    pub fn mount_blob(
+        &self,
+        target: &Reference,
+        from: &str,
+        digest: &str,
+    ) -> Result<(), RegistryError> {
+        let url = format!(
+            "{}/blobs/uploads/?mount={digest}&from={from}",
+            self.base(target)
+        );
+        let reply = self.send(
+            target,
+            Method::POST,
+            &url,
+            &[],
+            Some(("application/octet-stream", &[])),
+            "pull,push",
+            "blob mount to",
+        )?;
+        match reply.status {
+            201 => Ok(()),
+            _ => Err(RegistryError::Unsupported(format!(
+                "registry {} did not mount blob {digest} from {from} into {} (HTTP {}): promote within one repository, or copy the image with `skopeo copy`",
+                target.registry, target.repository, reply.status
+            ))),
+        }
+    }
+
+    /// Put the manifest of `source` under `target`'s tag without downloading
+    /// layers: a manifest `GET` and `PUT`, after mounting the blobs when the
+    /// repositories differ. Returns the digest, or `None` when `source` is absent.
+    pub fn copy(
+        &self,
+        source: &Reference,
+        target: &Reference,
+    ) -> Result<Option<String>, RegistryError> {
+        if source.registry != target.registry {
+            return Err(RegistryError::Unsupported(format!(
+                "cannot promote across registries ({} to {}) by a manifest copy: copy the image with `skopeo copy`",
+                source.registry, target.registry
+            )));
+        }
+        let Some(manifest) = self.manifest(source)? else {
+            return Ok(None);
+        };
+        if source.repository != target.repository {
+            let json: serde_json::Value = serde_json::from_slice(&manifest.bytes)
+                .map_err(|e| self.protocol(source, "manifest of", &e.to_string()))?;
+            if json.get("manifests").is_some() {
+                return Err(RegistryError::Unsupported(format!(
+                    "{source} is a multi-platform index: promote it within its repository, or with `skopeo copy --all`"
+                )));
+            }
+            let blobs = std::iter::once(&json["config"])
+                .chain(json["layers"].as_array().into_iter().flatten());
+            for blob in blobs {
+                if let Some(digest) = blob["digest"].as_str() {
+                    self.mount_blob(target, &source.repository, digest)?;
+                }
+            }
+        }
+        self.put_manifest(target, &manifest).map(Some)
+    }
+
+    /// Every tag of the repository, following `Link` pages; `None` when the
+    /// repository does not exist (every tag is absent).
+    pub fn tags(&self, reference: &Reference) -> Result<Option<Vec<String>>, RegistryError> {
+        #[derive(serde::Deserialize)]
+        struct Page {
+            tags: Option<Vec<String>>,
+        }
+        let base = self.base(reference);
+        let origin = origin_of(&base);
+        let mut url = format!("{base}/tags/list?n={PAGE_SIZE}");
+        let mut tags = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let reply = self.send(
+                reference,
+                Method::GET,
+                &url,
+                &[("Accept", "application/json")],
+                None,
+                "pull",
+                "tag list of",
+            )?;
+            match reply.status {
+                200 => {}
+                404 => return Ok(None),
+                _ => return Err(self.status_error(reference, "tag list of", &reply)),
+            }
+            let page: Page = serde_json::from_slice(&reply.body)
+                .map_err(|e| self.protocol(reference, "tag list of", &e.to_string()))?;
+            tags.extend(page.tags.unwrap_or_default());
+            match reply.header("link").and_then(next_link) {
+                Some(next) if next.starts_with('/') => url = format!("{origin}{next}"),
+                Some(next) if next.starts_with(&origin) => url = next,
+                Some(next) => {
+                    return Err(self.protocol(
+                        reference,
+                        "tag list of",
+                        &format!("a `Link` to another host: {next}"),
+                    ));
+                }
+                None => return Ok(Some(tags)),
+            }
+        }
+        Err(self.protocol(reference, "tag list of", "more than 1000 pages"))
+    }
+
+    /// One request with the auth handshake and retries.
+    #[allow(clippy::too_many_arguments)]
+    fn send(
+        &self,
+        reference: &Reference,
+        method: Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<(&str, &[u8])>,
+        actions: &str,
+        what: &'static str,
+    ) -> Result<Reply, RegistryError> {
+        let key = (
+            reference.api_host().to_owned(),
+            format!("repository:{}:{actions}", reference.repository),
+        );
+        let mut authorization = self.auth.lock().ok().and_then(|m| m.get(&key).cloned());
+        let mut reply = self.attempt(
+            reference,
+            &method,
+            url,
+            headers,
+            body,
+            authorization.as_deref(),
+            what,
+        )?;
+        if reply.status == 401 && !key.0.is_empty() {
+            let challenge = reply.header("www-authenticate").and_then(Challenge::parse);
+            authorization = self.authorize(reference, challenge, &key.1)?;
+            if let Some(value) = &authorization {
+                if let Ok(mut cache) = self.auth.lock() {
+                    cache.insert(key, value.clone());
+                }
+                reply = self.attempt(reference, &method, url, headers, body, Some(value), what)?;
+            }
+        }
+        if matches!(reply.status, 401 | 403) {
+            return Err(RegistryError::Denied {
+                registry: reference.registry.clone(),
+                repository: reference.repository.clone(),
+                status: reply.status,
+                message: reply.message(),
+            });
+        }
+        Ok(reply)
+    }
+
+    /// The `Authorization` value that answers `challenge`, if we can answer it.
+    fn authorize(
+        &self,
+        reference: &Reference,
+        challenge: Option<Challenge>,
+        scope: &str,
+    ) -> Result<Option<String>, RegistryError> {
+        let credential = self.credentials.lookup(&reference.registry);
+        match challenge {
+            Some(Challenge::Basic) => Ok(credential.map(|c| c.header())),
+            Some(Challenge::Bearer {
+                realm,
+                service,
+                scope: asked,
+            }) => {
+                if let Some(Credential::Token(token)) = &credential {
+                    return Ok(Some(format!("Bearer {token}")));
+                }
+                let mut url = realm.clone();
+                let mut sep = if url.contains('?') { '&' } else { '?' };
+                for (name, value) in [
+                    ("service", service.as_deref()),
+                    ("scope", Some(asked.as_deref().unwrap_or(scope))),
+                ] {
+                    if let Some(value) = value {
+                        url.push(sep);
+                        url.push_str(&format!("{name}={}", encode(value)));
+                        sep = '&';
+                    }
+                }
+                let auth = credential.map(|c| c.header());
+                let reply = self.attempt(
+                    reference,
+                    &Method::GET,
+                    &url,
+                    &[],
+                    None,
+                    auth.as_deref(),
+                    "token for",
+                )?;
+                if reply.status != 200 {
+                    return Err(RegistryError::Denied {
+                        registry: reference.registry.clone(),
+                        repository: reference.repository.clone(),
+                        status: reply.status,
+                        message: format!("the token service refused: {}", reply.message()),
+                    });
+                }
+                #[derive(serde::Deserialize)]
+                struct Token {
+                    token: Option<String>,
+                    access_token: Option<String>,
+                }
+                let token: Token = serde_json::from_slice(&reply.body)
+                    .map_err(|e| self.protocol(reference, "token for", &e.to_string()))?;
+                let token = token.token.or(token.access_token).ok_or_else(|| {
+                    self.protocol(reference, "token for", "no token in the answer")
+                })?;
+                Ok(Some(format!("Bearer {token}")))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Send once, retrying connection failures, 429 and 5xx with backoff.
+    #[allow(clippy::too_many_arguments)]
+    fn attempt(
+        &self,
+        reference: &Reference,
+        method: &Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<(&str, &[u8])>,
+        authorization: Option<&str>,
+        what: &'static str,
+    ) -> Result<Reply, RegistryError> {
+        let mut delay = self.retry.delay;
+        let attempts = self.retry.attempts.max(1);
+        for attempt in 1..=attempts {
+            let outcome = self.once(method, url, headers, body, authorization);
+            let last = attempt == attempts;
+            let wait = match outcome {
+                Ok(reply) if reply.status == 429 || reply.status >= 500 => {
+                    if last {
+                        return Err(RegistryError::Status {
+                            registry: reference.registry.clone(),
+                            repository: reference.repository.clone(),
+                            what,
+                            status: reply.status,
+                            attempts,
+                            message: reply.message(),
+                        });
+                    }
+                    retry_after(&reply).unwrap_or(delay)
+                }
+                Ok(reply) => return Ok(reply),
+                Err(source) => {
+                    if last {
+                        return Err(RegistryError::Unreachable {
+                            registry: reference.registry.clone(),
+                            attempts,
+                            source: Box::new(source),
+                        });
+                    }
+                    delay
+                }
+            };
+            tracing::debug!(
+                "registry {}: retrying {what} {} in {wait:?}",
+                reference.registry,
+                reference.repository
+            );
+            std::thread::sleep(wait.min(self.retry.max_delay));
+            delay = (delay * 2).min(self.retry.max_delay);
+        }
+        unreachable!("the loop returns on its last attempt")
+    }
+
+    fn once(
+        &self,
+        method: &Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<(&str, &[u8])>,
+        authorization: Option<&str>,
+    ) -> Result<Reply, ureq::Error> {
+        let mut request = ureq::http::Request::builder()
+            .method(method.clone())
+            .uri(url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(value) = authorization {
+            request = request.header("Authorization", value);
+        }
+        let mut response = match body {
+            Some((content_type, bytes)) => {
+                let request = request
+                    .header("Content-Type", content_type)
+                    .body(bytes.to_vec())?;
+                self.agent.run(request)?
+            }
+            None => self.agent.run(request.body(())?)?,
+        };
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = if *method == Method::HEAD {
+            Vec::new()
+        } else {
+            response
+                .body_mut()
+                .with_config()
+                .limit(MAX_BODY)
+                .read_to_vec()?
+        };
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    fn status_error(
+        &self,
+        reference: &Reference,
+        what: &'static str,
+        reply: &Reply,
+    ) -> RegistryError {
+        RegistryError::Status {
+            registry: reference.registry.clone(),
+            repository: reference.repository.clone(),
+            what,
+            status: reply.status,
+            attempts: 1,
+            message: reply.message(),
+        }
+    }
+
+    fn protocol(&self, reference: &Reference, what: &'static str, why: &str) -> RegistryError {
+        RegistryError::Protocol {
+            registry: reference.registry.clone(),
+            what,
+            why: why.to_owned(),
+        }
+    }
+}
+
+/// `Retry-After: <seconds>`.
+fn retry_after(reply: &Reply) -> Option<Duration> {
+    reply
+        .header("retry-after")?
+        .trim()
+        .parse()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// The target of `rel="next"` in a `Link` header.
+fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let is_next = params.split(';').any(|p| {
+            p.trim().trim_start_matches("rel=").trim_matches('"') == "next" && p.contains("rel")
+        });
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        is_next.then(|| target.to_owned())
+    })
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> String {
+    let after = url.find("://").map_or(0, |i| i + 3);
+    match url[after..].find('/') {
+        Some(i) => url[..after + i].to_owned(),
+        None => url.to_owned(),
+    }
+}
+
+/// Percent-encode a query value.
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_and_urls() {
+        assert_eq!(
+            next_link(r#"</v2/a/tags/list?last=x&n=2>; rel="next""#).as_deref(),
+            Some("/v2/a/tags/list?last=x&n=2")
+        );
+        assert_eq!(next_link(r#"</x>; rel="prev""#), None);
+        assert_eq!(
+            origin_of("http://127.0.0.1:5000/v2/a"),
+            "http://127.0.0.1:5000"
+        );
+        assert_eq!(
+            encode("repository:a/b:pull,push"),
+            "repository%3Aa%2Fb%3Apull%2Cpush"
+        );
+    }
+}
