@@ -106,7 +106,7 @@ mod tests {
     use std::process::Command;
 
     fn git(dir: &std::path::Path, args: &[&str], date: i64) {
-        let stamp = format!("{date} +0000");
+        let stamp = format!("{} +0000", 1_704_067_200 + date * 60);
         let out = Command::new("git")
             .current_dir(dir)
             .args(args)
