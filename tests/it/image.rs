@@ -338,3 +338,81 @@ fn env_values_are_quoted_for_the_shell() {
         "export CIUX_IMAGE_URL=127.0.0.1:9/astro/demo:v1.0.1_build.7\nexport CIUX_BUILD=true\n"
     );
 }
+
+#[test]
+fn oci_layout_directory_works_offline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("images");
+    let repo = project(tmp.path(), &format!("oci:{}", store.display()), "");
+    assert_eq!(check_env(&repo.dir, &[])["CIUX_BUILD"], "true");
+    let digest = crate::common::registry::write_layout(&store.join("demo"), "v1.0.0", None);
+    let env = check_env(&repo.dir, &[]);
+    assert_eq!(env["CIUX_BUILD"], "false");
+    assert_eq!(env["CIUX_IMAGE_DIGEST"], digest);
+}
+
+#[test]
+fn window_ends_where_git_log_first_parent_says() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut repo = project(tmp.path(), "127.0.0.1:9/astro", "");
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    repo.commit("side source", &[("src/side.c", "1")]);
+    repo.commit("side docs", &[("docs/b.md", "1")]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.commit("main docs", &[("docs/a.md", "2")]);
+    repo.git(&["merge", "-q", "--no-ff", "-m", "merge side", "side"]);
+    repo.commit("after", &[("docs/a.md", "3")]);
+    let expected = crate::common::git::git(
+        &repo.dir,
+        &["log", "-1", "--first-parent", "--format=%H", "--", "src"],
+    );
+    let out = run(
+        &repo.dir,
+        &["explain", "--format", "json", "--on-registry-error=build"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let explained: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(explained["trace"]["last_change"], expected.as_str());
+    assert_eq!(explained["trace"]["window"], 2);
+}
+
+#[test]
+fn shallow_clone_is_reported_with_the_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut repo = project(tmp.path(), "127.0.0.1:9/astro", "");
+    repo.commit("docs", &[("docs/a.md", "2")]);
+    let url = format!("file://{}", repo.dir.display());
+    let clone = tmp.path().join("clone");
+    crate::common::git::git(
+        tmp.path(),
+        &["clone", "-q", "--depth", "1", &url, clone.to_str().unwrap()],
+    );
+    let out = run(&clone, &["get", "image"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("shallow"));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+    /// Sourcing what ciux writes in bash gives back exactly the value, and runs nothing.
+    #[test]
+    fn export_lines_round_trip_through_bash(value in "[^\u{0}]{0,40}") {
+        let text = ciux::image::export_lines(&[("CIUX_IMAGE_URL", value.clone())]);
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("env.sh");
+        std::fs::write(&file, &text).unwrap();
+        let out = std::process::Command::new("bash")
+            .current_dir(tmp.path())
+            .args(["-c", "source \"$1\" && printf %s \"$CIUX_IMAGE_URL\"", "bash"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        proptest::prop_assert!(out.status.success(), "{text:?}");
+        proptest::prop_assert_eq!(String::from_utf8(out.stdout).unwrap(), value);
+        proptest::prop_assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+    }
+}
