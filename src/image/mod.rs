@@ -13,7 +13,7 @@ use serde::Serialize;
 pub use matching::{Candidate, candidates};
 pub use resolve::{
     Considered, Explained, ImageError, ImageOptions, OnRegistryError, Trace, check_images,
-    dependency_image, explain, fingerprint, missing_images, resolve,
+    dependency_image, explain, fingerprint, missing_images, required_image, resolve,
 };
 
 /// Names of the variables the image block of an env file holds.

@@ -167,7 +167,8 @@ pub fn explain(
     let answer = if check_registry {
         match check(repo, &naming, &window, client, expected, &mut trace) {
             Ok(answer) => answer,
-            Err(source) => match options.on_registry_error {
+            Err(Failure::Git(e)) => return Err(ImageError::Git(e)),
+            Err(Failure::Registry(source)) => match options.on_registry_error {
                 OnRegistryError::Fail => return Err(ImageError::Registry { image, source }),
                 OnRegistryError::Build => {
                     let message = chain(&source);
@@ -225,6 +226,24 @@ fn dir_name(root: &Path) -> String {
     )
 }
 
+/// Why a check could not answer: git facts are never subject to `--on-registry-error`.
+enum Failure {
+    Registry(RegistryError),
+    Git(GitError),
+}
+
+impl From<RegistryError> for Failure {
+    fn from(e: RegistryError) -> Self {
+        Self::Registry(e)
+    }
+}
+
+impl From<GitError> for Failure {
+    fn from(e: GitError) -> Self {
+        Self::Git(e)
+    }
+}
+
 /// Ask the registry which window version it holds.
 fn check(
     repo: &Repo,
@@ -233,7 +252,7 @@ fn check(
     client: &Client,
     expected: Option<&str>,
     trace: &mut Trace,
-) -> Result<Answer, RegistryError> {
+) -> Result<Answer, Failure> {
     if let Some(dir) = naming.registry.strip_prefix("oci:") {
         let layout = layout::layout_dir(Path::new(dir), &naming.name);
         let tags: Vec<String> = layout::tags(&layout)?
@@ -251,8 +270,7 @@ fn check(
             |_| Ok(None),
         );
     }
-    let reference = Reference::parse(&format!("{}/{}", naming.registry, naming.name))
-        .map_err(|e| RegistryError::Unsupported(e.to_string()))?;
+    let reference = Reference::parse(&format!("{}/{}", naming.registry, naming.name))?;
     let tags = match client.tags(&reference) {
         Ok(Some(tags)) => tags,
         Ok(None) => {
@@ -268,7 +286,7 @@ fn check(
             ));
             return fallback(repo, &reference, window, client, expected, trace);
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     trace.tags_listed = Some(tags.len());
     trace.lookups.push((
@@ -293,16 +311,13 @@ fn confirm(
     trace: &mut Trace,
     lookup: impl Fn(&str) -> Result<Lookup, RegistryError>,
     label: impl Fn(&str) -> Result<Option<Option<String>>, RegistryError>,
-) -> Result<Answer, RegistryError> {
-    let git_tags = version_tags(repo).map_err(|e| RegistryError::Unsupported(e.to_string()))?;
+) -> Result<Answer, Failure> {
+    let git_tags = version_tags(repo).map_err(|e| repo.error("cannot list tags", e))?;
     for candidate in candidates(tags, &window.commits, &git_tags)
         .into_iter()
         .take(MAX_CONFIRM)
     {
-        let version = match describe_commit(repo, candidate.commit) {
-            Ok(d) => tag_of_version(&d.to_string()),
-            Err(e) => return Err(RegistryError::Unsupported(e.to_string())),
-        };
+        let version = tag_of_version(&describe_commit(repo, candidate.commit)?.to_string());
         let matched = version == candidate.tag;
         trace.considered.push(Considered {
             tag: candidate.tag.clone(),
@@ -342,7 +357,7 @@ fn fallback(
     client: &Client,
     expected: Option<&str>,
     trace: &mut Trace,
-) -> Result<Answer, RegistryError> {
+) -> Result<Answer, Failure> {
     let n = window.commits.len();
     let mut picks: Vec<usize> = (0..n.min(FALLBACK_EACH_END)).collect();
     picks.extend(n.saturating_sub(FALLBACK_EACH_END)..n);
@@ -350,8 +365,7 @@ fn fallback(
     let mut versions = Vec::new();
     for i in picks {
         let commit = window.commits[i];
-        let version =
-            describe_commit(repo, commit).map_err(|e| RegistryError::Unsupported(e.to_string()))?;
+        let version = describe_commit(repo, commit)?;
         versions.push((tag_of_version(&version.to_string()), commit));
     }
     let images: Vec<Reference> = versions
@@ -559,6 +573,23 @@ pub fn dependency_image(config: &Config, repo_name: &str, version: &str) -> Opti
         repo_name.to_lowercase(),
         tag_of_version(version)
     ))
+}
+
+/// The image `dependency` must already have, if any: for a `pull = true` git
+/// dependency at `version`, [`dependency_image`]; for an image dependency, the
+/// image itself. Feed the results of the selected dependencies to [`missing_images`].
+pub fn required_image(
+    config: &Config,
+    dependency: &crate::config::Dependency,
+    version: Option<&str>,
+) -> Option<String> {
+    match &dependency.kind {
+        DependencyKind::Git { .. } if dependency.pull => {
+            dependency_image(config, dependency.repo_name()?, version?)
+        }
+        DependencyKind::Image { image } => Some(image.clone()),
+        _ => None,
+    }
 }
 
 fn answer_text(answer: &Lookup) -> String {

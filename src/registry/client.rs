@@ -405,7 +405,7 @@ impl Client {
             authorization.as_deref(),
             what,
         )?;
-        if reply.status == 401 && !key.0.is_empty() {
+        if reply.status == 401 {
             let challenge = reply.header("www-authenticate").and_then(Challenge::parse);
             authorization = self.authorize(reference, challenge, &key.1)?;
             if let Some(value) = &authorization {

@@ -416,3 +416,32 @@ proptest::proptest! {
         proptest::prop_assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
     }
 }
+
+#[test]
+fn missing_dependency_images_are_listed() {
+    let registry = Registry::start();
+    let text = format!(
+        "registry = \"{0}/astro\"\n[[dependencies]]\nurl = \"https://example.org/astro/Alerts.git\"\npull = true\n\
+         [[dependencies]]\nurl = \"https://example.org/astro/other\"\n\
+         [[dependencies]]\nimage = \"{0}/astro/spark:3.4\"\n[[dependencies]]\nimage = \"{0}/astro/kafka:1\"\n",
+        registry.addr
+    );
+    let config = ciux::config::Config::from_toml_str(&text, Path::new(".ciux.toml")).unwrap();
+    let images: Vec<String> = config
+        .dependencies
+        .iter()
+        .filter_map(|d| ciux::image::required_image(&config, d, Some("v2.0.0+b1")))
+        .collect();
+    assert_eq!(
+        images,
+        [
+            format!("{}/astro/alerts:v2.0.0_b1", registry.addr),
+            format!("{}/astro/spark:3.4", registry.addr),
+            format!("{}/astro/kafka:1", registry.addr),
+        ]
+    );
+    registry.push("astro/spark", "3.4", None);
+    let client = ciux::registry::Client::from_env(&[]);
+    let missing = ciux::image::missing_images(&images, &client).unwrap();
+    assert_eq!(missing, [images[0].clone(), images[2].clone()]);
+}
