@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::common::ciux;
 use crate::common::git::Repo;
 use crate::common::registry::Registry;
-use crate::common::{ciux, fake::FakeRegistry};
 
 /// A project `demo` with source path `src`, tagged v1.0.0, using `registry`.
-fn project(tmp: &Path, registry: &str, extra: &str) -> Repo {
+pub(crate) fn project(tmp: &Path, registry: &str, extra: &str) -> Repo {
     let mut repo = Repo::init(&tmp.join("demo"));
     let config =
         format!("project = \"demo\"\nregistry = \"{registry}\"\nsource_paths = [\"src\"]\n{extra}");
@@ -26,7 +26,7 @@ fn project(tmp: &Path, registry: &str, extra: &str) -> Repo {
 }
 
 /// `ciux ARGS` with no registry credentials from the caller's environment.
-fn run(dir: &Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn run(dir: &Path, args: &[&str]) -> std::process::Output {
     let mut cmd = ciux(dir);
     cmd.env("DOCKER_CONFIG", dir.join("no-docker-config"))
         .env_remove("CIUX_REGISTRY_USER")
@@ -36,7 +36,7 @@ fn run(dir: &Path, args: &[&str]) -> std::process::Output {
 }
 
 /// Run `get image --check --env` (plus `extra`), insist on success, parse the lines.
-fn check_env(dir: &Path, extra: &[&str]) -> BTreeMap<String, String> {
+pub(crate) fn check_env(dir: &Path, extra: &[&str]) -> BTreeMap<String, String> {
     let mut args = vec!["get", "image", "--check", "--env"];
     args.extend(extra);
     let out = run(dir, &args);
@@ -48,7 +48,7 @@ fn check_env(dir: &Path, extra: &[&str]) -> BTreeMap<String, String> {
     parse_env(&String::from_utf8(out.stdout).unwrap())
 }
 
-pub fn parse_env(text: &str) -> BTreeMap<String, String> {
+pub(crate) fn parse_env(text: &str) -> BTreeMap<String, String> {
     text.lines()
         .map(|line| {
             let rest = line
@@ -278,40 +278,6 @@ fn inputs_fingerprint_mismatch_counts_as_absent() {
 }
 
 #[test]
-fn tag_listing_follows_pages_and_retries_unavailable() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut tags: Vec<String> = (0..25).map(|i| format!("v0.0.{i}")).collect();
-    tags.push("v1.0.0".into());
-    let fake = FakeRegistry::start("astro/demo", tags, 10, 2, 503);
-    let repo = project(tmp.path(), &format!("{}/astro", fake.addr), "");
-    let env = check_env(&repo.dir, &[]);
-    assert_eq!(env["CIUX_BUILD"], "false", "the tag is on the third page");
-    let requests = fake.requests();
-    let lists = requests.iter().filter(|r| r.contains("/tags/list")).count();
-    assert_eq!(
-        lists,
-        2 + 3,
-        "two 503 answers retried, then three pages: {requests:?}"
-    );
-    assert_eq!(
-        requests.last().unwrap(),
-        "HEAD /v2/astro/demo/manifests/v1.0.0"
-    );
-}
-
-#[test]
-fn too_many_requests_exhausts_retries_with_an_error() {
-    let tmp = tempfile::tempdir().unwrap();
-    let fake = FakeRegistry::start("astro/demo", vec![], 10, 100, 429);
-    let repo = project(tmp.path(), &format!("{}/astro", fake.addr), "");
-    let out = run(&repo.dir, &["get", "image", "--check"]);
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("HTTP 429"), "{stderr}");
-    assert_eq!(fake.requests().len(), 4, "four attempts in all");
-}
-
-#[test]
 fn no_registry_is_a_configuration_error() {
     let tmp = tempfile::tempdir().unwrap();
     let mut repo = Repo::init(&tmp.path().join("demo"));
@@ -415,33 +381,4 @@ proptest::proptest! {
         proptest::prop_assert_eq!(String::from_utf8(out.stdout).unwrap(), value);
         proptest::prop_assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
     }
-}
-
-#[test]
-fn missing_dependency_images_are_listed() {
-    let registry = Registry::start();
-    let text = format!(
-        "registry = \"{0}/astro\"\n[[dependencies]]\nurl = \"https://example.org/astro/Alerts.git\"\npull = true\n\
-         [[dependencies]]\nurl = \"https://example.org/astro/other\"\n\
-         [[dependencies]]\nimage = \"{0}/astro/spark:3.4\"\n[[dependencies]]\nimage = \"{0}/astro/kafka:1\"\n",
-        registry.addr
-    );
-    let config = ciux::config::Config::from_toml_str(&text, Path::new(".ciux.toml")).unwrap();
-    let images: Vec<String> = config
-        .dependencies
-        .iter()
-        .filter_map(|d| ciux::image::required_image(&config, d, Some("v2.0.0+b1")))
-        .collect();
-    assert_eq!(
-        images,
-        [
-            format!("{}/astro/alerts:v2.0.0_b1", registry.addr),
-            format!("{}/astro/spark:3.4", registry.addr),
-            format!("{}/astro/kafka:1", registry.addr),
-        ]
-    );
-    registry.push("astro/spark", "3.4", None);
-    let client = ciux::registry::Client::from_env(&[]);
-    let missing = ciux::image::missing_images(&images, &client).unwrap();
-    assert_eq!(missing, [images[0].clone(), images[2].clone()]);
 }

@@ -5,4 +5,5 @@ mod common;
 
 mod config;
 mod image;
+mod registry;
 mod revision;

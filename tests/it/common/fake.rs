@@ -2,7 +2,9 @@
 //! registry cannot be made to do: paginate tag lists (Debian's distribution
 //! 2.8 ignores `n`), answer 429/503. It serves tags in pages of `page` with a
 //! `Link` header, and `HEAD` of a listed tag's manifest. The first `failures`
-//! requests get `failure_status`. Every request line is recorded.
+//! requests get `failure_status`. With a bearer token, it also plays the token
+//! service of the anonymous bearer flow (Debian ships no token server). Every
+//! request line is recorded.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -22,6 +24,23 @@ impl FakeRegistry {
         failures: usize,
         failure_status: u16,
     ) -> Self {
+        Self::spawn(repository, tags, page, failures, failure_status, None)
+    }
+
+    /// Requests under `/v2/` need `Authorization: Bearer <token>`, handed out
+    /// anonymously by `GET /token`.
+    pub fn start_bearer(repository: &str, tags: Vec<String>, token: &str) -> Self {
+        Self::spawn(repository, tags, 1000, 0, 200, Some(token.to_owned()))
+    }
+
+    fn spawn(
+        repository: &str,
+        tags: Vec<String>,
+        page: usize,
+        failures: usize,
+        failure_status: u16,
+        token: Option<String>,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -36,10 +55,16 @@ impl FakeRegistry {
                 if reader.read_line(&mut line).is_err() {
                     continue;
                 }
+                let mut authorization = String::new();
                 loop {
                     let mut header = String::new();
                     if reader.read_line(&mut header).is_err() || header.trim().is_empty() {
                         break;
+                    }
+                    if let Some((name, value)) = header.split_once(':') {
+                        if name.eq_ignore_ascii_case("authorization") {
+                            authorization = value.trim().to_owned();
+                        }
                     }
                 }
                 let mut parts = line.split_whitespace();
@@ -52,7 +77,30 @@ impl FakeRegistry {
                     seen.push(format!("{method} {target}"));
                     seen.len()
                 };
-                let (status, headers, body) = if count <= failures {
+                let realm = format!("http://{}/token", listener.local_addr().unwrap());
+                let (status, headers, body) = if let Some(token) =
+                    token.as_ref().filter(|_| target.starts_with("/token"))
+                {
+                    (
+                        200,
+                        String::new(),
+                        serde_json::json!({ "token": token }).to_string(),
+                    )
+                } else if token
+                    .as_ref()
+                    .is_some_and(|t| authorization != format!("Bearer {t}"))
+                {
+                    let challenge = format!(
+                        "WWW-Authenticate: Bearer realm=\"{realm}\",service=\"fake\",scope=\"repository:{}:pull\"\r\n",
+                        &prefix["/v2/".len()..]
+                    );
+                    (
+                        401,
+                        challenge,
+                        r#"{"errors":[{"code":"UNAUTHORIZED","message":"token needed"}]}"#
+                            .to_owned(),
+                    )
+                } else if count <= failures {
                     (
                         failure_status,
                         String::new(),
