@@ -5,15 +5,18 @@
 //! window, one tag listing, a manifest `HEAD`) and calls it; [`missing_images`]
 //! checks the images dependencies must already have.
 
+mod deps;
+mod inputs;
 mod matching;
 mod resolve;
 
 use serde::Serialize;
 
+pub use deps::{check_images, dependency_image, missing_images, required_image};
+pub use inputs::fingerprint;
 pub use matching::{Candidate, candidates};
 pub use resolve::{
-    Considered, Explained, ImageError, ImageOptions, OnRegistryError, Trace, check_images,
-    dependency_image, explain, fingerprint, missing_images, required_image, resolve,
+    Considered, Explained, ImageError, ImageOptions, OnRegistryError, Trace, explain, resolve,
 };
 
 /// Names of the variables the image block of an env file holds.

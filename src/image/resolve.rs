@@ -8,8 +8,10 @@ use git2::Oid;
 use serde::Serialize;
 use thiserror::Error;
 
-use super::{Answer, GitFacts, INPUTS_LABEL, ImageDecision, Naming, candidates, decide};
-use crate::config::{Config, DependencyKind};
+use super::deps::lookup_all;
+use super::inputs::{build_input_digests, fingerprint, inputs_label};
+use super::{Answer, GitFacts, ImageDecision, Naming, candidates, decide};
+use crate::config::Config;
 use crate::git::{
     GitError, Repo, Window, describe_commit, describe_head, parse_semver_tag, source_window,
 };
@@ -19,8 +21,6 @@ use crate::registry::{Client, Lookup, Reference, RegistryError, layout, tag_of_v
 const MAX_CONFIRM: usize = 64;
 /// Without a tag listing, ask for the versions of this many window commits at each end.
 const FALLBACK_EACH_END: usize = 4;
-/// Concurrent registry requests when checking several images.
-const CONCURRENCY: usize = 8;
 
 /// What to do when the registry cannot answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -392,56 +392,6 @@ fn fallback(
     Ok(Answer::Missing)
 }
 
-/// `Some(label)` when the image's `io.ciux.inputs` label differs from `expected`;
-/// `None` when it matches or nothing is expected.
-fn inputs_label(
-    client: &Client,
-    image: &Reference,
-    expected: Option<&str>,
-) -> Result<Option<Option<String>>, RegistryError> {
-    let Some(expected) = expected else {
-        return Ok(None);
-    };
-    let label = read_label(client, image)?;
-    Ok((label.as_deref() != Some(expected)).then_some(label))
-}
-
-/// The `io.ciux.inputs` label of an image: OCI manifest annotation, else config label.
-fn read_label(client: &Client, image: &Reference) -> Result<Option<String>, RegistryError> {
-    let Some(mut manifest) = client.manifest(image)? else {
-        return Ok(None);
-    };
-    let mut json: serde_json::Value = serde_json::from_slice(&manifest.bytes).unwrap_or_default();
-    if json.get("manifests").is_some() {
-        // An index: read the first platform's manifest.
-        let Some(digest) = json["manifests"][0]["digest"].as_str().map(str::to_owned) else {
-            return Ok(None);
-        };
-        let child = Reference {
-            digest: Some(digest),
-            ..image.clone()
-        };
-        let Some(m) = client.manifest(&child)? else {
-            return Ok(None);
-        };
-        manifest = m;
-        json = serde_json::from_slice(&manifest.bytes).unwrap_or_default();
-    }
-    if let Some(label) = json["annotations"][INPUTS_LABEL].as_str() {
-        return Ok(Some(label.to_owned()));
-    }
-    let Some(config) = json["config"]["digest"].as_str() else {
-        return Ok(None);
-    };
-    let Some(blob) = client.blob(image, config)? else {
-        return Ok(None);
-    };
-    let config: serde_json::Value = serde_json::from_slice(&blob).unwrap_or_default();
-    Ok(config["config"]["Labels"][INPUTS_LABEL]
-        .as_str()
-        .map(str::to_owned))
-}
-
 /// Version tags of the repository in image-tag form, by the commit they name.
 fn version_tags(repo: &Repo) -> Result<HashMap<String, Oid>, git2::Error> {
     let git = repo.git();
@@ -459,137 +409,6 @@ fn version_tags(repo: &Repo) -> Result<HashMap<String, Oid>, git2::Error> {
         }
     }
     Ok(out)
-}
-
-/// The digests of the image dependencies marked `build_input`.
-fn build_input_digests(
-    config: &Config,
-    client: &Client,
-) -> Result<Vec<(String, String)>, ImageError> {
-    let images: Vec<String> = config
-        .dependencies
-        .iter()
-        .filter(|d| d.build_input)
-        .filter_map(|d| match &d.kind {
-            DependencyKind::Image { image } => Some(image.clone()),
-            _ => None,
-        })
-        .collect();
-    let mut out = Vec::new();
-    for (image, answer) in images.iter().zip(check_images(&images, client)) {
-        match answer {
-            Ok(Lookup::Present { digest }) => out.push((image.clone(), digest)),
-            Ok(Lookup::Missing) => out.push((image.clone(), "missing".into())),
-            Err(source) => {
-                return Err(ImageError::Registry {
-                    image: image.clone(),
-                    source,
-                });
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// The inputs fingerprint: a hash of each source path's tree id at HEAD and of
-/// each build-input image's digest. Equal fingerprints mean equal build inputs.
-pub fn fingerprint(window: &Window, inputs: &[(String, String)]) -> String {
-    let mut text = String::new();
-    for (path, id) in &window.entries {
-        let id = id.map_or_else(|| "-".to_owned(), |i| i.to_string());
-        text.push_str(&format!("source {path} {id}\n"));
-    }
-    for (image, digest) in inputs {
-        text.push_str(&format!("input {image} {digest}\n"));
-    }
-    Oid::hash_object(git2::ObjectType::Blob, text.as_bytes())
-        .map_or_else(|_| text.clone(), |o| o.to_string())
-}
-
-/// Look up several images concurrently (at most [`CONCURRENCY`] at once).
-pub fn check_images(images: &[String], client: &Client) -> Vec<Result<Lookup, RegistryError>> {
-    let parsed: Vec<Result<Reference, RegistryError>> =
-        images.iter().map(|i| Reference::parse(i)).collect();
-    let valid: Vec<Reference> = parsed
-        .iter()
-        .filter_map(|r| r.as_ref().ok().cloned())
-        .collect();
-    let mut answers = lookup_all(&valid, client).into_iter();
-    parsed
-        .into_iter()
-        .map(|r| match r {
-            Ok(_) => answers.next().unwrap_or(Ok(Lookup::Missing)),
-            Err(e) => Err(e),
-        })
-        .collect()
-}
-
-fn lookup_all(images: &[Reference], client: &Client) -> Vec<Result<Lookup, RegistryError>> {
-    let mut out = Vec::with_capacity(images.len());
-    for chunk in images.chunks(CONCURRENCY) {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = chunk
-                .iter()
-                .map(|image| scope.spawn(move || client.lookup(image)))
-                .collect();
-            for handle in handles {
-                out.push(handle.join().unwrap_or_else(|_| {
-                    Err(RegistryError::Unsupported(
-                        "a registry lookup panicked".into(),
-                    ))
-                }));
-            }
-        });
-    }
-    out
-}
-
-/// The images that must already exist and do not: `images` are full references
-/// (from [`dependency_image`] for `pull = true` git dependencies, and image
-/// dependencies as written). A registry failure is an error naming the image.
-pub fn missing_images(images: &[String], client: &Client) -> Result<Vec<String>, ImageError> {
-    let mut missing = Vec::new();
-    for (image, answer) in images.iter().zip(check_images(images, client)) {
-        match answer {
-            Ok(Lookup::Present { .. }) => {}
-            Ok(Lookup::Missing) => missing.push(image.clone()),
-            Err(source) => {
-                return Err(ImageError::Registry {
-                    image: image.clone(),
-                    source,
-                });
-            }
-        }
-    }
-    Ok(missing)
-}
-
-/// The image a `pull = true` git dependency must have: `registry/<name>:<version>`
-/// in the project's registry. `None` without a registry.
-pub fn dependency_image(config: &Config, repo_name: &str, version: &str) -> Option<String> {
-    let registry = config.registry.as_deref()?.trim_end_matches('/');
-    Some(format!(
-        "{registry}/{}:{}",
-        repo_name.to_lowercase(),
-        tag_of_version(version)
-    ))
-}
-
-/// The image `dependency` must already have, if any: for a `pull = true` git
-/// dependency at `version`, [`dependency_image`]; for an image dependency, the
-/// image itself. Feed the results of the selected dependencies to [`missing_images`].
-pub fn required_image(
-    config: &Config,
-    dependency: &crate::config::Dependency,
-    version: Option<&str>,
-) -> Option<String> {
-    match &dependency.kind {
-        DependencyKind::Git { .. } if dependency.pull => {
-            dependency_image(config, dependency.repo_name()?, version?)
-        }
-        DependencyKind::Image { image } => Some(image.clone()),
-        _ => None,
-    }
 }
 
 fn answer_text(answer: &Lookup) -> String {

@@ -12,6 +12,7 @@
 //! (`Ok(Lookup::Missing)`), or failed (`Err`): refused, unreachable, or retries
 //! exhausted. Only the caller may decide that a failure means "build".
 
+mod api;
 mod auth;
 mod client;
 pub mod layout;
