@@ -4,6 +4,7 @@ mod args;
 mod check;
 mod get;
 mod ignite;
+mod image;
 mod lock;
 mod migrate;
 mod plan;
@@ -55,8 +56,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Ignite(args) => ignite::run(args, quiet),
         Command::Plan(args) => plan::run(args, quiet),
-        Command::Explain(_) => Err(NotImplemented("explain").into()),
-        Command::Promote(_) => Err(NotImplemented("promote").into()),
+        Command::Explain(args) => image::explain(args),
+        Command::Promote(args) => image::promote(args),
         Command::Tag(args) => release::run(args),
         Command::Check(args) => check::run(args),
         Command::Hook(command) => check::run_hook(command),

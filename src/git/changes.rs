@@ -1,0 +1,160 @@
+//! The source-change window: the first-parent commits from HEAD back to the
+//! latest commit that changed any source path.
+//!
+//! Every commit of the window holds the same source, so an image built from any
+//! of them is an image of HEAD's source. Changes are found by comparing the tree
+//! entry ids of the source paths between a commit and its first parent: one
+//! lookup per path and commit, no diff and no patch, and no sort of the history
+//! (a first-parent walk is a linked-list walk).
+
+use git2::{Commit, Oid};
+
+use super::{GitError, Repo};
+
+/// The commits whose source equals HEAD's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    /// HEAD first, then its first parents, down to [`Window::last_change`] included.
+    pub commits: Vec<Oid>,
+    /// The id of each source path's tree entry at HEAD (`None`: the path does not exist).
+    pub entries: Vec<(String, Option<Oid>)>,
+}
+
+impl Window {
+    /// HEAD.
+    pub fn head(&self) -> Oid {
+        self.commits[0]
+    }
+
+    /// The latest commit that changed a source path (the oldest of the window).
+    pub fn last_change(&self) -> Oid {
+        self.commits[self.commits.len() - 1]
+    }
+}
+
+/// Walk first parents from HEAD while the source paths' tree entries stay the same.
+///
+/// An empty `paths` means the whole repository (`.`), as does a path `.`. A root
+/// commit ends the window (it introduced the paths); in a shallow clone, reaching
+/// the cut is an error, since the true last change may lie beyond it.
+pub fn source_window(repo: &Repo, paths: &[String]) -> Result<Window, GitError> {
+    let paths: Vec<String> = if paths.is_empty() {
+        vec![".".to_owned()]
+    } else {
+        paths.to_vec()
+    };
+    let git = repo.git();
+    let head_id = repo.head_id()?;
+    let mut commit = git
+        .find_commit(head_id)
+        .map_err(|source| repo.error("cannot read HEAD", source))?;
+    let head_entries = entries_of(repo, &commit, &paths)?;
+    let mut commits = vec![head_id];
+    loop {
+        if commit.parent_count() == 0 {
+            if repo.is_shallow() {
+                return Err(GitError::Shallow {
+                    path: repo.root().to_path_buf(),
+                });
+            }
+            break;
+        }
+        let parent = commit.parent(0).map_err(|source| {
+            repo.error(format!("cannot read the parent of {}", commit.id()), source)
+        })?;
+        if entries_of(repo, &parent, &paths)? != head_entries {
+            break;
+        }
+        commits.push(parent.id());
+        commit = parent;
+    }
+    Ok(Window {
+        commits,
+        entries: paths.into_iter().zip(head_entries).collect(),
+    })
+}
+
+/// The tree entry id of each path in `commit` (`None` when absent).
+fn entries_of(
+    repo: &Repo,
+    commit: &Commit<'_>,
+    paths: &[String],
+) -> Result<Vec<Option<Oid>>, GitError> {
+    let tree = commit
+        .tree()
+        .map_err(|source| repo.error(format!("cannot read the tree of {}", commit.id()), source))?;
+    paths
+        .iter()
+        .map(|path| {
+            if path == "." {
+                return Ok(Some(tree.id()));
+            }
+            match tree.get_path(std::path::Path::new(path)) {
+                Ok(entry) => Ok(Some(entry.id())),
+                Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+                Err(source) => {
+                    Err(repo.error(format!("cannot read `{path}` in {}", commit.id()), source))
+                }
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    fn git(dir: &std::path::Path, args: &[&str], date: i64) {
+        let stamp = format!("{} +0000", 1_704_067_200 + date * 60);
+        let out = Command::new("git")
+            .current_dir(dir)
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "a")
+            .env("GIT_AUTHOR_EMAIL", "a@example.org")
+            .env("GIT_COMMITTER_NAME", "a")
+            .env("GIT_COMMITTER_EMAIL", "a@example.org")
+            .env("GIT_AUTHOR_DATE", &stamp)
+            .env("GIT_COMMITTER_DATE", &stamp)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn commit(dir: &std::path::Path, file: &str, content: &str, date: i64) {
+        let path = dir.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+        git(dir, &["add", "-A"], date);
+        git(dir, &["commit", "-q", "-m", file], date);
+    }
+
+    #[test]
+    fn window_stops_at_the_last_source_change() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        git(dir, &["init", "-q", "-b", "main"], 0);
+        commit(dir, "src/a", "1", 1);
+        commit(dir, "src/a", "2", 2);
+        commit(dir, "docs/x", "1", 3);
+        commit(dir, "docs/x", "2", 4);
+        let repo = Repo::discover(dir).unwrap();
+        let window = source_window(&repo, &["src".into()]).unwrap();
+        assert_eq!(window.commits.len(), 3);
+        let whole = source_window(&repo, &[]).unwrap();
+        assert_eq!(whole.commits.len(), 1);
+        let absent = source_window(&repo, &["nope".into()]).unwrap();
+        assert_eq!(
+            absent.commits.len(),
+            4,
+            "a path that never existed never changed"
+        );
+        assert_eq!(absent.entries, vec![("nope".to_owned(), None)]);
+    }
+}
