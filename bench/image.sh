@@ -4,12 +4,15 @@
 # `git log -1 --first-parent --format=%H -- src` on the same repository; the
 # registry's own log counts the requests. Then ten image checks at once against
 # one. Usage: bench/image.sh [COMMITS]
-# (needs hyperfine, python3, curl, and .ci/setup/10-registry.sh's packages)
+# (needs hyperfine, python3, curl, and .ci/setup/10-registry.sh's packages;
+# CIUX_BIN=path skips the release build and measures that binary)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 commits=${1:-100000}
-cargo build --release --quiet --manifest-path "$here/../Cargo.toml"
-ciux="$here/../target/release/ciux"
+if [ -z "${CIUX_BIN:-}" ]; then
+  cargo build --release --quiet --manifest-path "$here/../Cargo.toml"
+fi
+ciux=${CIUX_BIN:-$here/../target/release/ciux}
 work=$(mktemp -d)
 registry_pid=
 cleanup() { [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null; rm -rf "$work"; }

@@ -5,10 +5,12 @@
 //! of them is an image of HEAD's source. Changes are found by comparing the tree
 //! entry ids of the source paths between a commit and its first parent: one
 //! lookup per path and commit, no diff and no patch, and no sort of the history
-//! (a first-parent walk is a linked-list walk).
+//! (a first-parent walk is a linked-list walk). Parents and root trees come from
+//! git's commit-graph file when there is one, as for `git log`.
 
-use git2::{Commit, Oid};
+use git2::Oid;
 
+use super::graph::Graph;
 use super::{GitError, Repo};
 
 /// The commits whose source equals HEAD's.
@@ -44,29 +46,41 @@ pub fn source_window(repo: &Repo, paths: &[String]) -> Result<Window, GitError> 
         paths.to_vec()
     };
     let git = repo.git();
-    let head_id = repo.head_id()?;
-    let mut commit = git
-        .find_commit(head_id)
-        .map_err(|source| repo.error("cannot read HEAD", source))?;
-    let head_entries = entries_of(repo, &commit, &paths)?;
-    let mut commits = vec![head_id];
-    loop {
-        if commit.parent_count() == 0 {
-            if repo.is_shallow() {
-                return Err(GitError::Shallow {
-                    path: repo.root().to_path_buf(),
-                });
-            }
+    let graph = Graph::for_repo(repo);
+    let facts = |id: Oid| -> Result<(Oid, Option<Oid>), GitError> {
+        if let Some(found) = graph.as_ref().and_then(|g| g.commit(id)) {
+            return Ok(found);
+        }
+        let commit = git
+            .find_commit(id)
+            .map_err(|source| repo.error(format!("cannot read commit {id}"), source))?;
+        Ok((commit.tree_id(), commit.parent_ids().next()))
+    };
+    let head = repo.head_id()?;
+    let (head_tree, mut parent) = facts(head)?;
+    let head_entries = entries_of(repo, head_tree, &paths)?;
+    let mut commits = vec![head];
+    while let Some(id) = parent {
+        let (tree, next) = match facts(id) {
+            // Beyond a shallow clone's cut, parents are missing.
+            Err(_) if repo.is_shallow() => (Oid::ZERO_SHA1, None),
+            other => other?,
+        };
+        if tree.is_zero() {
+            parent = None;
             break;
         }
-        let parent = commit.parent(0).map_err(|source| {
-            repo.error(format!("cannot read the parent of {}", commit.id()), source)
-        })?;
-        if entries_of(repo, &parent, &paths)? != head_entries {
+        // Equal root trees hold equal entries: no tree to read.
+        if tree != head_tree && entries_of(repo, tree, &paths)? != head_entries {
             break;
         }
-        commits.push(parent.id());
-        commit = parent;
+        commits.push(id);
+        parent = next;
+    }
+    if parent.is_none() && repo.is_shallow() {
+        return Err(GitError::Shallow {
+            path: repo.root().to_path_buf(),
+        });
     }
     Ok(Window {
         commits,
@@ -74,15 +88,12 @@ pub fn source_window(repo: &Repo, paths: &[String]) -> Result<Window, GitError> 
     })
 }
 
-/// The tree entry id of each path in `commit` (`None` when absent).
-fn entries_of(
-    repo: &Repo,
-    commit: &Commit<'_>,
-    paths: &[String],
-) -> Result<Vec<Option<Oid>>, GitError> {
-    let tree = commit
-        .tree()
-        .map_err(|source| repo.error(format!("cannot read the tree of {}", commit.id()), source))?;
+/// The tree entry id of each path in root tree `tree` (`None` when absent).
+fn entries_of(repo: &Repo, tree: Oid, paths: &[String]) -> Result<Vec<Option<Oid>>, GitError> {
+    let tree = repo
+        .git()
+        .find_tree(tree)
+        .map_err(|source| repo.error(format!("cannot read tree {tree}"), source))?;
     paths
         .iter()
         .map(|path| {
@@ -92,9 +103,10 @@ fn entries_of(
             match tree.get_path(std::path::Path::new(path)) {
                 Ok(entry) => Ok(Some(entry.id())),
                 Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
-                Err(source) => {
-                    Err(repo.error(format!("cannot read `{path}` in {}", commit.id()), source))
-                }
+                Err(source) => Err(repo.error(
+                    format!("cannot read `{path}` in tree {}", tree.id()),
+                    source,
+                )),
             }
         })
         .collect()

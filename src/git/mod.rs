@@ -5,6 +5,7 @@
 mod changes;
 mod describe;
 mod error;
+mod graph;
 mod repo;
 mod tags;
 

@@ -129,9 +129,16 @@ pub fn explain(
     client: &Client,
 ) -> Result<Explained, ImageError> {
     let naming = naming(repo, config, options)?;
+    let t0 = std::time::Instant::now();
     let window = source_window(repo, &config.source_paths)?;
+    let t1 = t0.elapsed();
     let head = describe_head(repo)?;
+    let t2 = t0.elapsed();
     let dirty_sources = repo.is_dirty_under(&config.source_paths)?;
+    tracing::debug!(
+        "window walked in {t1:?}, HEAD described at {t2:?}, status at {:?}",
+        t0.elapsed()
+    );
     let facts = GitFacts {
         head_tag: tag_of_version(&head.to_string()),
         dirty_sources,
