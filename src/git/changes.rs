@@ -58,7 +58,10 @@ pub fn source_window(repo: &Repo, paths: &[String]) -> Result<Window, GitError> 
     };
     let head = repo.head_id()?;
     let (head_tree, mut parent) = facts(head)?;
-    let head_entries = entries_of(repo, head_tree, &paths)?;
+    let odb = git
+        .odb()
+        .map_err(|source| repo.error("cannot open the object database", source))?;
+    let head_entries = entries_of(repo, &odb, head_tree, &paths)?;
     let mut commits = vec![head];
     while let Some(id) = parent {
         let (tree, next) = match facts(id) {
@@ -71,7 +74,7 @@ pub fn source_window(repo: &Repo, paths: &[String]) -> Result<Window, GitError> 
             break;
         }
         // Equal root trees hold equal entries: no tree to read.
-        if tree != head_tree && entries_of(repo, tree, &paths)? != head_entries {
+        if tree != head_tree && entries_of(repo, &odb, tree, &paths)? != head_entries {
             break;
         }
         commits.push(id);
@@ -89,27 +92,49 @@ pub fn source_window(repo: &Repo, paths: &[String]) -> Result<Window, GitError> 
 }
 
 /// The tree entry id of each path in root tree `tree` (`None` when absent).
-fn entries_of(repo: &Repo, tree: Oid, paths: &[String]) -> Result<Vec<Option<Oid>>, GitError> {
-    let tree = repo
-        .git()
-        .find_tree(tree)
-        .map_err(|source| repo.error(format!("cannot read tree {tree}"), source))?;
+///
+/// Trees are read raw from the object database and scanned for the one name
+/// needed at each level: no tree object is parsed or cached, which halves the
+/// cost of a long walk.
+fn entries_of(
+    repo: &Repo,
+    odb: &git2::Odb<'_>,
+    tree: Oid,
+    paths: &[String],
+) -> Result<Vec<Option<Oid>>, GitError> {
     paths
         .iter()
         .map(|path| {
-            if path == "." {
-                return Ok(Some(tree.id()));
+            let mut id = tree;
+            for name in path.split('/').filter(|c| *c != ".") {
+                let object = odb.read(id).map_err(|source| {
+                    repo.error(format!("cannot read tree {id} for `{path}`"), source)
+                })?;
+                if object.kind() != git2::ObjectType::Tree {
+                    return Ok(None);
+                }
+                match find_entry(object.data(), name.as_bytes()) {
+                    Some(found) => id = found,
+                    None => return Ok(None),
+                }
             }
-            match tree.get_path(std::path::Path::new(path)) {
-                Ok(entry) => Ok(Some(entry.id())),
-                Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
-                Err(source) => Err(repo.error(
-                    format!("cannot read `{path}` in tree {}", tree.id()),
-                    source,
-                )),
-            }
+            Ok(Some(id))
         })
         .collect()
+}
+
+/// The id of entry `name` in a raw tree (`<mode> <name>\0<20-byte id>` repeated).
+fn find_entry(mut data: &[u8], name: &[u8]) -> Option<Oid> {
+    while !data.is_empty() {
+        let space = data.iter().position(|&b| b == b' ')?;
+        let nul = space + data[space..].iter().position(|&b| b == 0)?;
+        let id = data.get(nul + 1..nul + 21)?;
+        if &data[space + 1..nul] == name {
+            return Oid::from_bytes(id).ok();
+        }
+        data = &data[nul + 21..];
+    }
+    None
 }
 
 #[cfg(test)]
@@ -168,5 +193,10 @@ mod tests {
             "a path that never existed never changed"
         );
         assert_eq!(absent.entries, vec![("nope".to_owned(), None)]);
+        let nested = source_window(&repo, &["src/a".into(), "src/a/under-a-file".into()]).unwrap();
+        assert_eq!(nested.commits.len(), 3);
+        let blob = repo.git().revparse_single("HEAD:src/a").unwrap().id();
+        assert_eq!(nested.entries[0].1, Some(blob));
+        assert_eq!(nested.entries[1].1, None);
     }
 }
