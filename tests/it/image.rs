@@ -382,3 +382,30 @@ proptest::proptest! {
         proptest::prop_assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
     }
 }
+
+#[test]
+fn stopped_registry_with_build_inputs_and_build_on_error() {
+    let mut registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "[[dependencies]]\nimage = \"{}/astro/base:1\"\nbuild_input = true\n",
+        registry.addr
+    );
+    let repo = project(tmp.path(), &format!("{}/astro", registry.addr), &extra);
+    registry.stop();
+    let out = run(&repo.dir, &["get", "image", "--check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach registry"));
+    let out = run(
+        &repo.dir,
+        &["explain", "--format", "json", "--on-registry-error=build"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let explained: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(explained["decision"]["build"], true);
+    assert_eq!(explained["decision"]["reason"]["kind"], "registry_failed");
+}
