@@ -137,12 +137,10 @@ pub fn explain(
         let listing = check_registry.then(|| scope.spawn(|| list(&naming, client)));
         let inputs = check_registry.then(|| scope.spawn(|| build_input_digests(config, client)));
         let started = std::time::Instant::now();
-        let git =
-            source_window(repo, &config.source_paths).and_then(|w| Ok((w, describe_head(repo)?)));
-        tracing::debug!(
-            "window walked and HEAD described in {:?}",
-            started.elapsed()
-        );
+        let window = source_window(repo, &config.source_paths);
+        tracing::debug!("window walked in {:?}", started.elapsed());
+        let git = window.and_then(|w| Ok((w, describe_head(repo)?)));
+        tracing::debug!("HEAD described at {:?}", started.elapsed());
         let join = |what: &str| RegistryError::Unsupported(format!("the {what} thread panicked"));
         let listing = listing.map(|h| h.join().unwrap_or_else(|_| Err(join("tag listing"))));
         let inputs = inputs.map(|h| {
