@@ -4,15 +4,18 @@
 # `git log -1 --first-parent --format=%H -- src` on the same repository; the
 # registry's own log counts the requests. Then ten image checks at once against
 # one. Usage: bench/image.sh [COMMITS]
-# (needs hyperfine, python3, curl, and .ci/setup/10-registry.sh's packages)
+# (needs hyperfine, python3, curl, and .ci/setup/10-registry.sh's packages;
+# CIUX_BIN=path skips the release build and measures that binary)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 commits=${1:-100000}
-cargo build --release --quiet --manifest-path "$here/../Cargo.toml"
-ciux="$here/../target/release/ciux"
+if [ -z "${CIUX_BIN:-}" ]; then
+  cargo build --release --quiet --manifest-path "$here/../Cargo.toml"
+fi
+ciux=${CIUX_BIN:-$here/../target/release/ciux}
 work=$(mktemp -d)
 registry_pid=
-cleanup() { [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null; rm -rf "$work"; }
+cleanup() { if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; fi; rm -rf "$work"; }
 trap cleanup EXIT
 
 # A registry on a free loopback port.
@@ -108,3 +111,26 @@ hyperfine --warmup 2 --runs 20 -N --export-markdown "$work/deps.md" \
   "$ciux get image --check $small/one" \
   "$ciux get image --check $small/ten"
 cat "$work/deps.md"
+
+# The registry's own throughput, for scale: one HEAD against ten in parallel
+# from a client that is already running (no process start-up).
+python3 - "$addr" <<'PY'
+import http.client, sys, threading, time
+host, port = sys.argv[1].split(":")
+def head(i):
+    c = http.client.HTTPConnection(host, int(port))
+    c.request("HEAD", f"/v2/astro/base{i}/manifests/1.0",
+              headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+    c.getresponse().read()
+    c.close()
+for n in (1, 10):
+    best = []
+    for _ in range(30):
+        t = time.perf_counter()
+        threads = [threading.Thread(target=head, args=(i,)) for i in range(n)]
+        [x.start() for x in threads]
+        [x.join() for x in threads]
+        best.append(time.perf_counter() - t)
+    best.sort()
+    print(f"registry alone, {n} HEAD(s) in parallel: median {best[len(best) // 2] * 1000:.1f} ms")
+PY

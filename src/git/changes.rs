@@ -5,10 +5,12 @@
 //! of them is an image of HEAD's source. Changes are found by comparing the tree
 //! entry ids of the source paths between a commit and its first parent: one
 //! lookup per path and commit, no diff and no patch, and no sort of the history
-//! (a first-parent walk is a linked-list walk).
+//! (a first-parent walk is a linked-list walk). Parents and root trees come from
+//! git's commit-graph file when there is one, as for `git log`.
 
-use git2::{Commit, Oid};
+use git2::Oid;
 
+use super::commit_graph::CommitGraphFile;
 use super::{GitError, Repo};
 
 /// The commits whose source equals HEAD's.
@@ -44,29 +46,44 @@ pub fn source_window(repo: &Repo, paths: &[String]) -> Result<Window, GitError> 
         paths.to_vec()
     };
     let git = repo.git();
-    let head_id = repo.head_id()?;
-    let mut commit = git
-        .find_commit(head_id)
-        .map_err(|source| repo.error("cannot read HEAD", source))?;
-    let head_entries = entries_of(repo, &commit, &paths)?;
-    let mut commits = vec![head_id];
-    loop {
-        if commit.parent_count() == 0 {
-            if repo.is_shallow() {
-                return Err(GitError::Shallow {
-                    path: repo.root().to_path_buf(),
-                });
-            }
+    let graph = CommitGraphFile::for_repo(repo);
+    let facts = |id: Oid| -> Result<(Oid, Option<Oid>), GitError> {
+        if let Some(found) = graph.as_ref().and_then(|g| g.commit(id)) {
+            return Ok((found.tree, found.parents.first().copied()));
+        }
+        let commit = git
+            .find_commit(id)
+            .map_err(|source| repo.error(format!("cannot read commit {id}"), source))?;
+        Ok((commit.tree_id(), commit.parent_ids().next()))
+    };
+    let head = repo.head_id()?;
+    let (head_tree, mut parent) = facts(head)?;
+    let odb = git
+        .odb()
+        .map_err(|source| repo.error("cannot open the object database", source))?;
+    let head_entries = entries_of(repo, &odb, head_tree, &paths)?;
+    let mut commits = vec![head];
+    while let Some(id) = parent {
+        let (tree, next) = match facts(id) {
+            // Beyond a shallow clone's cut, parents are missing.
+            Err(_) if repo.is_shallow() => (Oid::ZERO_SHA1, None),
+            other => other?,
+        };
+        if tree.is_zero() {
+            parent = None;
             break;
         }
-        let parent = commit.parent(0).map_err(|source| {
-            repo.error(format!("cannot read the parent of {}", commit.id()), source)
-        })?;
-        if entries_of(repo, &parent, &paths)? != head_entries {
+        // Equal root trees hold equal entries: no tree to read.
+        if tree != head_tree && entries_of(repo, &odb, tree, &paths)? != head_entries {
             break;
         }
-        commits.push(parent.id());
-        commit = parent;
+        commits.push(id);
+        parent = next;
+    }
+    if parent.is_none() && repo.is_shallow() {
+        return Err(GitError::Shallow {
+            path: repo.root().to_path_buf(),
+        });
     }
     Ok(Window {
         commits,
@@ -74,30 +91,50 @@ pub fn source_window(repo: &Repo, paths: &[String]) -> Result<Window, GitError> 
     })
 }
 
-/// The tree entry id of each path in `commit` (`None` when absent).
+/// The tree entry id of each path in root tree `tree` (`None` when absent).
+///
+/// Trees are read raw from the object database and scanned for the one name
+/// needed at each level: no tree object is parsed or cached, which halves the
+/// cost of a long walk.
 fn entries_of(
     repo: &Repo,
-    commit: &Commit<'_>,
+    odb: &git2::Odb<'_>,
+    tree: Oid,
     paths: &[String],
 ) -> Result<Vec<Option<Oid>>, GitError> {
-    let tree = commit
-        .tree()
-        .map_err(|source| repo.error(format!("cannot read the tree of {}", commit.id()), source))?;
     paths
         .iter()
         .map(|path| {
-            if path == "." {
-                return Ok(Some(tree.id()));
-            }
-            match tree.get_path(std::path::Path::new(path)) {
-                Ok(entry) => Ok(Some(entry.id())),
-                Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
-                Err(source) => {
-                    Err(repo.error(format!("cannot read `{path}` in {}", commit.id()), source))
+            let mut id = tree;
+            for name in path.split('/').filter(|c| *c != ".") {
+                let object = odb.read(id).map_err(|source| {
+                    repo.error(format!("cannot read tree {id} for `{path}`"), source)
+                })?;
+                if object.kind() != git2::ObjectType::Tree {
+                    return Ok(None);
+                }
+                match find_entry(object.data(), name.as_bytes()) {
+                    Some(found) => id = found,
+                    None => return Ok(None),
                 }
             }
+            Ok(Some(id))
         })
         .collect()
+}
+
+/// The id of entry `name` in a raw tree (`<mode> <name>\0<20-byte id>` repeated).
+fn find_entry(mut data: &[u8], name: &[u8]) -> Option<Oid> {
+    while !data.is_empty() {
+        let space = data.iter().position(|&b| b == b' ')?;
+        let nul = space + data[space..].iter().position(|&b| b == 0)?;
+        let id = data.get(nul + 1..nul + 21)?;
+        if &data[space + 1..nul] == name {
+            return Oid::from_bytes(id).ok();
+        }
+        data = &data[nul + 21..];
+    }
+    None
 }
 
 #[cfg(test)]
@@ -156,5 +193,10 @@ mod tests {
             "a path that never existed never changed"
         );
         assert_eq!(absent.entries, vec![("nope".to_owned(), None)]);
+        let nested = source_window(&repo, &["src/a".into(), "src/a/under-a-file".into()]).unwrap();
+        assert_eq!(nested.commits.len(), 3);
+        let blob = repo.git().revparse_single("HEAD:src/a").unwrap().id();
+        assert_eq!(nested.entries[0].1, Some(blob));
+        assert_eq!(nested.entries[1].1, None);
     }
 }

@@ -34,11 +34,32 @@ pub(crate) struct CommitGraphFile {
 
 /// A commit as the graph records it.
 pub(crate) struct GraphCommit {
+    pub tree: Oid,
     pub date: i64,
     pub parents: Vec<Oid>,
 }
 
 impl CommitGraphFile {
+    /// The commit-graph of `repo`, unless git itself would ignore it because
+    /// parents may differ from the objects: shallow clones and grafts, replace
+    /// refs, `core.commitGraph = false`.
+    pub(crate) fn for_repo(repo: &super::Repo) -> Option<Self> {
+        let git = repo.git();
+        let disabled = git
+            .config()
+            .and_then(|c| c.get_bool("core.commitGraph"))
+            .is_ok_and(|enabled| !enabled);
+        let grafts = git.path().join("info/grafts").exists();
+        let replaced = git
+            .references_glob("refs/replace/*")
+            .map(|mut refs| refs.next().is_some())
+            .unwrap_or(true);
+        if disabled || grafts || replaced || repo.is_shallow() {
+            return None;
+        }
+        Self::open(&git.commondir().join("objects"))
+    }
+
     /// Open the commit-graph of the repository whose object directory is
     /// `objects`; `None` when there is none or it cannot be read.
     pub(crate) fn open(objects: &Path) -> Option<Self> {
@@ -95,6 +116,7 @@ impl CommitGraphFile {
                 .get(record + HASH_LEN + offset..record + HASH_LEN + offset + 4)?;
             Some(u32::from_be_bytes(bytes.try_into().ok()?))
         };
+        let tree = Oid::from_bytes(layer.data.get(record..record + HASH_LEN)?).ok()?;
         let (p1, p2, gen_hi, date_lo) = (field(0)?, field(4)?, field(8)?, field(12)?);
         let date = (((gen_hi & 0x3) as i64) << 32) | date_lo as i64;
         let mut parents = Vec::with_capacity(2);
@@ -117,7 +139,11 @@ impl CommitGraphFile {
                 }
             }
         }
-        Some(GraphCommit { date, parents })
+        Some(GraphCommit {
+            tree,
+            date,
+            parents,
+        })
     }
 }
 
@@ -259,6 +285,8 @@ mod tests {
                     .collect();
                 let commit = graph.commit(id).expect("in the graph");
                 assert_eq!(commit.date, date);
+                let tree = git(dir, &["rev-parse", &format!("{id}^{{tree}}")]);
+                assert_eq!(commit.tree.to_string(), tree.trim());
                 assert_eq!(commit.parents, parents);
             }
             assert!(graph.commit(Oid::from_bytes(&[7; 20]).unwrap()).is_none());

@@ -129,9 +129,36 @@ pub fn explain(
     client: &Client,
 ) -> Result<Explained, ImageError> {
     let naming = naming(repo, config, options)?;
-    let window = source_window(repo, &config.source_paths)?;
-    let head = describe_head(repo)?;
     let dirty_sources = repo.is_dirty_under(&config.source_paths)?;
+    let check_registry = options.check && !dirty_sources;
+    // The registry does not depend on git: list its tags and check the build
+    // inputs while the window is walked and HEAD described.
+    let (window, head, listing, inputs) = std::thread::scope(|scope| {
+        let listing = check_registry.then(|| scope.spawn(|| list(&naming, client)));
+        let inputs = check_registry.then(|| scope.spawn(|| build_input_digests(config, client)));
+        let started = std::time::Instant::now();
+        let window = source_window(repo, &config.source_paths);
+        tracing::debug!("window walked in {:?}", started.elapsed());
+        let git = window.and_then(|w| Ok((w, describe_head(repo)?)));
+        tracing::debug!("HEAD described at {:?}", started.elapsed());
+        let join = |what: &str| RegistryError::Unsupported(format!("the {what} thread panicked"));
+        let listing = listing.map(|h| h.join().unwrap_or_else(|_| Err(join("tag listing"))));
+        let inputs = inputs.map(|h| {
+            h.join().unwrap_or_else(|_| {
+                Err(ImageError::Registry {
+                    image: "build inputs".into(),
+                    source: join("build input"),
+                })
+            })
+        });
+        git.map(|(w, h)| (w, h, listing, inputs))
+    })?;
+    let build = options.on_registry_error == OnRegistryError::Build;
+    let (inputs, inputs_failed) = match inputs.transpose() {
+        Ok(inputs) => (inputs.unwrap_or_default(), None),
+        Err(ImageError::Registry { image, source }) if build => (Vec::new(), Some((image, source))),
+        Err(e) => return Err(e),
+    };
     let facts = GitFacts {
         head_tag: tag_of_version(&head.to_string()),
         dirty_sources,
@@ -150,37 +177,31 @@ pub fn explain(
         tags_listed: None,
         considered: Vec::new(),
         lookups: Vec::new(),
-        inputs: Vec::new(),
+        inputs: inputs.clone(),
     };
     let image = format!("{}/{}", naming.registry, naming.name);
-    let check_registry = options.check && !dirty_sources;
-    let inputs = if check_registry {
-        build_input_digests(config, client)?
-    } else {
-        Vec::new()
-    };
-    trace.inputs = inputs.clone();
     let fingerprint = fingerprint(&window, &inputs);
     // The label is read only when build inputs are declared: otherwise the
     // source alone decides, and no extra request is made.
     let expected = (!inputs.is_empty()).then_some(fingerprint.as_str());
-    let answer = if check_registry {
-        match check(repo, &naming, &window, client, expected, &mut trace) {
+    let failed = |image: &str, source: &RegistryError| {
+        let message = chain(source);
+        tracing::warn!(
+            "cannot check image {image}: {message}; building as --on-registry-error=build asks"
+        );
+        Answer::Failed { message }
+    };
+    let answer = match (listing, inputs_failed) {
+        (None, _) => Answer::NotChecked,
+        (Some(_), Some((input, source))) => failed(&input, &source),
+        (Some(listing), None) => match check(
+            repo, &naming, &window, client, expected, listing, &mut trace,
+        ) {
             Ok(answer) => answer,
             Err(Failure::Git(e)) => return Err(ImageError::Git(e)),
-            Err(Failure::Registry(source)) => match options.on_registry_error {
-                OnRegistryError::Fail => return Err(ImageError::Registry { image, source }),
-                OnRegistryError::Build => {
-                    let message = chain(&source);
-                    tracing::warn!(
-                        "cannot check image {image}: {message}; building as --on-registry-error=build asks"
-                    );
-                    Answer::Failed { message }
-                }
-            },
-        }
-    } else {
-        Answer::NotChecked
+            Err(Failure::Registry(source)) if build => failed(&image, &source),
+            Err(Failure::Registry(source)) => return Err(ImageError::Registry { image, source }),
+        },
     };
     let decision = decide(&naming, &facts, &answer, &fingerprint);
     Ok(Explained { decision, trace })
@@ -244,23 +265,64 @@ impl From<GitError> for Failure {
     }
 }
 
-/// Ask the registry which window version it holds.
+/// What one tag listing said.
+enum Listing {
+    Tags(Vec<String>),
+    /// The repository does not exist: every tag is absent.
+    NoRepository,
+    /// Listing is not allowed (401/403): ask tag by tag.
+    Refused,
+}
+
+/// List the tags of the project image's repository (or OCI layout).
+fn list(naming: &Naming, client: &Client) -> Result<Listing, RegistryError> {
+    if let Some(dir) = naming.registry.strip_prefix("oci:") {
+        let layout = layout::layout_dir(Path::new(dir), &naming.name);
+        return Ok(match layout::tags(&layout)? {
+            Some(tags) => Listing::Tags(tags.into_iter().map(|(t, _)| t).collect()),
+            None => Listing::NoRepository,
+        });
+    }
+    let reference = Reference::parse(&format!("{}/{}", naming.registry, naming.name))?;
+    match client.tags(&reference) {
+        Ok(Some(tags)) => Ok(Listing::Tags(tags)),
+        Ok(None) => Ok(Listing::NoRepository),
+        Err(RegistryError::Denied { .. }) => Ok(Listing::Refused),
+        Err(e) => Err(e),
+    }
+}
+
+/// Which window version the registry holds, from its tag listing.
 fn check(
     repo: &Repo,
     naming: &Naming,
     window: &Window,
     client: &Client,
     expected: Option<&str>,
+    listing: Result<Listing, RegistryError>,
     trace: &mut Trace,
 ) -> Result<Answer, Failure> {
+    let question = format!("tags of {}/{}", naming.registry, naming.name);
+    let tags = match listing? {
+        Listing::Tags(tags) => tags,
+        Listing::NoRepository => {
+            trace.lookups.push((question, "no such repository".into()));
+            return Ok(Answer::Missing);
+        }
+        Listing::Refused => {
+            trace
+                .lookups
+                .push((question, "listing refused: asking tag by tag".into()));
+            let reference = Reference::parse(&format!("{}/{}", naming.registry, naming.name))?;
+            return fallback(repo, &reference, window, client, expected, trace);
+        }
+    };
+    trace.tags_listed = Some(tags.len());
+    trace
+        .lookups
+        .push((question, format!("{} tags", tags.len())));
     if let Some(dir) = naming.registry.strip_prefix("oci:") {
         let layout = layout::layout_dir(Path::new(dir), &naming.name);
-        let tags: Vec<String> = layout::tags(&layout)?
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(t, _)| t)
-            .collect();
-        trace.tags_listed = Some(tags.len());
         return confirm(
             repo,
             window,
@@ -271,28 +333,6 @@ fn check(
         );
     }
     let reference = Reference::parse(&format!("{}/{}", naming.registry, naming.name))?;
-    let tags = match client.tags(&reference) {
-        Ok(Some(tags)) => tags,
-        Ok(None) => {
-            trace
-                .lookups
-                .push((format!("tags of {reference}"), "no such repository".into()));
-            return Ok(Answer::Missing);
-        }
-        Err(RegistryError::Denied { .. }) => {
-            trace.lookups.push((
-                format!("tags of {reference}"),
-                "listing refused: asking tag by tag".into(),
-            ));
-            return fallback(repo, &reference, window, client, expected, trace);
-        }
-        Err(e) => return Err(e.into()),
-    };
-    trace.tags_listed = Some(tags.len());
-    trace.lookups.push((
-        format!("tags of {reference}"),
-        format!("{} tags", tags.len()),
-    ));
     confirm(
         repo,
         window,

@@ -382,3 +382,71 @@ proptest::proptest! {
         proptest::prop_assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
     }
 }
+
+#[test]
+fn stopped_registry_with_build_inputs_and_build_on_error() {
+    let mut registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "[[dependencies]]\nimage = \"{}/astro/base:1\"\nbuild_input = true\n",
+        registry.addr
+    );
+    let repo = project(tmp.path(), &format!("{}/astro", registry.addr), &extra);
+    registry.stop();
+    let out = run(&repo.dir, &["get", "image", "--check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach registry"));
+    let out = run(
+        &repo.dir,
+        &["explain", "--format", "json", "--on-registry-error=build"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let explained: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(explained["decision"]["build"], true);
+    assert_eq!(explained["decision"]["reason"]["kind"], "registry_failed");
+}
+
+#[test]
+fn promote_from_the_temporary_registry_mounts_blobs() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = project(tmp.path(), &format!("{}/astro", registry.addr), "");
+    let tmp_registry = format!("{}/scratch", registry.addr);
+    let env = check_env(&repo.dir, &["-t", &tmp_registry]);
+    assert_eq!(env["CIUX_BUILD"], "true");
+    assert_eq!(env["CIUX_IMAGE_URL"], format!("{tmp_registry}/demo:v1.0.0"));
+
+    let out = run(&repo.dir, &["promote", "-t", &tmp_registry]);
+    assert_eq!(out.status.code(), Some(1), "nothing was pushed yet");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not have it"));
+
+    let digest = registry.push("scratch/demo", "v1.0.0", None); // what CI built and tested
+    let out = run(&repo.dir, &["promote", "-t", &tmp_registry]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("{}/astro/demo:v1.0.0@{digest}\n", registry.addr)
+    );
+    let env = check_env(&repo.dir, &["-t", &tmp_registry]);
+    assert_eq!(env["CIUX_BUILD"], "false");
+    assert_eq!(env["CIUX_IMAGE_DIGEST"], digest);
+    assert!(
+        registry.requests("mount=") >= 2,
+        "config and layer mounted, not uploaded"
+    );
+
+    let text = run(&repo.dir, &["explain"]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("build:   false\nreason:  the registry has v1.0.0"),
+        "{text}"
+    );
+}
