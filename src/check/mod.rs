@@ -222,11 +222,14 @@ pub fn check(path: &Path, pushing: &[PushedRef]) -> Result<CheckReport, crate::g
     let mut repositories = 1;
     if let Some(config) = &config {
         let parent = repo.root().parent().unwrap_or(repo.root());
-        for dep in config.dependencies.iter().filter(|d| d.clone) {
-            let (DependencyKind::Git { .. }, Some(dep_name)) = (&dep.kind, dep.repo_name()) else {
-                continue;
-            };
-            let facts = read_sibling(dep_name, &parent.join(dep_name));
+        let siblings: Vec<(&str, PathBuf)> = config
+            .dependencies
+            .iter()
+            .filter(|d| d.clone && matches!(d.kind, DependencyKind::Git { .. }))
+            .filter_map(|d| d.repo_name())
+            .map(|name| (name, parent.join(name)))
+            .collect();
+        for facts in read_siblings(&siblings) {
             if matches!(facts.state, SiblingState::Present(_)) {
                 repositories += 1;
             }
@@ -241,6 +244,34 @@ pub fn check(path: &Path, pushing: &[PushedRef]) -> Result<CheckReport, crate::g
         remotes_contacted: false,
         note: LOCAL_REFS_NOTE,
         findings,
+    })
+}
+
+/// Read the siblings on a few threads: the work is mostly `stat` calls of the
+/// work-tree status, which overlap well. Results keep the configuration order.
+fn read_siblings(siblings: &[(&str, PathBuf)]) -> Vec<SiblingFacts> {
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8);
+    let chunk = siblings.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = siblings
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(name, dir)| read_sibling(name, dir))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
     })
 }
 
