@@ -23,6 +23,9 @@ pub fn exit_status(err: &anyhow::Error) -> u8 {
             || cause.is::<UsageError>()
             || cause.is::<crate::config::ConfigError>()
             || cause
+                .downcast_ref::<crate::check::CheckFailed>()
+                .is_some_and(|c| c.config_invalid)
+            || cause
                 .downcast_ref::<crate::release::ReleaseError>()
                 .is_some_and(crate::release::ReleaseError::is_usage)
     });

@@ -97,11 +97,24 @@ impl CheckReport {
     }
 }
 
-/// `ciux check` found errors (exit 1); the report has already been printed.
+/// `ciux check` found errors; the report has already been printed. Exit 2 when
+/// the configuration is invalid (as for every command), else 1.
 #[derive(Debug, Error)]
-#[error("the pre-push check found {errors} error(s)")]
+#[error("the pre-push check found {errors} error(s){}", if *.config_invalid { ", the configuration among them" } else { "" })]
 pub struct CheckFailed {
     pub errors: usize,
+    pub config_invalid: bool,
+}
+
+impl CheckReport {
+    /// The error to exit with, if any finding is an error.
+    pub fn failure(&self) -> Option<CheckFailed> {
+        let errors = self.errors();
+        (errors > 0).then(|| CheckFailed {
+            errors,
+            config_invalid: self.findings.iter().any(|f| f.code == "config"),
+        })
+    }
 }
 
 /// A ref being pushed, as git gives it to a pre-push hook on standard input.
