@@ -28,6 +28,9 @@ pub fn exit_status(err: &anyhow::Error) -> u8 {
             || cause
                 .downcast_ref::<crate::release::ReleaseError>()
                 .is_some_and(crate::release::ReleaseError::is_usage)
+            || cause
+                .downcast_ref::<crate::workspace::WorkspaceError>()
+                .is_some_and(crate::workspace::WorkspaceError::is_usage)
     });
     if usage { 2 } else { 1 }
 }

@@ -7,8 +7,12 @@
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod emit;
 pub mod error;
 pub mod fsutil;
 pub mod git;
 pub mod hook;
 pub mod release;
+mod parallel;
+pub mod selector;
+pub mod workspace;

@@ -128,6 +128,8 @@ pub enum GetCommand {
     Configpath(SelectorPathArgs),
     /// List the selected dependencies with their versions.
     Deps(SelectorPathArgs),
+    /// Print a Kubernetes-in-Docker cluster name: `<user>-<branch>-<head>[-dirty]`.
+    Clustername(PathArg),
 }
 
 #[derive(Debug, Clone, Args)]

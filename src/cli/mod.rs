@@ -3,7 +3,9 @@
 mod args;
 mod check;
 mod get;
+mod ignite;
 mod migrate;
+mod progress;
 mod release;
 
 use std::io::{self, Write};
@@ -40,6 +42,7 @@ pub fn main() -> ExitCode {
 
 /// Run one parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let quiet = cli.quiet;
     match cli.command {
         Command::Get(args) => get::run(args),
         Command::Migrate(args) => migrate::run(args),
@@ -48,7 +51,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             clap_complete::generate(shell, &mut cmd, "ciux", &mut io::stdout());
             Ok(())
         }
-        Command::Ignite(_) => Err(NotImplemented("ignite").into()),
+        Command::Ignite(args) => ignite::run(args, quiet),
         Command::Plan(_) => Err(NotImplemented("plan").into()),
         Command::Explain(_) => Err(NotImplemented("explain").into()),
         Command::Promote(_) => Err(NotImplemented("promote").into()),

@@ -107,18 +107,28 @@ pub(crate) fn parse_yaml(text: &str, path: &Path) -> Result<RawConfig, ConfigErr
     })
 }
 
-/// yaml errors end with " at line L column C"; we print the position ourselves.
+/// yaml errors end with " at line L column C" and may start with the key path;
+/// we print both ourselves.
 fn strip_location(message: &str) -> String {
-    match message.find(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
+    let message = match message.find(" at line ") {
+        Some(i) => &message[..i],
+        None => message,
+    };
+    match message.split_once(": ") {
+        Some((path, rest)) if !path.contains(' ') => rest.to_owned(),
+        _ => message.to_owned(),
     }
+}
+
+/// Key paths in errors use the legacy file's own spelling.
+pub(crate) fn legacy_key(key: &str) -> String {
+    key.replacen("source_paths", "sourcePathes", 1)
 }
 
 /// Where a validation problem's key stands. Key paths use the TOML names;
 /// the legacy spelling of `source_paths` is `sourcePathes`.
 pub(crate) fn position_of_key(text: &str, key: &str) -> Position {
-    let legacy_key = key.replacen("source_paths", "sourcePathes", 1);
+    let legacy_key = legacy_key(key);
     let lines = key_paths_by_line(text);
     let mut candidate = legacy_key.as_str();
     loop {

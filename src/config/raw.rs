@@ -63,7 +63,7 @@ pub(crate) fn parse_toml(text: &str, path: &Path) -> Result<RawConfig, ConfigErr
 /// returned when the path itself is absent (a missing key is reported where
 /// its table is).
 pub(crate) fn span_of_key(text: &str, key_path: &str) -> Option<Range<usize>> {
-    let doc = DeTable::parse(text).ok()?;
+    let (doc, _) = DeTable::parse_recoverable(text);
     let mut best = None;
     let mut table: &DeTable = doc.get_ref();
     let mut value: Option<&DeValue> = None;
@@ -95,7 +95,8 @@ pub(crate) fn span_of_key(text: &str, key_path: &str) -> Option<Range<usize>> {
 
 /// The deepest key path whose key or value span contains `offset`.
 pub(crate) fn key_at(text: &str, offset: usize) -> Option<String> {
-    let doc = DeTable::parse(text).ok()?;
+    // Recoverable parsing still gives the keys of a document with a syntax error.
+    let (doc, _) = DeTable::parse_recoverable(text);
     let mut path = String::new();
     walk_table(doc.get_ref(), offset, &mut path);
     (!path.is_empty()).then_some(path)

@@ -4,8 +4,9 @@
 //! on merge-heavy histories depends on the details: commits are visited in
 //! committer-date order (ties first-in, first-out), up to ten candidate tags are
 //! collected, each candidate's depth counts the visited commits it cannot reach,
-//! and the best candidate's depth is finished off once every commit left to
-//! visit is reachable from it. The walk is generic over [`CommitGraph`] so it can
+//! the search stops early only when the last path is covered by all the best
+//! candidates (as git 2.47 and later do), and the best candidate's depth is
+//! finished off once every commit left to visit is reachable from it. The walk is generic over [`CommitGraph`] so it can
 //! be checked on literal graphs as well as against the `git` CLI.
 
 use std::cmp::Reverse;
@@ -209,19 +210,19 @@ pub(crate) fn walk<G: CommitGraph, T>(
     while let Some(c) = queue.pop() {
         seen_commits += 1;
         if names.contains_key(&c) {
-            if matches.len() < MAX_CANDIDATES {
-                let flag = 1u32 << (matches.len() + 1);
-                matches.push(Candidate {
-                    commit: c,
-                    depth: seen_commits - 1,
-                    flag,
-                    found_order: matches.len() + 1,
-                });
-                *flags.entry(c).or_default() |= flag;
-            } else {
+            // git 2.47 gives up at the eleventh tagged commit, not before it.
+            if matches.len() == MAX_CANDIDATES {
                 gave_up_on = Some(c);
                 break;
             }
+            let flag = 1u32 << (matches.len() + 1);
+            matches.push(Candidate {
+                commit: c,
+                depth: seen_commits - 1,
+                flag,
+                found_order: matches.len() + 1,
+            });
+            *flags.entry(c).or_default() |= flag;
         }
         let c_flags = flags[&c];
         for m in &mut matches {
@@ -229,9 +230,16 @@ pub(crate) fn walk<G: CommitGraph, T>(
                 m.depth += 1;
             }
         }
-        // Every candidate is annotated: stop once the last path is covered.
+        // Stop when the last remaining path is covered by every best candidate.
         if !matches.is_empty() && queue.is_empty() {
-            break;
+            let best_depth = matches.iter().map(|m| m.depth).min().unwrap_or(0);
+            let best_within = matches
+                .iter()
+                .filter(|m| m.depth == best_depth)
+                .fold(0, |acc, m| acc | m.flag);
+            if c_flags & best_within == best_within {
+                break;
+            }
         }
         push_parents(graph, c, c_flags, &mut flags, &mut queue)?;
     }

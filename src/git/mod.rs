@@ -1,9 +1,12 @@
 //! Git facts ciux needs, read with libgit2: versions (`git describe`),
-//! the repository and its state. Clone, fetch and push go through the `git` CLI
-//! elsewhere so that CI credential helpers and ssh agents apply.
+//! the repository and its state, a remote's branches. Clone, fetch and checkout
+//! go through the `git` CLI ([`clone`]) so that CI credential helpers and ssh
+//! agents apply.
 
+pub mod clone;
 mod describe;
 mod error;
+pub mod remote;
 mod repo;
 mod tags;
 

@@ -5,6 +5,7 @@ mod common;
 
 mod check;
 mod config;
+mod ignite;
 mod revision;
 mod tag;
 mod tag_all;

@@ -129,8 +129,9 @@ impl Repo {
     }
 }
 
-/// `git describe --always --abbrev=7 [--dirty] [REV]` with every non-semver tag
-/// excluded by name.
+/// `git describe --always --abbrev=7 [--dirty] [REVS]` with every non-semver tag
+/// excluded by name; `revs` may hold several space-separated revisions (one
+/// output line each).
 pub fn git_describe_semver(dir: &Path, rev: &str, dirty: bool) -> String {
     let tags = git(dir, &["tag", "--list"]);
     let mut args: Vec<String> = vec!["describe".into(), "--always".into(), "--abbrev=7".into()];
@@ -142,7 +143,7 @@ pub fn git_describe_semver(dir: &Path, rev: &str, dirty: bool) -> String {
     if dirty {
         args.push("--dirty".into());
     } else {
-        args.push(rev.into());
+        args.extend(rev.split(' ').map(str::to_owned));
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     git(dir, &args)

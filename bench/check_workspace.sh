@@ -3,8 +3,8 @@
 # `clone = true` siblings, each cloned from its own bare remote, each with
 # COMMITS commits over FILES files and an annotated tag every 100 commits.
 #
-#   benches/check_workspace.sh              # N=20 COMMITS=1000 FILES=1000
-#   N=50 COMMITS=5000 benches/check_workspace.sh
+#   bench/check_workspace.sh              # N=20 COMMITS=1000 FILES=1000
+#   N=50 COMMITS=5000 bench/check_workspace.sh
 #
 # Prints the timing (hyperfine when installed, else a loop with `date`) and
 # the check's own summary line. Needs git and bash; builds with --release.
