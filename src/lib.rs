@@ -12,7 +12,7 @@ pub mod error;
 pub mod fsutil;
 pub mod git;
 pub mod hook;
-pub mod release;
 mod parallel;
+pub mod release;
 pub mod selector;
 pub mod workspace;

@@ -242,7 +242,9 @@ pub fn check(path: &Path, pushing: &[PushedRef]) -> Result<CheckReport, crate::g
             .filter_map(|d| d.repo_name())
             .map(|name| (name, parent.join(name)))
             .collect();
-        for facts in read_siblings(&siblings) {
+        for facts in crate::parallel::map(&siblings, SIBLING_PARALLEL, |(name, dir)| {
+            read_sibling(name, dir)
+        }) {
             if matches!(facts.state, SiblingState::Present(_)) {
                 repositories += 1;
             }
@@ -260,33 +262,9 @@ pub fn check(path: &Path, pushing: &[PushedRef]) -> Result<CheckReport, crate::g
     })
 }
 
-/// Read the siblings on a few threads: the work is mostly `stat` calls of the
-/// work-tree status, which overlap well. Results keep the configuration order.
-fn read_siblings(siblings: &[(&str, PathBuf)]) -> Vec<SiblingFacts> {
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, 8);
-    let chunk = siblings.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = siblings
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|(name, dir)| read_sibling(name, dir))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
-}
+/// Siblings read at once: the work is mostly `stat` calls of the work-tree
+/// statuses, which overlap well across a few threads.
+const SIBLING_PARALLEL: usize = 4;
 
 fn dir_name(path: &Path) -> String {
     path.file_name().map_or_else(
