@@ -1,6 +1,8 @@
 //! Command-line interface: clap types, dispatch, and error reporting.
 
 mod args;
+#[cfg(feature = "bench")]
+mod bench;
 mod get;
 mod migrate;
 
@@ -38,6 +40,7 @@ pub fn main() -> ExitCode {
 
 /// Run one parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let quiet = cli.quiet;
     match cli.command {
         Command::Get(args) => get::run(args),
         Command::Migrate(args) => migrate::run(args),
@@ -53,7 +56,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tag(_) => Err(NotImplemented("tag").into()),
         Command::Check(_) => Err(NotImplemented("check").into()),
         Command::Hook(_) => Err(NotImplemented("hook").into()),
-        Command::Bench(_) => Err(NotImplemented("bench").into()),
+        #[cfg(feature = "bench")]
+        Command::Bench(args) => bench::run(args, quiet),
+        #[cfg(not(feature = "bench"))]
+        Command::Bench(_) => {
+            let _ = quiet;
+            Err(NotImplemented("bench (built without the `bench` feature)").into())
+        }
     }
 }
 

@@ -125,8 +125,7 @@ pub(crate) fn position_of_key(text: &str, key: &str) -> Position {
 fn key_at_line(text: &str, line: usize) -> Option<String> {
     key_paths_by_line(text)
         .into_iter()
-        .filter(|(l, _, _)| *l <= line)
-        .last()
+        .rfind(|(l, _, _)| *l <= line)
         .map(|(_, _, path)| path)
 }
 

@@ -138,8 +138,7 @@ fn walk_value(value: &DeValue, offset: usize, path: &mut String) {
             let found = items
                 .iter()
                 .enumerate()
-                .filter(|(_, item)| item.span().start <= offset)
-                .last();
+                .rfind(|(_, item)| item.span().start <= offset);
             if let Some((i, item)) = found {
                 path.push_str(&format!("[{i}]"));
                 walk_value(item.get_ref(), offset, path);

@@ -3,5 +3,6 @@
 
 mod common;
 
+mod bench;
 mod config;
 mod revision;
