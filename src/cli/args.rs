@@ -329,6 +329,9 @@ pub struct BenchArgs {
     /// Measure the raw transport: pre-encoded alerts, no decoding.
     #[arg(long)]
     pub raw: bool,
+    /// Print the Avro schema of generated alerts and exit.
+    #[arg(long, exclusive = true)]
+    pub schema: bool,
     /// Pipeline worker threads [default: the number of cores].
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,

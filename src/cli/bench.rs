@@ -17,6 +17,10 @@ use crate::bench::{
 const DEFAULT_ALERTS: u64 = 50_000;
 
 pub(crate) fn run(args: BenchArgs, quiet: bool) -> Result<()> {
+    if args.schema {
+        print_stdout(&format!("{}\n", bench::SCHEMA_JSON))?;
+        return Ok(());
+    }
     let cfg = config(&args, quiet)?;
     let gates = gates(&args)?;
     let mut report = bench::run(&cfg)?;

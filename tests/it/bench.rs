@@ -451,3 +451,44 @@ fn kafka_produce_forward_then_consume_only() {
     assert_eq!(r["alerts"]["produced"], 300);
     assert_eq!(r["run"]["mode"], "produce-only");
 }
+
+#[test]
+fn load_shapes_pace_the_producers() {
+    let dir = tempfile::tempdir().unwrap();
+    // 3 visits of 100 alerts, 0.3 s apart: the last visit starts at 0.6 s.
+    let r = bench_ok(
+        dir.path(),
+        &[
+            "--alerts",
+            "300",
+            "--visit-size",
+            "100",
+            "--visit-interval",
+            "0.3",
+        ],
+    );
+    assert_eq!(r["alerts"]["consumed"], 300);
+    assert!(
+        r["throughput"]["duration_sec"].as_f64().unwrap() >= 0.6,
+        "{}",
+        r["throughput"]
+    );
+    // 400 alerts/s for 0.5 s: about 200 alerts.
+    let r = bench_ok(dir.path(), &["--rate", "400", "--duration", "0.5"]);
+    let n = r["alerts"]["produced"].as_u64().unwrap();
+    assert!((150..=205).contains(&n), "produced {n}");
+    assert_eq!(r["alerts"]["lost"], 0);
+}
+
+#[test]
+fn prints_the_alert_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ciux(dir.path())
+        .args(["bench", "--schema"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let schema: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(schema["name"], "Alert");
+    assert_eq!(schema["namespace"], "ciux.bench");
+}
