@@ -196,12 +196,10 @@ fn build_report(cfg: &BenchConfig, o: Outcome) -> Report {
         _ => produced.saturating_sub(consumed),
     };
     let secs = o.elapsed.as_secs_f64().max(1e-9);
-    let h = &o.stats.latency_us;
     let ms = |us: u64| us as f64 / 1000.0;
-    let latency_ms = if h.is_empty() {
-        report::Latency::default()
-    } else {
-        report::Latency {
+    let latency_ms = match o.stats.latency_us.as_ref().filter(|h| !h.is_empty()) {
+        None => report::Latency::default(),
+        Some(h) => report::Latency {
             p50: ms(h.value_at_quantile(0.50)),
             p90: ms(h.value_at_quantile(0.90)),
             p99: ms(h.value_at_quantile(0.99)),
@@ -213,7 +211,7 @@ fn build_report(cfg: &BenchConfig, o: Outcome) -> Report {
             .iter()
             .map(|&p| [p, ms(h.value_at_quantile(p / 100.0))])
             .collect(),
-        }
+        },
     };
     // At most ~120 points: merge 100 ms buckets.
     let merge = o.stats.timeline.len().div_ceil(120).max(1);
