@@ -35,6 +35,20 @@ pub fn exit_status(err: &anyhow::Error) -> u8 {
             || cause
                 .downcast_ref::<crate::check::CheckFailed>()
                 .is_some_and(|c| c.config_invalid)
+            || is_bench_usage(cause)
     });
     if usage { 2 } else { 1 }
+}
+
+#[cfg(feature = "bench")]
+fn is_bench_usage(cause: &(dyn std::error::Error + 'static)) -> bool {
+    matches!(
+        cause.downcast_ref::<crate::bench::BenchError>(),
+        Some(crate::bench::BenchError::Usage(_))
+    )
+}
+
+#[cfg(not(feature = "bench"))]
+fn is_bench_usage(_: &(dyn std::error::Error + 'static)) -> bool {
+    false
 }

@@ -4,6 +4,8 @@
 //! logic (selectors, versions, plans, emitters) is kept apart from effects
 //! (git, registry, files) so it can be tested on literal inputs.
 
+#[cfg(feature = "bench")]
+pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod config;

@@ -1,6 +1,8 @@
 //! Command-line interface: clap types, dispatch, and error reporting.
 
 mod args;
+#[cfg(feature = "bench")]
+mod bench;
 mod check;
 mod get;
 mod ignite;
@@ -18,7 +20,7 @@ use clap::{CommandFactory, Parser};
 
 pub use args::*;
 
-use crate::error::{NotImplemented, exit_status};
+use crate::error::exit_status;
 
 /// Parse the command line, run it, and turn the outcome into an exit status.
 ///
@@ -61,7 +63,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tag(args) => release::run(args),
         Command::Check(args) => check::run(args),
         Command::Hook(command) => check::run_hook(command),
-        Command::Bench(_) => Err(NotImplemented("bench").into()),
+        #[cfg(feature = "bench")]
+        Command::Bench(args) => bench::run(args, quiet),
+        #[cfg(not(feature = "bench"))]
+        Command::Bench(_) => {
+            let _ = quiet;
+            Err(crate::error::NotImplemented("bench (built without the `bench` feature)").into())
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 mod common;
 
 mod actionlint;
+mod bench;
 mod check;
 mod config;
 mod ignite;
