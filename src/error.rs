@@ -22,6 +22,13 @@ pub fn exit_status(err: &anyhow::Error) -> u8 {
         cause.is::<NotImplemented>()
             || cause.is::<UsageError>()
             || cause.is::<crate::config::ConfigError>()
+            || cause.is::<crate::plan::PlanError>()
+            || cause
+                .downcast_ref::<crate::workspace::WorkspaceError>()
+                .is_some_and(crate::workspace::WorkspaceError::is_usage)
+            || cause
+                .downcast_ref::<crate::release::ReleaseError>()
+                .is_some_and(crate::release::ReleaseError::is_usage)
             || cause
                 .downcast_ref::<crate::image::ImageError>()
                 .is_some_and(crate::image::ImageError::is_config)

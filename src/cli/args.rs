@@ -128,6 +128,8 @@ pub enum GetCommand {
     Configpath(SelectorPathArgs),
     /// List the selected dependencies with their versions.
     Deps(SelectorPathArgs),
+    /// Print a Kubernetes-in-Docker cluster name: `<user>-<branch>-<head>[-dirty]`.
+    Clustername(PathArg),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -172,6 +174,8 @@ pub struct PlanArgs {
     /// The project's branch.
     #[arg(short = 'b', long)]
     pub branch: Option<String>,
+    #[command(flatten)]
+    pub image: ImageOpts,
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
@@ -242,6 +246,10 @@ pub struct TagArgs {
     /// With --all: wait until each dependency's image exists before tagging dependents.
     #[arg(long)]
     pub wait_images: bool,
+    /// With --all: write the new versions to FILE (JSON if it ends in `.json`,
+    /// else `export <NAME>_VERSION=<tag>` lines).
+    #[arg(long, value_name = "FILE", requires = "all")]
+    pub report: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -251,6 +259,9 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+    /// Read the refs being pushed from standard input (the pre-push hook does).
+    #[arg(long, hide = true)]
+    pub pre_push: bool,
 }
 
 #[derive(Debug, Subcommand)]

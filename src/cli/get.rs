@@ -1,10 +1,15 @@
 //! `ciux get ...`: print one resolved value.
 
-use anyhow::Result;
+use std::path::PathBuf;
 
-use super::{GetCommand, print_stdout};
-use crate::error::NotImplemented;
+use anyhow::{Result, bail};
+
+use super::progress::StderrProgress;
+use super::{GetCommand, SelectorPathArgs, print_stdout};
+use crate::emit::{env_file_path, names};
 use crate::git::{Repo, describe_head};
+use crate::selector::Selector;
+use crate::workspace::{self, NodeKind};
 
 pub(crate) fn run(command: GetCommand) -> Result<()> {
     match command {
@@ -15,7 +20,112 @@ pub(crate) fn run(command: GetCommand) -> Result<()> {
             Ok(())
         }
         GetCommand::Image(args) => super::image::get(args),
-        GetCommand::Configpath(_) => Err(NotImplemented("get configpath").into()),
-        GetCommand::Deps(_) => Err(NotImplemented("get deps").into()),
+        GetCommand::Configpath(args) => configpath(args),
+        GetCommand::Deps(args) => deps(args),
+        GetCommand::Clustername(args) => {
+            let repo = Repo::discover(&args.path)?;
+            let request = request(args.path.clone(), Selector::default());
+            let (branch, _) = workspace::project_branch(&request, &repo)?;
+            let head = repo.head_id()?.to_string();
+            let user = std::env::var("USER")
+                .ok()
+                .filter(|u| !u.is_empty())
+                .unwrap_or_else(|| "unknown".into());
+            let dirty = if repo.is_dirty()? { "-dirty" } else { "" };
+            let raw = format!(
+                "{user}-{}-{}{dirty}",
+                branch.as_deref().unwrap_or("detached"),
+                &head[..6]
+            );
+            print_stdout(&format!("{}\n", cluster_name(&raw)))?;
+            Ok(())
+        }
+    }
+}
+
+fn request(path: PathBuf, selector: Selector) -> workspace::Request {
+    workspace::Request {
+        path,
+        selector,
+        github_head_ref: std::env::var(names::GITHUB_HEAD_REF).ok(),
+        github_ref_name: std::env::var(names::GITHUB_REF_NAME).ok(),
+        ..Default::default()
+    }
+}
+
+/// Every run of characters outside `[A-Za-z0-9]` → `-`, lower case, at most
+/// 49 characters (kind's limit for a cluster name once it adds its suffixes).
+fn cluster_name(raw: &str) -> String {
+    let mut name = String::new();
+    for c in raw.chars() {
+        if c.is_ascii_alphanumeric() {
+            name.push(c.to_ascii_lowercase());
+        } else if !name.ends_with('-') {
+            name.push('-');
+        }
+    }
+    name.truncate(49);
+    name
+}
+
+/// Print the env file path for the selector; fail if it was never written.
+fn configpath(args: SelectorPathArgs) -> Result<()> {
+    let selector = Selector::parse(args.selector.as_deref().unwrap_or(""))?;
+    let repo = Repo::discover(&args.path.path)?;
+    let path = env_file_path(
+        repo.root(),
+        &selector,
+        std::env::var_os(names::CIUXCONFIG).map(PathBuf::from),
+    );
+    if !path.is_file() {
+        let flag = if selector.is_empty() {
+            String::new()
+        } else {
+            format!(" -l '{selector}'")
+        };
+        bail!(
+            "no env file at {}\n  run `ciux ignite{flag}` first",
+            path.display()
+        );
+    }
+    print_stdout(&format!("{}\n", path.display()))?;
+    Ok(())
+}
+
+/// One tab-separated line per selected dependency: kind, name, branch, version
+/// (`-` when not known). Lists remotes, but changes nothing on disk.
+fn deps(args: SelectorPathArgs) -> Result<()> {
+    let selector = Selector::parse(args.selector.as_deref().unwrap_or(""))?;
+    let ws = workspace::resolve(
+        &request(args.path.path, selector),
+        &StderrProgress::new(true),
+    )?;
+    let mut out = String::new();
+    for node in ws.dependencies() {
+        let kind = match node.kind {
+            NodeKind::Project | NodeKind::Git => "git",
+            NodeKind::Image => "image",
+            NodeKind::Package => "package",
+        };
+        let branch = node.branch.as_deref().unwrap_or("-");
+        let version = node.version.as_deref().unwrap_or("-");
+        out.push_str(&format!("{kind}\t{}\t{branch}\t{version}\n", node.name));
+    }
+    print_stdout(&out)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cluster_name;
+
+    #[test]
+    fn cluster_names_are_plain_and_short() {
+        assert_eq!(
+            cluster_name("Alice-feature/X_y-1a2b3c-dirty"),
+            "alice-feature-x-y-1a2b3c-dirty"
+        );
+        assert_eq!(cluster_name("u-a$(b)..c-abcdef"), "u-a-b-c-abcdef");
+        assert_eq!(cluster_name(&"x".repeat(80)).len(), 49);
     }
 }

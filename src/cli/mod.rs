@@ -1,9 +1,15 @@
 //! Command-line interface: clap types, dispatch, and error reporting.
 
 mod args;
+mod check;
 mod get;
+mod ignite;
 mod image;
+mod lock;
 mod migrate;
+mod plan;
+mod progress;
+mod release;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -39,6 +45,7 @@ pub fn main() -> ExitCode {
 
 /// Run one parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let quiet = cli.quiet;
     match cli.command {
         Command::Get(args) => get::run(args),
         Command::Migrate(args) => migrate::run(args),
@@ -47,13 +54,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             clap_complete::generate(shell, &mut cmd, "ciux", &mut io::stdout());
             Ok(())
         }
-        Command::Ignite(_) => Err(NotImplemented("ignite").into()),
-        Command::Plan(_) => Err(NotImplemented("plan").into()),
+        Command::Ignite(args) => ignite::run(args, quiet),
+        Command::Plan(args) => plan::run(args, quiet),
         Command::Explain(args) => image::explain(args),
         Command::Promote(args) => image::promote(args),
-        Command::Tag(_) => Err(NotImplemented("tag").into()),
-        Command::Check(_) => Err(NotImplemented("check").into()),
-        Command::Hook(_) => Err(NotImplemented("hook").into()),
+        Command::Tag(args) => release::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Hook(command) => check::run_hook(command),
         Command::Bench(_) => Err(NotImplemented("bench").into()),
     }
 }

@@ -1,11 +1,15 @@
 //! Git facts ciux needs, read with libgit2: versions (`git describe`),
-//! the repository and its state. Clone, fetch and push go through the `git` CLI
-//! elsewhere so that CI credential helpers and ssh agents apply.
+//! the repository and its state, a remote's branches. Clone, fetch and checkout
+//! go through the `git` CLI ([`clone`]) so that CI credential helpers and ssh
+//! agents apply.
 
 mod changes;
+pub mod clone;
+mod commit_graph;
 mod describe;
 mod error;
-mod graph;
+mod history;
+pub mod remote;
 mod repo;
 mod tags;
 

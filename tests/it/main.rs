@@ -3,7 +3,14 @@
 
 mod common;
 
+mod actionlint;
+mod check;
 mod config;
+mod ignite;
 mod image;
+mod lock;
+mod plan;
 mod registry;
 mod revision;
+mod tag;
+mod tag_all;

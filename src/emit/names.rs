@@ -1,0 +1,112 @@
+//! Every environment variable name ciux reads or writes, in one place, and the
+//! rules that turn repository and image names into variable-name prefixes.
+
+/// Overrides the env file path.
+pub const CIUXCONFIG: &str = "CIUXCONFIG";
+/// Suffix of a repository's checkout directory variable.
+pub const DIR_SUFFIX: &str = "_DIR";
+/// Suffix of a repository's version variable.
+pub const VERSION_SUFFIX: &str = "_VERSION";
+/// Suffix of a repository's branch variable.
+pub const WORKBRANCH_SUFFIX: &str = "_WORKBRANCH";
+/// Suffix of an image dependency's variable.
+pub const IMAGE_SUFFIX: &str = "_IMAGE";
+
+pub const CIUX_IMAGE_REGISTRY: &str = "CIUX_IMAGE_REGISTRY";
+pub const CIUX_IMAGE_NAME: &str = "CIUX_IMAGE_NAME";
+pub const CIUX_IMAGE_TAG: &str = "CIUX_IMAGE_TAG";
+pub const CIUX_IMAGE_URL: &str = "CIUX_IMAGE_URL";
+pub const CIUX_BUILD: &str = "CIUX_BUILD";
+pub const CIUX_PROMOTED_IMAGE_URL: &str = "CIUX_PROMOTED_IMAGE_URL";
+pub const CIUX_TEMPORARY_IMAGE_URL: &str = "CIUX_TEMPORARY_IMAGE_URL";
+
+/// GitHub Actions: set when running in a workflow.
+pub const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
+/// GitHub Actions: file of environment variables for the next steps.
+pub const GITHUB_ENV: &str = "GITHUB_ENV";
+/// GitHub Actions: file of step outputs.
+pub const GITHUB_OUTPUT: &str = "GITHUB_OUTPUT";
+/// GitHub Actions: markdown file shown on the run's summary page.
+pub const GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
+/// GitHub Actions: the pull request's source branch.
+pub const GITHUB_HEAD_REF: &str = "GITHUB_HEAD_REF";
+/// GitHub Actions: the branch or tag that triggered the workflow.
+pub const GITHUB_REF_NAME: &str = "GITHUB_REF_NAME";
+
+/// The variable-name prefix of a repository: upper-cased, `-` and `.` (and any
+/// other character that a shell name cannot hold) → `_`, and `_` in front of a
+/// leading digit, so that the result is always a valid shell variable name.
+pub fn repo_prefix(name: &str) -> String {
+    let mut prefix: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if prefix.is_empty() || prefix.starts_with(|c: char| c.is_ascii_digit()) {
+        prefix.insert(0, '_');
+    }
+    prefix
+}
+
+/// The variable-name prefix of an image dependency: its repository path (no
+/// registry host, tag or digest) mapped like [`repo_prefix`], as the reference
+/// tool does (`registry.example.org/astro/spark-py:1` → `ASTRO_SPARK_PY`; a
+/// Docker Hub official image `ubuntu:22.04` → `LIBRARY_UBUNTU`).
+pub fn image_prefix(image: &str) -> String {
+    repo_prefix(&image_repository_path(image))
+}
+
+/// The repository path of an image reference, without registry host, tag or digest.
+pub fn image_repository_path(image: &str) -> String {
+    let without_digest = image.split('@').next().unwrap_or(image);
+    let without_tag = match without_digest.rfind(':') {
+        Some(i) if !without_digest[i..].contains('/') => &without_digest[..i],
+        _ => without_digest,
+    };
+    let mut parts: Vec<&str> = without_tag.split('/').collect();
+    let has_host = parts.len() > 1
+        && (parts[0].contains('.') || parts[0].contains(':') || parts[0] == "localhost");
+    if has_host {
+        parts.remove(0);
+    }
+    if !has_host && parts.len() == 1 {
+        parts.insert(0, "library");
+    }
+    parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repository_prefixes_are_shell_names() {
+        assert_eq!(repo_prefix("fink-alert-simulator"), "FINK_ALERT_SIMULATOR");
+        assert_eq!(repo_prefix("my.repo"), "MY_REPO");
+        assert_eq!(repo_prefix("3d-viewer"), "_3D_VIEWER");
+        assert_eq!(repo_prefix("a$(b)"), "A__B_");
+        assert_eq!(repo_prefix(""), "_");
+    }
+
+    #[test]
+    fn image_prefixes_follow_the_repository_path() {
+        for (image, prefix) in [
+            (
+                "gitlab-registry.in2p3.fr/astrolabsoftware/fink/spark-py:k8s-3.4.1",
+                "ASTROLABSOFTWARE_FINK_SPARK_PY",
+            ),
+            ("localhost:5000/a/b-c:1", "A_B_C"),
+            ("ubuntu:22.04", "LIBRARY_UBUNTU"),
+            ("bitnami/kafka", "BITNAMI_KAFKA"),
+            ("127.0.0.1:5000/x@sha256:abcd", "X"),
+            ("registry.example.org/astro/fink.deps:v2", "ASTRO_FINK_DEPS"),
+        ] {
+            assert_eq!(image_prefix(image), prefix, "{image}");
+        }
+    }
+}
