@@ -413,6 +413,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn plain_http_only_for_loopback_and_listed_hosts() {
+        let client = Client::new(
+            Credentials::none(),
+            &["reg.internal:5000".to_owned(), "lab.local".to_owned()],
+            Duration::from_secs(1),
+            Retry::default(),
+        );
+        let base = |r: &str| client.base(&Reference::parse(r).unwrap());
+        assert_eq!(base("127.0.0.1:5000/a/b"), "http://127.0.0.1:5000/v2/a/b");
+        assert_eq!(base("localhost/a"), "http://localhost/v2/a");
+        assert_eq!(base("reg.internal:5000/a"), "http://reg.internal:5000/v2/a");
+        assert_eq!(base("lab.local:8443/a"), "http://lab.local:8443/v2/a");
+        assert_eq!(
+            base("reg.internal:6000/a"),
+            "https://reg.internal:6000/v2/a"
+        );
+        assert_eq!(base("ghcr.io/o/p"), "https://ghcr.io/v2/o/p");
+        assert_eq!(
+            base("alpine"),
+            "https://registry-1.docker.io/v2/library/alpine"
+        );
+    }
+
+    #[test]
     fn query_encoding() {
         assert_eq!(
             encode("repository:a/b:pull,push"),
