@@ -450,3 +450,25 @@ fn promote_from_the_temporary_registry_mounts_blobs() {
         "{text}"
     );
 }
+
+#[test]
+fn multi_platform_index_is_found_and_its_label_read() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "[[dependencies]]\nimage = \"{}/astro/base:1\"\nbuild_input = true\n",
+        registry.addr
+    );
+    let repo = project(tmp.path(), &format!("{}/astro", registry.addr), &extra);
+    registry.push_index("astro/base", "1", None);
+    registry.push_index("astro/demo", "v1.0.0", Some("stale"));
+    let out = run(&repo.dir, &["explain", "--format", "json"]);
+    let explained: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(explained["decision"]["reason"]["kind"], "inputs_changed");
+    assert_eq!(explained["decision"]["reason"]["label"], "stale");
+    let inputs = explained["decision"]["inputs"].as_str().unwrap().to_owned();
+    let digest = registry.push_index("astro/demo", "v1.0.0", Some(&inputs));
+    let env = check_env(&repo.dir, &[]);
+    assert_eq!(env["CIUX_BUILD"], "false");
+    assert_eq!(env["CIUX_IMAGE_DIGEST"], digest, "the index's digest");
+}
