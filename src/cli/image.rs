@@ -25,7 +25,7 @@ fn options(opts: &ImageOpts, check: bool) -> ImageOptions {
 fn open(path: &std::path::Path) -> Result<(Repo, Config, Client)> {
     let repo = Repo::discover(path)?;
     let config = Config::load(repo.root())?;
-    let client = Client::from_env(&config.insecure_registries);
+    let client = Client::from_env(&config.insecure_registries, config.registry.as_deref());
     Ok((repo, config, client))
 }
 

@@ -127,10 +127,14 @@ impl Client {
         }
     }
 
-    /// The client of a command run: credentials from the environment, 30 s timeout.
-    pub fn from_env(insecure: &[String]) -> Self {
+    /// The client of a command run: credentials from the environment (the
+    /// `CIUX_REGISTRY_*` ones for the project's `registry`), 30 s timeout.
+    pub fn from_env(insecure: &[String], registry: Option<&str>) -> Self {
+        let host = registry
+            .and_then(|r| Reference::parse(&format!("{}/x", r.trim_end_matches('/'))).ok())
+            .map(|r| r.registry);
         Self::new(
-            Credentials::from_env(),
+            Credentials::from_env(host.as_deref()),
             insecure,
             Duration::from_secs(30),
             Retry::default(),

@@ -96,7 +96,7 @@ fn missing_dependency_images_are_listed() {
         ]
     );
     registry.push("astro/spark", "3.4", None);
-    let client = ciux::registry::Client::from_env(&[]);
+    let client = ciux::registry::Client::from_env(&[], None);
     let missing = ciux::image::missing_images(&images, &client).unwrap();
     assert_eq!(missing, [images[0].clone(), images[2].clone()]);
 }
