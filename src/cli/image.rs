@@ -103,6 +103,11 @@ pub(crate) fn promote(args: PromoteArgs) -> Result<()> {
     let (repo, config, client) = open(&args.path.path)?;
     let decision = image::resolve(&repo, &config, &options(&args.image, true), &client)?;
     let (source, target) = promotion(&decision)?;
+    if let (true, Some(digest)) = (source == target, &decision.digest) {
+        // HEAD's own version is the image found: nothing to copy.
+        print_stdout(&format!("{target}@{digest}\n"))?;
+        return Ok(());
+    }
     if args.dry_run {
         print_stdout(&format!("would promote {source} to {target}\n"))?;
         return Ok(());

@@ -127,6 +127,8 @@ fn found_via_an_older_commit_of_the_window_and_not_across_a_source_change() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let again = run(&repo.dir, &["promote"]);
+    assert_eq!(again.stdout, out.stdout, "promoting twice changes nothing");
     let env_after = check_env(&repo.dir, &[]);
     assert_eq!(
         env_after["CIUX_IMAGE_URL"],
