@@ -47,6 +47,10 @@ pub(crate) fn get(args: GetImageArgs) -> Result<()> {
         if let Some(digest) = &decision.digest {
             block.push((vars::DIGEST, digest.clone()));
         }
+        // Only a project that declares build inputs labels its image with them.
+        if config.dependencies.iter().any(|d| d.build_input) {
+            block.push((vars::INPUTS, decision.inputs.clone()));
+        }
         export_lines(&block)
     } else {
         format!("{}\n", decision.url)

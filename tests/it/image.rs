@@ -272,7 +272,9 @@ fn inputs_fingerprint_mismatch_counts_as_absent() {
     let inputs = explained["decision"]["inputs"].as_str().unwrap().to_owned();
 
     registry.push("astro/demo", "v1.0.0", Some(&inputs));
-    assert_eq!(check_env(&repo.dir, &[])["CIUX_BUILD"], "false");
+    let env = check_env(&repo.dir, &[]);
+    assert_eq!(env["CIUX_BUILD"], "false");
+    assert_eq!(env["CIUX_IMAGE_INPUTS"], inputs);
 
     // A new base image changes the fingerprint: build again.
     registry.push("astro/base", "1.0", Some("new base"));
