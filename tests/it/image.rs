@@ -476,3 +476,25 @@ fn multi_platform_index_is_found_and_its_label_read() {
     assert_eq!(env["CIUX_BUILD"], "false");
     assert_eq!(env["CIUX_IMAGE_DIGEST"], digest, "the index's digest");
 }
+
+#[test]
+fn untagged_repository_matches_bare_hash_versions() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut repo = Repo::init(&tmp.path().join("demo"));
+    let config = format!(
+        "project = \"demo\"\nregistry = \"{}/astro\"\nsource_paths = [\"src\"]\n",
+        registry.addr
+    );
+    repo.commit("initial", &[(".ciux.toml", &config), ("src/main.c", "x")]);
+    let built = repo.git_describe();
+    assert_eq!(built.len(), 7, "a bare abbreviated hash: {built}");
+    registry.push("astro/demo", &built, None);
+    repo.commit("docs", &[("docs/a.md", "a")]);
+    let env = check_env(&repo.dir, &[]);
+    assert_eq!(env["CIUX_BUILD"], "false");
+    assert_eq!(
+        env["CIUX_IMAGE_URL"],
+        format!("{}/astro/demo:{built}", registry.addr)
+    );
+}
