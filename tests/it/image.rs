@@ -498,3 +498,16 @@ fn untagged_repository_matches_bare_hash_versions() {
         format!("{}/astro/demo:{built}", registry.addr)
     );
 }
+
+#[test]
+fn build_input_pinned_by_digest_needs_no_request() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    // Port 9 answers nothing: asking it would fail the check.
+    let base = format!("127.0.0.1:9/astro/base@sha256:{}", "a".repeat(64));
+    let extra = format!("[[dependencies]]\nimage = \"{base}\"\nbuild_input = true\n");
+    let repo = project(tmp.path(), &format!("{}/astro", registry.addr), &extra);
+    let env = check_env(&repo.dir, &[]);
+    assert_eq!(env["CIUX_BUILD"], "true");
+    assert_eq!(env["CIUX_IMAGE_INPUTS"].len(), 40);
+}
