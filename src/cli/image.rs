@@ -8,7 +8,7 @@ use super::{
 use crate::config::Config;
 use crate::git::Repo;
 use crate::image::{self, ImageDecision, ImageOptions, export_lines, vars};
-use crate::registry::{Client, Reference};
+use crate::registry::{Client, Reference, layout};
 
 fn options(opts: &ImageOpts, check: bool) -> ImageOptions {
     ImageOptions {
@@ -106,6 +106,9 @@ pub(crate) fn explain(args: ExplainArgs) -> Result<()> {
 pub(crate) fn promote(args: PromoteArgs) -> Result<()> {
     let (repo, config, client) = open(&args.path.path)?;
     let decision = image::resolve(&repo, &config, &options(&args.image, true), &client)?;
+    if let Some(dir) = decision.registry.strip_prefix("oci:") {
+        return promote_in_layout(&decision, std::path::Path::new(dir), args.dry_run);
+    }
     let (source, target) = promotion(&decision)?;
     if let (true, Some(digest)) = (source == target, &decision.digest) {
         // HEAD's own version is the image found: nothing to copy.
@@ -122,6 +125,33 @@ pub(crate) fn promote(args: PromoteArgs) -> Result<()> {
     let Some(digest) = digest else {
         bail!(
             "cannot promote {source}: the registry does not have it\n  fix: build and push it first (CIUX_BUILD was true)"
+        );
+    };
+    print_stdout(&format!("{target}@{digest}\n"))?;
+    Ok(())
+}
+
+/// Promotion in an OCI layout directory (`registry = "oci:<dir>"`): the tested
+/// manifest gets HEAD's version as a second tag in `index.json`.
+fn promote_in_layout(decision: &ImageDecision, dir: &std::path::Path, dry_run: bool) -> Result<()> {
+    let target_tag = decision
+        .promoted_url
+        .rsplit_once(':')
+        .map_or(decision.tag.as_str(), |(_, tag)| tag);
+    if decision.temporary_url.is_some() {
+        bail!(
+            "cannot promote from a temporary registry into an OCI layout: copy the image with `skopeo copy`"
+        );
+    }
+    let (source, target) = (&decision.url, &decision.promoted_url);
+    if dry_run {
+        print_stdout(&format!("would promote {source} to {target}\n"))?;
+        return Ok(());
+    }
+    let layout = layout::layout_dir(dir, &decision.name);
+    let Some(digest) = layout::retag(&layout, &decision.tag, target_tag)? else {
+        bail!(
+            "cannot promote {source}: the layout does not have it\n  fix: build it first (CIUX_BUILD was true)"
         );
     };
     print_stdout(&format!("{target}@{digest}\n"))?;

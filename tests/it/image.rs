@@ -511,3 +511,27 @@ fn build_input_pinned_by_digest_needs_no_request() {
     assert_eq!(env["CIUX_BUILD"], "true");
     assert_eq!(env["CIUX_IMAGE_INPUTS"].len(), 40);
 }
+
+#[test]
+fn promote_in_an_oci_layout_adds_a_tag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("images");
+    let mut repo = project(tmp.path(), &format!("oci:{}", store.display()), "");
+    let digest = crate::common::registry::write_layout(&store.join("demo"), "v1.0.0", None);
+    repo.commit("docs", &[("docs/a.md", "b")]);
+    let head = repo.git_describe();
+    let out = run(&repo.dir, &["promote"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let promoted = format!("oci:{}/demo:{head}", store.display());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("{promoted}@{digest}\n")
+    );
+    let env = check_env(&repo.dir, &[]);
+    assert_eq!(env["CIUX_IMAGE_URL"], ciux::image::quote(&promoted));
+    assert_eq!(env["CIUX_IMAGE_DIGEST"], digest);
+}
