@@ -32,6 +32,9 @@ pub fn exit_status(err: &anyhow::Error) -> u8 {
             || cause
                 .downcast_ref::<crate::image::ImageError>()
                 .is_some_and(crate::image::ImageError::is_config)
+            || cause
+                .downcast_ref::<crate::check::CheckFailed>()
+                .is_some_and(|c| c.config_invalid)
     });
     if usage { 2 } else { 1 }
 }

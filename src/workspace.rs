@@ -97,6 +97,11 @@ pub struct Node {
     pub clone: bool,
     pub pull: bool,
     pub labels: BTreeMap<String, String>,
+    /// An image that is an input of the project's build (e.g. its base image).
+    pub build_input: bool,
+    /// Deploy command (informational, for plans): the dependency's `deploy`
+    /// key, or the project's `deploy_command`.
+    pub deploy: Option<String>,
     /// The URL as configured (may hold credentials): never serialised or printed.
     #[serde(skip)]
     pub(crate) raw_url: Option<String>,
@@ -287,6 +292,8 @@ fn empty_node(name: String, kind: NodeKind) -> Node {
         clone: false,
         pull: false,
         labels: BTreeMap::new(),
+        build_input: false,
+        deploy: None,
         raw_url: None,
     }
 }
@@ -305,6 +312,7 @@ pub fn resolve(request: &Request, progress: &dyn Progress) -> Result<Workspace, 
     project.branch_reason = Some(reason);
     project.version = Some(describe_head(&repo)?.to_string());
     project.checkout = Some(Checkout::Project);
+    project.deploy = config.deploy_command.clone();
     drop(repo);
     let mut ws = Workspace {
         project: name.clone(),
@@ -383,6 +391,8 @@ fn add_level(
             node.clone = dep.clone;
             node.pull = dep.pull;
             node.labels = dep.labels.clone();
+            node.build_input = dep.build_input;
+            node.deploy = dep.deploy.clone();
             if node.kind == NodeKind::Git {
                 new_git.push(ws.nodes.len());
             }

@@ -97,11 +97,24 @@ impl CheckReport {
     }
 }
 
-/// `ciux check` found errors (exit 1); the report has already been printed.
+/// `ciux check` found errors; the report has already been printed. Exit 2 when
+/// the configuration is invalid (as for every command), else 1.
 #[derive(Debug, Error)]
-#[error("the pre-push check found {errors} error(s)")]
+#[error("the pre-push check found {errors} error(s){}", if *.config_invalid { ", the configuration among them" } else { "" })]
 pub struct CheckFailed {
     pub errors: usize,
+    pub config_invalid: bool,
+}
+
+impl CheckReport {
+    /// The error to exit with, if any finding is an error.
+    pub fn failure(&self) -> Option<CheckFailed> {
+        let errors = self.errors();
+        (errors > 0).then(|| CheckFailed {
+            errors,
+            config_invalid: self.findings.iter().any(|f| f.code == "config"),
+        })
+    }
 }
 
 /// A ref being pushed, as git gives it to a pre-push hook on standard input.
@@ -222,11 +235,16 @@ pub fn check(path: &Path, pushing: &[PushedRef]) -> Result<CheckReport, crate::g
     let mut repositories = 1;
     if let Some(config) = &config {
         let parent = repo.root().parent().unwrap_or(repo.root());
-        for dep in config.dependencies.iter().filter(|d| d.clone) {
-            let (DependencyKind::Git { .. }, Some(dep_name)) = (&dep.kind, dep.repo_name()) else {
-                continue;
-            };
-            let facts = read_sibling(dep_name, &parent.join(dep_name));
+        let siblings: Vec<(&str, PathBuf)> = config
+            .dependencies
+            .iter()
+            .filter(|d| d.clone && matches!(d.kind, DependencyKind::Git { .. }))
+            .filter_map(|d| d.repo_name())
+            .map(|name| (name, parent.join(name)))
+            .collect();
+        for facts in crate::parallel::map(&siblings, SIBLING_PARALLEL, |(name, dir)| {
+            read_sibling(name, dir)
+        }) {
             if matches!(facts.state, SiblingState::Present(_)) {
                 repositories += 1;
             }
@@ -243,6 +261,10 @@ pub fn check(path: &Path, pushing: &[PushedRef]) -> Result<CheckReport, crate::g
         findings,
     })
 }
+
+/// Siblings read at once: the work is mostly `stat` calls of the work-tree
+/// statuses, which overlap well across a few threads.
+const SIBLING_PARALLEL: usize = 4;
 
 fn dir_name(path: &Path) -> String {
     path.file_name().map_or_else(

@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use super::{CheckArgs, HookCommand, ReportFormat, print_stdout};
-use crate::check::{CheckFailed, check, parse_pre_push};
+use crate::check::{check, parse_pre_push};
 use crate::hook;
 
 pub(crate) fn run(args: CheckArgs) -> Result<()> {
@@ -18,9 +18,9 @@ pub(crate) fn run(args: CheckArgs) -> Result<()> {
         ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
     };
     print_stdout(&text)?;
-    match report.errors() {
-        0 => Ok(()),
-        errors => Err(CheckFailed { errors }.into()),
+    match report.failure() {
+        None => Ok(()),
+        Some(failed) => Err(failed.into()),
     }
 }
 

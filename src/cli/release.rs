@@ -8,8 +8,8 @@ use crate::check::shell_quote;
 use crate::error::UsageError;
 use crate::git::Repo;
 use crate::release::{
-    Bump, ReleaseError, StackReport, StepState, TagPlan, TagRequest, apply_stack, create_tag,
-    local_stack, plan_stack, plan_tag, push_tag,
+    Bump, ReleaseError, Silent, StackReport, StepState, TagPlan, TagRequest, apply_stack,
+    create_tag, plan_stack, plan_tag, push_tag, stack_members,
 };
 
 pub(crate) fn run(args: TagArgs) -> Result<()> {
@@ -50,9 +50,14 @@ pub(crate) fn run(args: TagArgs) -> Result<()> {
 
 /// `--all`: plan the whole stack (every refusal first), then tag in order.
 fn run_all(args: &TagArgs, request: &TagRequest) -> Result<()> {
-    let repo = Repo::discover(&args.path.path)?;
-    let (members, edges) = local_stack(repo.root())?;
-    let steps = plan_stack(&members, &edges, request)?;
+    let resolve = crate::workspace::Request {
+        path: args.path.path.clone(),
+        synchronise: false,
+        ..Default::default()
+    };
+    let workspace = crate::workspace::resolve(&resolve, &Silent)?;
+    let members = stack_members(&workspace)?;
+    let steps = plan_stack(&members, request)?;
     if args.dry_run {
         let text: String = steps
             .iter()

@@ -11,7 +11,6 @@
 use git2::Oid;
 
 use super::commit_graph::CommitGraphFile;
-use super::history::graph_usable;
 use super::{GitError, Repo};
 
 /// The commits whose source equals HEAD's.
@@ -47,11 +46,7 @@ pub fn source_window(repo: &Repo, paths: &[String]) -> Result<Window, GitError> 
         paths.to_vec()
     };
     let git = repo.git();
-    // A shallow clone's graph describes the cut history as git wrote it; we
-    // want the cut to show, so read objects there.
-    let graph = (graph_usable(repo) && !repo.is_shallow())
-        .then(|| CommitGraphFile::open(&git.commondir().join("objects")))
-        .flatten();
+    let graph = CommitGraphFile::for_repo(repo);
     let facts = |id: Oid| -> Result<(Oid, Option<Oid>), GitError> {
         if let Some(found) = graph.as_ref().and_then(|g| g.commit(id)) {
             return Ok((found.tree, found.parents.first().copied()));

@@ -43,36 +43,18 @@ pub(crate) struct History<'r> {
 
 impl<'r> History<'r> {
     pub(crate) fn new(repo: &'r Repo) -> Result<Self, GitError> {
-        let git = repo.git();
-        let odb = git
+        let odb = repo
+            .git()
             .odb()
             .map_err(|source| repo.error("cannot open the object database", source))?;
         Ok(Self {
             repo,
-            graph: graph_usable(repo)
-                .then(|| CommitGraphFile::open(&git.commondir().join("objects")))
-                .flatten(),
+            graph: CommitGraphFile::for_repo(repo),
             odb,
             read: OidMap::default(),
             scratch: Vec::new(),
         })
     }
-}
-
-/// git ignores the commit-graph where it could disagree with the objects:
-/// grafts, replace refs, `core.commitGraph = false`.
-pub(crate) fn graph_usable(repo: &Repo) -> bool {
-    let git = repo.git();
-    let disabled = git
-        .config()
-        .and_then(|c| c.get_bool("core.commitGraph"))
-        .is_ok_and(|enabled| !enabled);
-    let grafts = git.path().join("info/grafts").exists();
-    let replaced = git
-        .references_glob("refs/replace/*")
-        .map(|mut refs| refs.next().is_some())
-        .unwrap_or(true);
-    !(disabled || grafts || replaced)
 }
 
 impl CommitGraph for History<'_> {

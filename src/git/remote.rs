@@ -159,6 +159,8 @@ fn list_with_cli(url: &str) -> Result<Heads, RemoteError> {
         .lines()
         .filter_map(|line| {
             let (commit, name) = line.split_once('\t')?;
+            // Only well-formed ids: they are later passed to git as arguments.
+            git2::Oid::from_str(commit).ok()?;
             Some((
                 name.strip_prefix("refs/heads/")?.to_owned(),
                 commit.to_owned(),

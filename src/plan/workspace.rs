@@ -142,6 +142,8 @@ mod tests {
             pull: false,
             labels: BTreeMap::new(),
             raw_url: None,
+            build_input: false,
+            deploy: None,
         }
     }
 

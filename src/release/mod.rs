@@ -15,8 +15,8 @@ use thiserror::Error;
 pub(crate) use remote::branch_remote;
 pub use remote::redact;
 pub use stack::{
-    Edge, Member, StackReport, StackStep, StepState, apply_stack, local_stack, plan_stack,
-    tag_order,
+    Edge, Member, Silent, StackReport, StackStep, StepState, apply_stack, plan_stack,
+    stack_members, tag_order,
 };
 pub use tag::{PushTarget, TagPlan, TagRequest, create_tag, plan_tag, push_tag};
 pub use version::{Bump, DEFAULT_PREFIX, VersionError, next_version, release_order};
@@ -69,8 +69,6 @@ pub enum ReleaseError {
     },
     #[error(transparent)]
     Git(#[from] crate::git::GitError),
-    #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
     #[error("dependency {name} is not cloned at {}\n  fix: run `ciux ignite` to clone the stack, then tag again", dir.display())]
     MissingSibling { name: String, dir: PathBuf },
     #[error("dependency cycle: {}", path.join(" -> "))]
@@ -88,6 +86,6 @@ pub enum ReleaseError {
 impl ReleaseError {
     /// Configuration problems (exit status 2) rather than failures.
     pub fn is_usage(&self) -> bool {
-        matches!(self, Self::Config(_) | Self::Cycle { .. })
+        matches!(self, Self::Cycle { .. })
     }
 }

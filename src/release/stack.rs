@@ -13,8 +13,8 @@ use serde::Serialize;
 use super::ReleaseError;
 use super::tag::{TagPlan, TagRequest, create_tag, plan_tag, push_tag};
 use crate::check::shell_quote;
-use crate::config::{Config, DependencyKind};
 use crate::git::Repo;
+use crate::workspace::{NodeKind, Workspace};
 
 /// A repository of the stack: its name in the graph and its checkout.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -70,57 +70,55 @@ pub fn tag_order(members: &[String], edges: &[Edge]) -> Result<Vec<String>, Vec<
     Ok(done.into_iter().map(str::to_owned).collect())
 }
 
-/// The stack as the local checkouts describe it: the project, then, through
-/// each configuration, the `clone = true` git dependencies found next to the
-/// project (transitively). Returns the members (project first) and the edges.
-///
-/// This reads local files only; once the resolved workspace graph is
-/// available it should be the single source of the stack.
-pub fn local_stack(root: &Path) -> Result<(Vec<Member>, Vec<Edge>), ReleaseError> {
-    let parent = root.parent().unwrap_or(root);
-    let project_config = Config::load(root)?;
-    let project = project_config
-        .project
-        .clone()
-        .unwrap_or_else(|| dir_name(root));
-    let mut members = vec![Member {
-        name: project.clone(),
-        dir: root.to_path_buf(),
-    }];
-    let mut edges = Vec::new();
-    let mut queue = vec![(project, project_config)];
-    while let Some((from, config)) = queue.pop() {
-        for dep in config.dependencies.iter().filter(|d| d.clone) {
-            let (DependencyKind::Git { .. }, Some(name)) = (&dep.kind, dep.repo_name()) else {
-                continue;
-            };
-            edges.push((from.clone(), name.to_owned()));
-            if members.iter().any(|m| m.name == name) {
-                continue;
-            }
-            let dir = parent.join(name);
-            if !dir.join(".git").exists() {
+/// The members of the stack in tagging order: the project and every
+/// `clone = true` git dependency of the resolved workspace, dependencies first.
+/// The order is computed over the whole graph, so a dependency reached through
+/// a repository that is not tagged (`clone = false`) still comes first.
+pub fn stack_members(ws: &Workspace) -> Result<Vec<Member>, ReleaseError> {
+    let names: Vec<String> = ws.nodes.iter().map(|n| n.name.clone()).collect();
+    let edges: Vec<Edge> = ws
+        .edges
+        .iter()
+        .map(|e| (e.from.clone(), e.to.clone()))
+        .collect();
+    let order = tag_order(&names, &edges).map_err(|path| ReleaseError::Cycle { path })?;
+    let parent = ws
+        .project_node()
+        .and_then(|p| p.dir.as_deref())
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut members = Vec::new();
+    for name in order {
+        let Some(node) = ws.nodes.iter().find(|n| n.name == name) else {
+            continue;
+        };
+        let taggable = node.kind == NodeKind::Project || (node.kind == NodeKind::Git && node.clone);
+        if !taggable {
+            continue;
+        }
+        match &node.dir {
+            Some(dir) => members.push(Member {
+                name,
+                dir: dir.clone(),
+            }),
+            None => {
                 return Err(ReleaseError::MissingSibling {
-                    name: name.to_owned(),
-                    dir,
+                    dir: parent.join(&name),
+                    name,
                 });
             }
-            let config = Config::load(&dir)?;
-            members.push(Member {
-                name: name.to_owned(),
-                dir,
-            });
-            queue.push((name.to_owned(), config));
         }
     }
-    Ok((members, edges))
+    Ok(members)
 }
 
-fn dir_name(path: &Path) -> String {
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
+/// Progress of the workspace resolution: `ciux tag` shows none.
+pub struct Silent;
+
+impl crate::git::clone::Progress for Silent {
+    fn start(&self, _: &str, _: &str) {}
+    fn finish(&self, _: &str, _: &str) {}
 }
 
 /// One member's plan, in tagging order.
@@ -130,20 +128,15 @@ pub struct StackStep {
     pub plan: TagPlan,
 }
 
-/// Plan every member, in tagging order; all refusals are collected.
+/// Plan every member (given in tagging order); all refusals are collected.
 pub fn plan_stack(
     members: &[Member],
-    edges: &[Edge],
     request: &TagRequest,
 ) -> Result<Vec<StackStep>, ReleaseError> {
-    let names: Vec<String> = members.iter().map(|m| m.name.clone()).collect();
-    let order = tag_order(&names, edges).map_err(|path| ReleaseError::Cycle { path })?;
     let mut steps = Vec::new();
     let mut refusals = Vec::new();
-    for name in order {
-        let Some(member) = members.iter().find(|m| m.name == name) else {
-            continue;
-        };
+    for member in members {
+        let name = member.name.clone();
         match Repo::discover(&member.dir)
             .map_err(ReleaseError::from)
             .and_then(|repo| plan_tag(&repo, request))

@@ -151,7 +151,11 @@ fn invalid_config_is_an_error() {
         &[(".ciux.toml", "source_paths = [\"src\"]\nbogus = 1\n")],
     );
     let (code, list) = findings(&ws.project.dir, &[]);
-    assert_eq!(code, Some(1));
+    assert_eq!(
+        code,
+        Some(2),
+        "bad configuration exits 2, as for every command"
+    );
     assert_eq!(list, vec![f("error", "config", "proj")]);
     let (_, stdout, _) = check(&ws.project.dir, &[]);
     assert!(stdout.contains(".ciux.toml:2:1: bogus"), "{stdout}");

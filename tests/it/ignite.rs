@@ -638,3 +638,56 @@ fn cluster_name_from_user_branch_and_head() {
         format!("unknown-feature-x-1-{}-dirty\n", &head[..6])
     );
 }
+
+/// The env file and the JSON report of a small stack, as users and `ciux plan` see them.
+#[test]
+fn env_file_and_json_snapshot() {
+    let stack = Stack::new();
+    let alpha = stack.remote("alpha", "main", &[], None);
+    let beta = stack.remote("beta-svc", "master", &[], None);
+    let config = format!(
+        "project = \"Fink-Broker\"\nregistry = \"registry.example.org/astro\"\n\
+         {}{}\
+         [[dependencies]]\nimage = \"registry.example.org/astro/spark-py:k8s-3.4.1\"\nbuild_input = true\n\
+         [[dependencies]]\npackage = \"example.org/ktbx@v1.1.1-rc7\"\n\
+         [deploy]\ncommand = \"./deploy.sh\"\n",
+        git_dep(&alpha, true, "itest = \"true\""),
+        git_dep(&beta, false, "itest = \"true\""),
+    );
+    let mut repo = stack.project("main", &config);
+    repo.tag("v2.0.0");
+    run_ok(ciux(&repo.dir).args([
+        "ignite",
+        "-p",
+        "noscience",
+        "--format",
+        "sh",
+        "--format",
+        "json",
+    ]));
+    let root = stack.ws.parent().unwrap().to_str().unwrap().to_owned();
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(&regex_escape(&root), "[TMP]");
+    settings.bind(|| {
+        insta::assert_snapshot!(
+            "env_file",
+            std::fs::read_to_string(repo.dir.join(".ciux.d/ciux.sh")).unwrap()
+        );
+        insta::assert_snapshot!(
+            "json_report",
+            std::fs::read_to_string(repo.dir.join(".ciux.d/ciux.json")).unwrap()
+        );
+    });
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            if c.is_ascii_alphanumeric() || c == '/' {
+                vec![c]
+            } else {
+                vec!['\\', c]
+            }
+        })
+        .collect()
+}
