@@ -133,11 +133,25 @@ impl Registry {
     }
 
     /// Requests the registry served whose URI contains `fragment` (from its access log).
+    /// The registry logs a request after answering it, so the count is read
+    /// until it holds still for 100 ms (at most 2 s).
     pub fn requests(&self, fragment: &str) -> usize {
-        self.log_text()
-            .lines()
-            .filter(|l| l.contains("response completed") && l.contains(fragment))
-            .count()
+        let count = || {
+            self.log_text()
+                .lines()
+                .filter(|l| l.contains("response completed") && l.contains(fragment))
+                .count()
+        };
+        let mut last = count();
+        for _ in 0..20 {
+            std::thread::sleep(Duration::from_millis(100));
+            let now = count();
+            if now == last {
+                return now;
+            }
+            last = now;
+        }
+        last
     }
 
     /// Push a one-layer image as `repository:tag`; `label` sets `io.ciux.inputs`.
