@@ -10,7 +10,8 @@ use crate::git::Repo;
 use crate::image::{self, ImageDecision, ImageOptions, export_lines, vars};
 use crate::registry::{Client, Reference, layout};
 
-fn options(opts: &ImageOpts, check: bool) -> ImageOptions {
+/// The library options of `--suffix`, `--tmp-registry`, `--on-registry-error` (ignite uses them too).
+pub(crate) fn options(opts: &ImageOpts, check: bool) -> ImageOptions {
     ImageOptions {
         suffix: opts.suffix.clone(),
         tmp_registry: opts.tmp_registry.clone(),
