@@ -270,10 +270,10 @@ pub struct MigrateArgs {
 }
 
 /// Options of the streaming-alert benchmark harness (docs/bench.md). With no
-/// option: 50,000 generated alerts at full speed through the embedded pipeline.
+/// option: 200,000 generated alerts at full speed through the embedded pipeline.
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
-    /// Alerts to produce [default: 50000, or all of --from, or unbounded with --duration].
+    /// Alerts to produce [default: 200000, or all of --from, or unbounded with --duration].
     #[arg(long, value_name = "N")]
     pub alerts: Option<u64>,
     /// Stop producing after this many seconds.

@@ -14,7 +14,7 @@ use crate::bench::{
 };
 
 /// Alerts of a run with no `--alerts`, `--duration` or `--from`: a few seconds.
-const DEFAULT_ALERTS: u64 = 50_000;
+const DEFAULT_ALERTS: u64 = 200_000;
 
 pub(crate) fn run(args: BenchArgs, quiet: bool) -> Result<()> {
     if args.schema {
