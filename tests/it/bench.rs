@@ -492,3 +492,15 @@ fn prints_the_alert_schema() {
     assert_eq!(schema["name"], "Alert");
     assert_eq!(schema["namespace"], "ciux.bench");
 }
+
+#[test]
+fn help_lists_every_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ciux(dir.path())
+        .args(["bench", "--help"])
+        .env("COLUMNS", "100")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
+}
