@@ -95,8 +95,7 @@ pub(crate) enum Decoder {
 }
 
 impl Decoder {
-    /// Candidate id and class of a message. The class is the one of the
-    /// output topic the message was read from, when it was.
+    /// Candidate id and class of a message.
     fn classify(&self, msg: &Msg) -> Result<(i64, Class), BenchError> {
         let alert = match self {
             Decoder::Native => Alert::decode(&msg.payload)?,
@@ -106,13 +105,10 @@ impl Decoder {
                     .candid
                     .ok_or_else(|| BenchError::Decode("no candidate id header".into()))?;
                 let class = Class::ALL[candid.rem_euclid(5) as usize];
-                return Ok((candid, msg.topic.map_or(class, |t| Class::ALL[t])));
+                return Ok((candid, class));
             }
         };
-        let class = msg
-            .topic
-            .map_or_else(|| classify(&alert), |t| Class::ALL[t]);
-        Ok((alert.candid, class))
+        Ok((alert.candid, classify(&alert)))
     }
 }
 
@@ -132,7 +128,8 @@ pub(crate) struct Msg {
 #[derive(Debug)]
 pub(crate) struct Routed {
     pub(crate) candid: i64,
-    pub(crate) class: Class,
+    /// Index of the output topic: the class's, or the topic it was read from.
+    pub(crate) topic: usize,
     pub(crate) bytes: usize,
     pub(crate) produced_ns: u64,
 }
@@ -244,7 +241,7 @@ pub(crate) fn work(
         let t2 = Instant::now();
         let routed = Routed {
             candid,
-            class,
+            topic: msg.topic.unwrap_or(class.index()),
             bytes: msg.payload.len(),
             produced_ns: msg.produced_ns,
         };
@@ -267,7 +264,7 @@ pub(crate) fn sink(
         let now = clock.now();
         if ledger.record(r.candid) {
             stats.record(
-                r.class.index(),
+                r.topic,
                 r.bytes,
                 r.produced_ns.saturating_sub(clock.start_unix_ns),
                 now - clock.start_unix_ns,

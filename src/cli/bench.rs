@@ -126,6 +126,7 @@ fn config(a: &BenchArgs, quiet: bool) -> Result<BenchConfig, BenchError> {
             shape,
         },
         topic: a.topic.clone(),
+        outputs: a.output_topics.clone(),
         workers: a.workers.unwrap_or(cores).max(1),
         producers: a.producers.unwrap_or(cores / 2).max(1),
         drain_timeout: secs("--drain-timeout", a.drain_timeout)?,

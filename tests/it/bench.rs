@@ -417,6 +417,26 @@ fn kafka_produce_forward_then_consume_only() {
     assert_eq!(r["alerts"]["consumed"], 400);
     assert_eq!(r["run"]["mode"], "consume-only");
     assert_eq!(topics(&r), expected_topics("fwd", 1, 400));
+    // A deployed broker's own topic names: only those are read and reported.
+    let want = expected_topics("fwd", 1, 400);
+    let picked = ["fwd.transient", "fwd.bogus"];
+    let n: u64 = picked.iter().map(|t| want[*t]).sum();
+    let r = bench_ok(
+        dir.path(),
+        &[
+            "--brokers",
+            b,
+            "--consume-only",
+            "--output-topics",
+            &picked.join(","),
+            "--expect",
+            &n.to_string(),
+        ],
+    );
+    assert_eq!(r["alerts"]["consumed"].as_u64(), Some(n));
+    let got = topics(&r);
+    assert_eq!(got.len(), 2);
+    assert!(picked.iter().all(|t| got[*t] == want[*t]), "{got:?}");
     // Expecting more than arrived: lost alerts fail the max-loss gate.
     let out = ciux(dir.path())
         .args([
