@@ -127,6 +127,9 @@ pub struct BenchConfig {
     pub progress: bool,
     /// Send pre-encoded alerts and skip decoding: the raw transport ceiling.
     pub raw: bool,
+    /// Each message is a one-alert Avro container file (the reference alert
+    /// simulator's format) instead of a schemaless datum.
+    pub container: bool,
 }
 
 impl BenchConfig {
@@ -165,6 +168,19 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, BenchError> {
             let schema = archive.schema.clone();
             (Feed::Archive(archive), Decoder::Generic(schema))
         }
+    };
+    let (feed, decoder) = if cfg.container {
+        let schema = match &decoder {
+            Decoder::Generic(schema) => schema.canonical_form(),
+            _ => SCHEMA_JSON.to_string(),
+        };
+        let header = avro::container_header(&schema);
+        (
+            Feed::Container(Box::new(feed), header),
+            Decoder::Container(Box::new(decoder)),
+        )
+    } else {
+        (feed, decoder)
     };
     let outcome = match &cfg.transport {
         Transport::Embedded => {

@@ -55,6 +55,9 @@ pub(crate) enum Feed {
     /// Pre-encoded alerts sent in turn under fresh candidate ids: measures the
     /// raw transport, with no encoding cost (`--raw`).
     Pool(Vec<Vec<u8>>),
+    /// Another feed's alerts, each wrapped in a container file (`--container`):
+    /// the header (with the writer schema) is computed once.
+    Container(Box<Feed>, Vec<u8>),
 }
 
 impl Feed {
@@ -63,6 +66,7 @@ impl Feed {
         match self {
             Feed::Generated(_) | Feed::Pool(_) => None,
             Feed::Archive(a) => Some(a.alerts.len() as u64),
+            Feed::Container(inner, _) => inner.len(),
         }
     }
 
@@ -81,6 +85,10 @@ impl Feed {
                 let bytes = &pool[i as usize % pool.len().max(1)];
                 (CANDID_BASE + i as i64, Cow::Borrowed(bytes))
             }
+            Feed::Container(inner, header) => {
+                let (candid, datum) = inner.payload(i);
+                (candid, Cow::Owned(super::avro::container(header, &datum)))
+            }
         }
     }
 }
@@ -92,18 +100,22 @@ pub(crate) enum Decoder {
     Generic(apache_avro::Schema),
     /// Do not decode: take the candidate id the transport carried (`--raw`).
     Skip,
+    /// Messages are one-alert container files (`--container`).
+    Container(Box<Decoder>),
 }
 
 impl Decoder {
     /// Candidate id and class of a message.
-    fn classify(&self, msg: &Msg) -> Result<(i64, Class), BenchError> {
+    fn classify(&self, payload: &[u8], candid: Option<i64>) -> Result<(i64, Class), BenchError> {
         let alert = match self {
-            Decoder::Native => Alert::decode(&msg.payload)?,
-            Decoder::Generic(schema) => super::archive::decode_generic(schema, &msg.payload)?,
+            Decoder::Native => Alert::decode(payload)?,
+            Decoder::Generic(schema) => super::archive::decode_generic(schema, payload)?,
+            Decoder::Container(inner) => {
+                return inner.classify(super::avro::single_datum(payload)?, candid);
+            }
             Decoder::Skip => {
-                let candid = msg
-                    .candid
-                    .ok_or_else(|| BenchError::Decode("no candidate id header".into()))?;
+                let candid =
+                    candid.ok_or_else(|| BenchError::Decode("no candidate id header".into()))?;
                 let class = Class::ALL[candid.rem_euclid(5) as usize];
                 return Ok((candid, class));
             }
@@ -230,7 +242,7 @@ pub(crate) fn work(
     let mut times = WorkerTimes::default();
     for msg in rx {
         let t0 = Instant::now();
-        let (candid, class) = match decoder.classify(&msg) {
+        let (candid, class) = match decoder.classify(&msg.payload, msg.candid) {
             Ok(v) => v,
             Err(err) => {
                 tracing::debug!("undecodable message: {err}");

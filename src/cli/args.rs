@@ -332,6 +332,10 @@ pub struct BenchArgs {
     /// Measure the raw transport: pre-encoded alerts, no decoding.
     #[arg(long)]
     pub raw: bool,
+    /// Send (and read) each alert as a one-alert Avro container file, as the
+    /// reference alert simulator does, instead of a schemaless datum.
+    #[arg(long)]
+    pub container: bool,
     /// Print the Avro schema of generated alerts and exit.
     #[arg(long, exclusive = true)]
     pub schema: bool,

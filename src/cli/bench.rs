@@ -132,6 +132,7 @@ fn config(a: &BenchArgs, quiet: bool) -> Result<BenchConfig, BenchError> {
         drain_timeout: secs("--drain-timeout", a.drain_timeout)?,
         progress: !quiet && std::io::stderr().is_terminal(),
         raw: a.raw,
+        container: a.container,
     })
 }
 

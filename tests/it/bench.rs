@@ -75,6 +75,18 @@ fn embedded_run_counts_every_alert_exactly() {
 }
 
 #[test]
+fn container_framing_carries_the_same_alerts() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = bench_ok(
+        dir.path(),
+        &["--alerts", "500", "--seed", "7", "--container"],
+    );
+    assert_eq!(r["alerts"]["consumed"], 500);
+    assert_eq!(r["alerts"]["undecodable"], 0);
+    assert_eq!(topics(&r), expected_topics("alerts", 7, 500));
+}
+
+#[test]
 fn same_seed_same_counts_other_seed_other_counts() {
     let dir = tempfile::tempdir().unwrap();
     let args = |seed: &'static str| {
