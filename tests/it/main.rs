@@ -3,6 +3,7 @@
 
 mod common;
 
+#[cfg(feature = "bench")]
 mod bench;
 mod config;
 mod revision;
