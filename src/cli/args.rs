@@ -324,7 +324,12 @@ pub struct BenchArgs {
     #[arg(long, requires_all = ["brokers", "expect"])]
     pub consume_only: bool,
     /// Output topics to read instead of `TOPIC.CLASS` (with --consume-only), comma-separated.
-    #[arg(long, value_name = "LIST", value_delimiter = ',', requires = "consume_only")]
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        requires = "consume_only"
+    )]
     pub output_topics: Option<Vec<String>>,
     /// Alerts expected on the output topics (with --consume-only).
     #[arg(long, value_name = "N", requires = "consume_only")]
