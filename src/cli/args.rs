@@ -71,7 +71,7 @@ pub struct ImageOpts {
     #[arg(short = 't', long = "tmp-registry")]
     pub tmp_registry: Option<String>,
     /// What to do when the registry cannot be asked: fail (default) or build.
-    #[arg(long, value_enum, default_value_t = OnRegistryError::Fail)]
+    #[arg(long, value_enum, env = "CIUX_ON_REGISTRY_ERROR", default_value_t = OnRegistryError::Fail)]
     pub on_registry_error: OnRegistryError,
 }
 

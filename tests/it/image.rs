@@ -535,3 +535,87 @@ fn promote_in_an_oci_layout_adds_a_tag() {
     assert_eq!(env["CIUX_IMAGE_URL"], ciux::image::quote(&promoted));
     assert_eq!(env["CIUX_IMAGE_DIGEST"], digest);
 }
+
+/// `ciux ignite` asks the registry: the env file says whether to build and pins
+/// the digest; `pull = true` dependencies and image dependencies must exist.
+#[test]
+fn ignite_checks_the_project_image_and_the_required_images() {
+    let mut registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut dep = Repo::init(&tmp.path().join("src-dep"));
+    dep.commit("dep", &[("a", "1")]);
+    dep.tag("v0.3.0");
+    let remote = tmp.path().join("remotes/dep.git");
+    crate::common::git::git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            dep.dir.to_str().unwrap(),
+            remote.to_str().unwrap(),
+        ],
+    );
+    let addr = registry.addr.clone();
+    registry.push("astro/base", "1.0", None);
+    let extra = format!(
+        "\n[[dependencies]]\nurl = \"file://{}\"\nclone = true\npull = true\n\n[[dependencies]]\nimage = \"{addr}/astro/base:1.0\"\n",
+        remote.display()
+    );
+    let repo = project(tmp.path(), &format!("{addr}/astro"), &extra);
+    let env_of = |name: &str| -> String {
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!("source .ciux.d/ciux.sh; printf %s \"${name}\""))
+            .current_dir(&repo.dir)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+
+    let out = run(&repo.dir, &["ignite"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("1 required image(s) missing"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{addr}/astro/dep:v0.3.0")),
+        "{stderr}"
+    );
+
+    registry.push("astro/dep", "v0.3.0", None);
+    let out = run(&repo.dir, &["ignite"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(env_of("CIUX_BUILD"), "true");
+    assert_eq!(
+        env_of("CIUX_IMAGE_URL"),
+        format!("{addr}/astro/demo:v1.0.0")
+    );
+    assert_eq!(env_of("DEP_VERSION"), "v0.3.0");
+    assert_eq!(env_of("CIUX_IMAGE_DIGEST"), "");
+
+    let digest = registry.push("astro/demo", "v1.0.0", None);
+    assert!(run(&repo.dir, &["ignite"]).status.success());
+    assert_eq!(env_of("CIUX_BUILD"), "false");
+    assert_eq!(env_of("CIUX_IMAGE_DIGEST"), digest);
+
+    // A registry that cannot be reached is an error, or a build when asked.
+    registry.stop();
+    let out = run(&repo.dir, &["ignite"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        env_of("CIUX_BUILD"),
+        "false",
+        "the env file is left as it was"
+    );
+    let out = run(&repo.dir, &["ignite", "--on-registry-error=build"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(env_of("CIUX_BUILD"), "true");
+}
