@@ -1,28 +1,14 @@
 //! GitHub Actions `$GITHUB_ENV` and `$GITHUB_OUTPUT` files.
 //!
 //! Every variable uses the multi-line form `NAME<<DELIMITER`, value lines, then
-//! a line holding exactly the delimiter. The runner ends the value at the first
-//! line equal to the delimiter, so the delimiter is random and re-drawn until it
-//! does not occur anywhere in the value: no value can end itself early and
-//! inject another variable (such as `PATH` or `LD_PRELOAD`).
+//! a line holding exactly the delimiter, written by
+//! [`crate::github::write_file_command`]: the delimiter never occurs in the
+//! value, so no value can end itself early and inject another variable (such as
+//! `PATH` or `LD_PRELOAD`).
 
 use std::io::Write;
 
 use super::{EmitError, Env};
-
-/// A delimiter absent from `value`.
-fn delimiter_for(value: &str) -> String {
-    loop {
-        let delimiter = format!(
-            "ghadelimiter_{:016x}{:016x}",
-            fastrand::u64(..),
-            fastrand::u64(..)
-        );
-        if !value.contains(&delimiter) {
-            return delimiter;
-        }
-    }
-}
 
 /// Append the variables of `env` in the multi-line form (comments are dropped:
 /// the runner's format has none).
@@ -33,8 +19,10 @@ pub fn write_github(env: &Env, out: &mut impl Write) -> Result<(), EmitError> {
                 name: name.to_owned(),
             });
         }
-        let delimiter = delimiter_for(value);
-        write!(out, "{name}<<{delimiter}\n{value}\n{delimiter}\n")?;
+        crate::github::write_file_command(out, name, value).map_err(|err| match err {
+            crate::github::GithubError::Write { source, .. } => EmitError::Io(source),
+            other => EmitError::Io(std::io::Error::other(other)),
+        })?;
     }
     Ok(())
 }

@@ -253,8 +253,9 @@ pub fn export_lines(vars: &[(&str, String)]) -> String {
         .collect()
 }
 
-/// Single-quote `value` unless it is made only of characters no shell treats
-/// specially. NUL cannot appear in a shell variable and is dropped.
+/// `value` as is when it is made only of characters no shell treats specially
+/// (so `export CIUX_BUILD=true` reads as the contract shows it), else quoted by
+/// [`crate::emit::quote_sh`]. NUL cannot appear in a shell variable and is dropped.
 pub fn quote(value: &str) -> String {
     let value = value.replace('\0', "");
     let plain = !value.is_empty()
@@ -268,7 +269,7 @@ pub fn quote(value: &str) -> String {
     if plain {
         value
     } else {
-        format!("'{}'", value.replace('\'', r"'\''"))
+        crate::emit::quote_sh(&value)
     }
 }
 
