@@ -31,6 +31,9 @@ pub fn exit_status(err: &anyhow::Error) -> u8 {
             || cause
                 .downcast_ref::<crate::workspace::WorkspaceError>()
                 .is_some_and(crate::workspace::WorkspaceError::is_usage)
+            || cause
+                .downcast_ref::<crate::image::ImageError>()
+                .is_some_and(crate::image::ImageError::is_config)
     });
     if usage { 2 } else { 1 }
 }

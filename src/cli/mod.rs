@@ -4,6 +4,7 @@ mod args;
 mod check;
 mod get;
 mod ignite;
+mod image;
 mod migrate;
 mod progress;
 mod release;
@@ -53,8 +54,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Ignite(args) => ignite::run(args, quiet),
         Command::Plan(_) => Err(NotImplemented("plan").into()),
-        Command::Explain(_) => Err(NotImplemented("explain").into()),
-        Command::Promote(_) => Err(NotImplemented("promote").into()),
+        Command::Explain(args) => image::explain(args),
+        Command::Promote(args) => image::promote(args),
         Command::Tag(args) => release::run(args),
         Command::Check(args) => check::run(args),
         Command::Hook(command) => check::run_hook(command),

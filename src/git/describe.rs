@@ -74,6 +74,7 @@ pub fn describe_commit(repo: &Repo, commit: Oid) -> Result<Describe, GitError> {
         let mut graph = RepoGraph {
             repo,
             cache: HashMap::new(),
+            file: super::graph::Graph::for_repo(repo),
         };
         match walk(&mut graph, commit, &names)? {
             Some((tagged, depth)) => (names.get(&tagged).cloned(), depth),
@@ -141,12 +142,19 @@ pub(crate) trait CommitGraph {
 struct RepoGraph<'r> {
     repo: &'r Repo,
     cache: HashMap<Oid, (i64, Vec<Oid>)>,
+    /// git's commit-graph file: dates and parents without reading commits.
+    file: Option<super::graph::Graph>,
 }
 
 impl CommitGraph for RepoGraph<'_> {
     type Error = GitError;
 
     fn commit(&mut self, id: Oid) -> Result<(i64, &[Oid]), GitError> {
+        if let Some(found) = self.file.as_ref().filter(|_| !self.cache.contains_key(&id)) {
+            if let Some(entry) = found.commit_with_parents(id) {
+                self.cache.insert(id, entry);
+            }
+        }
         if !self.cache.contains_key(&id) {
             let commit =
                 self.repo.git().find_commit(id).map_err(|source| {

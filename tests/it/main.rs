@@ -6,6 +6,8 @@ mod common;
 mod check;
 mod config;
 mod ignite;
+mod image;
+mod registry;
 mod revision;
 mod tag;
 mod tag_all;

@@ -349,3 +349,33 @@ fn describe_matches_git_on_random_histories() {
     }
     assert!(compared > 500, "compared {compared} commits");
 }
+
+/// The same comparison when git's commit-graph file (single or split chain)
+/// holds the history: ciux then reads dates and parents from it.
+#[test]
+fn describe_with_a_commit_graph_matches_git() {
+    for seed in 11..=16u64 {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = random_history(tmp.path(), seed, 120);
+        let split = if seed % 2 == 0 {
+            "--split"
+        } else {
+            "--no-progress"
+        };
+        git(&repo.dir, &["commit-graph", "write", "--reachable", split]);
+        // Commits made after the graph are read from the object database.
+        git(
+            &repo.dir,
+            &["commit", "-q", "--allow-empty", "-m", "after the graph"],
+        );
+        let ours = GitRepo::discover(&repo.dir).unwrap();
+        let commits = git(&repo.dir, &["rev-list", "--all"]);
+        let commits: Vec<&str> = commits.lines().collect();
+        let expected = git_describe_semver(&repo.dir, &commits.join(" "), false);
+        for (commit, expected) in commits.iter().zip(expected.lines()) {
+            let id = git2::Oid::from_str(commit).unwrap();
+            let actual = describe_commit(&ours, id).unwrap().to_string();
+            assert_eq!(actual, expected, "seed {seed}, commit {commit}");
+        }
+    }
+}
