@@ -1,11 +1,15 @@
 //! Command-line interface: clap types, dispatch, and error reporting.
 
 mod args;
+#[cfg(feature = "bench")]
+mod bench;
 mod check;
 mod get;
 mod ignite;
 mod image;
+mod lock;
 mod migrate;
+mod plan;
 mod progress;
 mod release;
 
@@ -16,7 +20,7 @@ use clap::{CommandFactory, Parser};
 
 pub use args::*;
 
-use crate::error::{NotImplemented, exit_status};
+use crate::error::exit_status;
 
 /// Parse the command line, run it, and turn the outcome into an exit status.
 ///
@@ -53,13 +57,19 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Ignite(args) => ignite::run(args, quiet),
-        Command::Plan(_) => Err(NotImplemented("plan").into()),
+        Command::Plan(args) => plan::run(args, quiet),
         Command::Explain(args) => image::explain(args),
         Command::Promote(args) => image::promote(args),
         Command::Tag(args) => release::run(args),
         Command::Check(args) => check::run(args),
         Command::Hook(command) => check::run_hook(command),
-        Command::Bench(_) => Err(NotImplemented("bench").into()),
+        #[cfg(feature = "bench")]
+        Command::Bench(args) => bench::run(args, quiet),
+        #[cfg(not(feature = "bench"))]
+        Command::Bench(_) => {
+            let _ = quiet;
+            Err(crate::error::NotImplemented("bench (built without the `bench` feature)").into())
+        }
     }
 }
 

@@ -10,7 +10,7 @@
 
 use git2::Oid;
 
-use super::graph::Graph;
+use super::commit_graph::CommitGraphFile;
 use super::{GitError, Repo};
 
 /// The commits whose source equals HEAD's.
@@ -46,10 +46,10 @@ pub fn source_window(repo: &Repo, paths: &[String]) -> Result<Window, GitError> 
         paths.to_vec()
     };
     let git = repo.git();
-    let graph = Graph::for_repo(repo);
+    let graph = CommitGraphFile::for_repo(repo);
     let facts = |id: Oid| -> Result<(Oid, Option<Oid>), GitError> {
         if let Some(found) = graph.as_ref().and_then(|g| g.commit(id)) {
-            return Ok(found);
+            return Ok((found.tree, found.parents.first().copied()));
         }
         let commit = git
             .find_commit(id)

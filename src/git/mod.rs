@@ -5,9 +5,10 @@
 
 mod changes;
 pub mod clone;
+mod commit_graph;
 mod describe;
 mod error;
-mod graph;
+mod history;
 pub mod remote;
 mod repo;
 mod tags;

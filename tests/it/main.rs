@@ -3,10 +3,14 @@
 
 mod common;
 
+mod actionlint;
+mod bench;
 mod check;
 mod config;
 mod ignite;
 mod image;
+mod lock;
+mod plan;
 mod registry;
 mod revision;
 mod tag;
