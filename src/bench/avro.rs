@@ -100,7 +100,7 @@ impl<'a> Reader<'a> {
         i32::try_from(v).map_err(|_| self.err("int out of range"))
     }
 
-    fn take(&mut self, n: usize) -> Result<&'a [u8], BenchError> {
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], BenchError> {
         let end = self
             .pos
             .checked_add(n)
@@ -161,6 +161,62 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Sync marker of the single-alert container files we write (any 16 bytes do).
+const SYNC: [u8; 16] = *b"ciux-bench-sync!";
+
+/// Header of an Avro object container file (null codec) for `schema_json`.
+pub(crate) fn container_header(schema_json: &str) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.buf.extend_from_slice(b"Obj\x01");
+    w.long(2);
+    w.string("avro.schema");
+    w.bytes(schema_json.as_bytes());
+    w.string("avro.codec");
+    w.bytes(b"null");
+    w.long(0);
+    w.buf.extend_from_slice(&SYNC);
+    w.buf
+}
+
+/// A container file holding one datum, as the reference alert simulator
+/// sends each alert.
+pub(crate) fn container(header: &[u8], datum: &[u8]) -> Vec<u8> {
+    let mut w = Writer::with_capacity(header.len() + datum.len() + 32);
+    w.buf.extend_from_slice(header);
+    w.long(1);
+    w.bytes(datum);
+    w.buf.extend_from_slice(&SYNC);
+    w.buf
+}
+
+/// The datum of a one-alert container file with the null codec (what
+/// [`container`] and alert simulators write), borrowed from `file`.
+pub(crate) fn single_datum(file: &[u8]) -> Result<&[u8], BenchError> {
+    let bad = |m: &str| BenchError::Decode(format!("Avro container: {m}"));
+    let body = file
+        .strip_prefix(b"Obj\x01")
+        .ok_or_else(|| bad("no magic"))?;
+    let mut r = Reader::new(body);
+    loop {
+        let n = r.block_len()?;
+        if n == 0 {
+            break;
+        }
+        for _ in 0..n {
+            let key = r.string()?;
+            let value = r.bytes()?;
+            if key == "avro.codec" && value != b"null" {
+                return Err(bad("only the null codec is read from messages"));
+            }
+        }
+    }
+    r.take(16)?;
+    if r.long()? != 1 {
+        return Err(bad("expected one alert per message"));
+    }
+    r.bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,6 +231,24 @@ mod tests {
         let mut w = Writer::default();
         w.long(-3);
         assert_eq!(w.buf, [5], "zig-zag of -3 is 5");
+    }
+
+    #[test]
+    fn single_alert_container_round_trips_and_reads_with_apache_avro() {
+        let schema =
+            r#"{"type": "record", "name": "r", "fields": [{"name": "x", "type": "long"}]}"#;
+        let mut w = Writer::default();
+        w.long(-42);
+        let file = container(&container_header(schema), &w.buf);
+        assert_eq!(single_datum(&file).unwrap(), &w.buf[..]);
+        let values: Vec<_> = apache_avro::Reader::new(&file[..]).unwrap().collect();
+        assert_eq!(values.len(), 1);
+        let record = apache_avro::types::Value::Record(vec![(
+            "x".into(),
+            apache_avro::types::Value::Long(-42),
+        )]);
+        assert_eq!(values[0].as_ref().unwrap(), &record);
+        assert!(single_datum(&w.buf).is_err());
     }
 
     #[test]

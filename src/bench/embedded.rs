@@ -66,6 +66,5 @@ pub(crate) fn run(
         stats,
         workers: times,
         elapsed: clock.elapsed(),
-        topic_names: None,
     })
 }

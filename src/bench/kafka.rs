@@ -17,7 +17,6 @@ use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
-use super::classify::Class;
 use super::embedded::{INPUT_CAPACITY, OUTPUT_CAPACITY};
 use super::pipeline::{self, Clock, Decoder, Feed, Msg, Produced, Routed};
 use super::{BenchConfig, BenchError, Mode, Outcome, Transport};
@@ -204,7 +203,7 @@ pub(crate) fn run(
         return Err(BenchError::Usage("not a Kafka run".into()));
     };
     let brokers = brokers.as_str();
-    let outputs: Vec<String> = Class::ALL.iter().map(|c| cfg.output_topic(*c)).collect();
+    let outputs = cfg.output_topics();
     if !matches!(cfg.mode, Mode::ConsumeOnly { .. }) {
         let mut names = vec![cfg.topic.clone()];
         if *forward {
@@ -258,7 +257,7 @@ pub(crate) fn run(
                 s.spawn(move || {
                     pipeline::work(&rx, decoder, &|routed, msg| {
                         if let Some(p) = producer {
-                            let topic = &outputs[routed.class.index()];
+                            let topic = &outputs[routed.topic];
                             send(
                                 p,
                                 brokers,
@@ -329,7 +328,6 @@ pub(crate) fn run(
         stats,
         workers,
         elapsed: clock.elapsed(),
-        topic_names: None,
     })
 }
 

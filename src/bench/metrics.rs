@@ -53,7 +53,8 @@ pub(crate) struct Stats {
     pub(crate) latency_us: Option<Histogram<u64>>,
     /// Alerts routed per [`BUCKET_NS`] since the start of the run.
     pub(crate) timeline: Vec<u64>,
-    pub(crate) topics: [u64; 5],
+    /// Alerts per output topic, by index.
+    pub(crate) topics: Vec<u64>,
     pub(crate) bytes: u64,
 }
 
@@ -66,7 +67,7 @@ impl Default for Stats {
             // 1 µs to 1 h at 3 significant digits.
             latency_us: Histogram::new_with_bounds(1, 3_600_000_000, 3).ok(),
             timeline: Vec::new(),
-            topics: [0; 5],
+            topics: Vec::new(),
             bytes: 0,
         }
     }
@@ -75,7 +76,7 @@ impl Default for Stats {
 impl Stats {
     /// One routed alert: produced at `produced_ns`, routed at `now_ns`
     /// (both since the start of the run, on one clock).
-    pub(crate) fn record(&mut self, class: usize, bytes: usize, produced_ns: u64, now_ns: u64) {
+    pub(crate) fn record(&mut self, topic: usize, bytes: usize, produced_ns: u64, now_ns: u64) {
         let us = now_ns.saturating_sub(produced_ns) / 1_000;
         if let Some(h) = &mut self.latency_us {
             h.saturating_record(us.max(1));
@@ -85,7 +86,10 @@ impl Stats {
             self.timeline.resize(bucket + 1, 0);
         }
         self.timeline[bucket] += 1;
-        self.topics[class] += 1;
+        if topic >= self.topics.len() {
+            self.topics.resize(topic + 1, 0);
+        }
+        self.topics[topic] += 1;
         self.bytes += bytes as u64;
     }
 }

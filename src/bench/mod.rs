@@ -115,6 +115,8 @@ pub struct BenchConfig {
     pub load: Load,
     /// Input topic; output topics are `TOPIC.CLASS`.
     pub topic: String,
+    /// Output topics of a deployed broker to read in consume-only mode.
+    pub outputs: Option<Vec<String>>,
     /// Pipeline worker threads.
     pub workers: usize,
     /// Producer threads.
@@ -125,12 +127,21 @@ pub struct BenchConfig {
     pub progress: bool,
     /// Send pre-encoded alerts and skip decoding: the raw transport ceiling.
     pub raw: bool,
+    /// Each message is a one-alert Avro container file (the reference alert
+    /// simulator's format) instead of a schemaless datum.
+    pub container: bool,
 }
 
 impl BenchConfig {
-    /// Output topic of a class.
-    pub fn output_topic(&self, class: Class) -> String {
-        format!("{}.{}", self.topic, class.name())
+    /// Output topics: `--output-topics` when given (consume-only), else
+    /// `TOPIC.CLASS` in the order of [`Class::ALL`].
+    pub fn output_topics(&self) -> Vec<String> {
+        self.outputs.clone().unwrap_or_else(|| {
+            Class::ALL
+                .iter()
+                .map(|c| format!("{}.{}", self.topic, c.name()))
+                .collect()
+        })
     }
 }
 
@@ -158,6 +169,19 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, BenchError> {
             (Feed::Archive(archive), Decoder::Generic(schema))
         }
     };
+    let (feed, decoder) = if cfg.container {
+        let schema = match &decoder {
+            Decoder::Generic(schema) => schema.canonical_form(),
+            _ => SCHEMA_JSON.to_string(),
+        };
+        let header = avro::container_header(&schema);
+        (
+            Feed::Container(Box::new(feed), header),
+            Decoder::Container(Box::new(decoder)),
+        )
+    } else {
+        (feed, decoder)
+    };
     let outcome = match &cfg.transport {
         Transport::Embedded => {
             if cfg.mode != Mode::Full {
@@ -181,8 +205,6 @@ pub(crate) struct Outcome {
     pub(crate) workers: WorkerTimes,
     /// Wall time of the whole run.
     pub(crate) elapsed: Duration,
-    /// Extra per-topic counts by name (consume-only reads other topics).
-    pub(crate) topic_names: Option<BTreeMap<String, u64>>,
 }
 
 fn build_report(cfg: &BenchConfig, o: Outcome) -> Report {
@@ -232,12 +254,12 @@ fn build_report(cfg: &BenchConfig, o: Outcome) -> Report {
         stages_us.insert("decode+classify".into(), per(o.workers.decode_ns, handled));
         stages_us.insert("route".into(), per(o.workers.route_ns, handled));
     }
-    let topics = o.topic_names.unwrap_or_else(|| {
-        Class::ALL
-            .iter()
-            .map(|c| (cfg.output_topic(*c), o.stats.topics[c.index()]))
-            .collect()
-    });
+    let topics = cfg
+        .output_topics()
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| (name, o.stats.topics.get(i).copied().unwrap_or(0)))
+        .collect();
     let (transport, workers) = match &cfg.transport {
         Transport::Embedded => ("embedded".to_string(), cfg.workers),
         Transport::Kafka { brokers, .. } => (format!("kafka {brokers}"), cfg.workers),

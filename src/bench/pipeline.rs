@@ -55,6 +55,9 @@ pub(crate) enum Feed {
     /// Pre-encoded alerts sent in turn under fresh candidate ids: measures the
     /// raw transport, with no encoding cost (`--raw`).
     Pool(Vec<Vec<u8>>),
+    /// Another feed's alerts, each wrapped in a container file (`--container`):
+    /// the header (with the writer schema) is computed once.
+    Container(Box<Feed>, Vec<u8>),
 }
 
 impl Feed {
@@ -63,6 +66,7 @@ impl Feed {
         match self {
             Feed::Generated(_) | Feed::Pool(_) => None,
             Feed::Archive(a) => Some(a.alerts.len() as u64),
+            Feed::Container(inner, _) => inner.len(),
         }
     }
 
@@ -81,6 +85,10 @@ impl Feed {
                 let bytes = &pool[i as usize % pool.len().max(1)];
                 (CANDID_BASE + i as i64, Cow::Borrowed(bytes))
             }
+            Feed::Container(inner, header) => {
+                let (candid, datum) = inner.payload(i);
+                (candid, Cow::Owned(super::avro::container(header, &datum)))
+            }
         }
     }
 }
@@ -92,27 +100,27 @@ pub(crate) enum Decoder {
     Generic(apache_avro::Schema),
     /// Do not decode: take the candidate id the transport carried (`--raw`).
     Skip,
+    /// Messages are one-alert container files (`--container`).
+    Container(Box<Decoder>),
 }
 
 impl Decoder {
-    /// Candidate id and class of a message. The class is the one of the
-    /// output topic the message was read from, when it was.
-    fn classify(&self, msg: &Msg) -> Result<(i64, Class), BenchError> {
+    /// Candidate id and class of a message.
+    fn classify(&self, payload: &[u8], candid: Option<i64>) -> Result<(i64, Class), BenchError> {
         let alert = match self {
-            Decoder::Native => Alert::decode(&msg.payload)?,
-            Decoder::Generic(schema) => super::archive::decode_generic(schema, &msg.payload)?,
+            Decoder::Native => Alert::decode(payload)?,
+            Decoder::Generic(schema) => super::archive::decode_generic(schema, payload)?,
+            Decoder::Container(inner) => {
+                return inner.classify(super::avro::single_datum(payload)?, candid);
+            }
             Decoder::Skip => {
-                let candid = msg
-                    .candid
-                    .ok_or_else(|| BenchError::Decode("no candidate id header".into()))?;
+                let candid =
+                    candid.ok_or_else(|| BenchError::Decode("no candidate id header".into()))?;
                 let class = Class::ALL[candid.rem_euclid(5) as usize];
-                return Ok((candid, msg.topic.map_or(class, |t| Class::ALL[t])));
+                return Ok((candid, class));
             }
         };
-        let class = msg
-            .topic
-            .map_or_else(|| classify(&alert), |t| Class::ALL[t]);
-        Ok((alert.candid, class))
+        Ok((alert.candid, classify(&alert)))
     }
 }
 
@@ -132,7 +140,8 @@ pub(crate) struct Msg {
 #[derive(Debug)]
 pub(crate) struct Routed {
     pub(crate) candid: i64,
-    pub(crate) class: Class,
+    /// Index of the output topic: the class's, or the topic it was read from.
+    pub(crate) topic: usize,
     pub(crate) bytes: usize,
     pub(crate) produced_ns: u64,
 }
@@ -233,7 +242,7 @@ pub(crate) fn work(
     let mut times = WorkerTimes::default();
     for msg in rx {
         let t0 = Instant::now();
-        let (candid, class) = match decoder.classify(&msg) {
+        let (candid, class) = match decoder.classify(&msg.payload, msg.candid) {
             Ok(v) => v,
             Err(err) => {
                 tracing::debug!("undecodable message: {err}");
@@ -244,7 +253,7 @@ pub(crate) fn work(
         let t2 = Instant::now();
         let routed = Routed {
             candid,
-            class,
+            topic: msg.topic.unwrap_or(class.index()),
             bytes: msg.payload.len(),
             produced_ns: msg.produced_ns,
         };
@@ -267,7 +276,7 @@ pub(crate) fn sink(
         let now = clock.now();
         if ledger.record(r.candid) {
             stats.record(
-                r.class.index(),
+                r.topic,
                 r.bytes,
                 r.produced_ns.saturating_sub(clock.start_unix_ns),
                 now - clock.start_unix_ns,

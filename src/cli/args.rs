@@ -71,7 +71,7 @@ pub struct ImageOpts {
     #[arg(short = 't', long = "tmp-registry")]
     pub tmp_registry: Option<String>,
     /// What to do when the registry cannot be asked: fail (default) or build.
-    #[arg(long, value_enum, default_value_t = OnRegistryError::Fail)]
+    #[arg(long, value_enum, env = "CIUX_ON_REGISTRY_ERROR", default_value_t = OnRegistryError::Fail)]
     pub on_registry_error: OnRegistryError,
 }
 
@@ -289,10 +289,10 @@ pub struct MigrateArgs {
 }
 
 /// Options of the streaming-alert benchmark harness (docs/bench.md). With no
-/// option: 50,000 generated alerts at full speed through the embedded pipeline.
+/// option: 200,000 generated alerts at full speed through the embedded pipeline.
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
-    /// Alerts to produce [default: 50000, or all of --from, or unbounded with --duration].
+    /// Alerts to produce [default: 200000, or all of --from, or unbounded with --duration].
     #[arg(long, value_name = "N")]
     pub alerts: Option<u64>,
     /// Stop producing after this many seconds.
@@ -342,12 +342,24 @@ pub struct BenchArgs {
     /// Only read the output topics `TOPIC.CLASS` and expect --expect alerts there.
     #[arg(long, requires_all = ["brokers", "expect"])]
     pub consume_only: bool,
+    /// Output topics to read instead of `TOPIC.CLASS` (with --consume-only), comma-separated.
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        requires = "consume_only"
+    )]
+    pub output_topics: Option<Vec<String>>,
     /// Alerts expected on the output topics (with --consume-only).
     #[arg(long, value_name = "N", requires = "consume_only")]
     pub expect: Option<u64>,
     /// Measure the raw transport: pre-encoded alerts, no decoding.
     #[arg(long)]
     pub raw: bool,
+    /// Send (and read) each alert as a one-alert Avro container file, as the
+    /// reference alert simulator does, instead of a schemaless datum.
+    #[arg(long)]
+    pub container: bool,
     /// Print the Avro schema of generated alerts and exit.
     #[arg(long, exclusive = true)]
     pub schema: bool,

@@ -14,7 +14,7 @@ use crate::bench::{
 };
 
 /// Alerts of a run with no `--alerts`, `--duration` or `--from`: a few seconds.
-const DEFAULT_ALERTS: u64 = 50_000;
+const DEFAULT_ALERTS: u64 = 200_000;
 
 pub(crate) fn run(args: BenchArgs, quiet: bool) -> Result<()> {
     if args.schema {
@@ -126,11 +126,13 @@ fn config(a: &BenchArgs, quiet: bool) -> Result<BenchConfig, BenchError> {
             shape,
         },
         topic: a.topic.clone(),
+        outputs: a.output_topics.clone(),
         workers: a.workers.unwrap_or(cores).max(1),
         producers: a.producers.unwrap_or(cores / 2).max(1),
         drain_timeout: secs("--drain-timeout", a.drain_timeout)?,
         progress: !quiet && std::io::stderr().is_terminal(),
         raw: a.raw,
+        container: a.container,
     })
 }
 

@@ -9,11 +9,14 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::progress::StderrProgress;
-use super::{EnvFormat, IgniteArgs, ImageOpts};
+use super::{EnvFormat, IgniteArgs, ImageOpts, OnRegistryError};
 use crate::config::Config;
 use crate::emit::{self, Env, ImageBlock, names};
 use crate::error::UsageError;
 use crate::fsutil::write_atomic;
+use crate::git::Repo;
+use crate::image;
+use crate::registry::Client;
 use crate::selector::Selector;
 use crate::workspace::{self, Checkout, NodeKind, Workspace};
 
@@ -52,12 +55,8 @@ pub(crate) fn run(args: IgniteArgs, quiet: bool) -> Result<()> {
         .context("the workspace has no project node")?;
     let root = project.dir.clone().unwrap_or_default();
     let config = Config::load(&root)?;
-    let image = unchecked_image(
-        &config,
-        &ws.project,
-        project.version.as_deref().unwrap_or(""),
-        &args.image,
-    );
+    let image = project_image(&root, &config, &ws, &args.image)?;
+    check_required_images(&config, &ws, &args.image)?;
     let env = emit::build_env(&ws, &image)?;
     let env_file = emit::env_file_path(
         &root,
@@ -98,9 +97,64 @@ pub(crate) fn run(args: IgniteArgs, quiet: bool) -> Result<()> {
     Ok(())
 }
 
+/// The project image block: the registry's answer when the configuration names
+/// a registry (see [`crate::image::resolve`]), else an unchecked block.
+pub(crate) fn project_image(
+    root: &Path,
+    config: &Config,
+    ws: &Workspace,
+    opts: &ImageOpts,
+) -> Result<ImageBlock> {
+    if config.registry.is_none() {
+        let version = ws
+            .project_node()
+            .and_then(|n| n.version.as_deref())
+            .unwrap_or("");
+        return Ok(unchecked_image(config, &ws.project, version, opts));
+    }
+    let repo = Repo::discover(root)?;
+    let client = Client::from_env(&config.insecure_registries, config.registry.as_deref());
+    let decision = image::resolve(&repo, config, &super::image::options(opts, true), &client)?;
+    Ok(ImageBlock::from(decision))
+}
+
+/// The images the selected dependencies must already have (`pull = true` git
+/// dependencies at their version, image dependencies): an error listing the
+/// missing ones. With `--on-registry-error=build`, an unreachable registry is a
+/// warning here, since nothing of ours gets built from it.
+fn check_required_images(config: &Config, ws: &Workspace, opts: &ImageOpts) -> Result<()> {
+    let required: Vec<String> = ws
+        .dependencies()
+        .filter_map(|node| match node.kind {
+            NodeKind::Git if node.pull => {
+                image::dependency_image(config, &node.name, node.version.as_deref()?)
+            }
+            NodeKind::Image => node.image.clone(),
+            _ => None,
+        })
+        .collect();
+    if required.is_empty() {
+        return Ok(());
+    }
+    let client = Client::from_env(&config.insecure_registries, config.registry.as_deref());
+    match image::missing_images(&required, &client) {
+        Ok(missing) if missing.is_empty() => Ok(()),
+        Ok(missing) => anyhow::bail!(
+            "{} required image(s) missing from the registry:\n  {}",
+            missing.len(),
+            missing.join("\n  ")
+        ),
+        Err(err) if opts.on_registry_error == OnRegistryError::Build => {
+            tracing::warn!("cannot check the dependencies' images: {err}");
+            Ok(())
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
 /// The project image block without asking the registry: name
 /// `registry/<project>[-suffix]` lower-cased, tag the version of HEAD, always
-/// to be built. Kept to this one function so that the registry check replaces it.
+/// to be built (a configuration without `registry`).
 pub(crate) fn unchecked_image(
     config: &Config,
     project: &str,
@@ -133,6 +187,9 @@ pub(crate) fn unchecked_image(
         promoted_url,
         temporary_url,
         checked: false,
+        digest: None,
+        inputs: None,
+        reason: "no registry in the configuration".into(),
     }
 }
 

@@ -8,9 +8,10 @@ use super::{
 use crate::config::Config;
 use crate::git::Repo;
 use crate::image::{self, ImageDecision, ImageOptions, export_lines, vars};
-use crate::registry::{Client, Reference};
+use crate::registry::{Client, Reference, layout};
 
-fn options(opts: &ImageOpts, check: bool) -> ImageOptions {
+/// The library options of `--suffix`, `--tmp-registry`, `--on-registry-error` (ignite uses them too).
+pub(crate) fn options(opts: &ImageOpts, check: bool) -> ImageOptions {
     ImageOptions {
         suffix: opts.suffix.clone(),
         tmp_registry: opts.tmp_registry.clone(),
@@ -25,7 +26,7 @@ fn options(opts: &ImageOpts, check: bool) -> ImageOptions {
 fn open(path: &std::path::Path) -> Result<(Repo, Config, Client)> {
     let repo = Repo::discover(path)?;
     let config = Config::load(repo.root())?;
-    let client = Client::from_env(&config.insecure_registries);
+    let client = Client::from_env(&config.insecure_registries, config.registry.as_deref());
     Ok((repo, config, client))
 }
 
@@ -46,6 +47,10 @@ pub(crate) fn get(args: GetImageArgs) -> Result<()> {
         ];
         if let Some(digest) = &decision.digest {
             block.push((vars::DIGEST, digest.clone()));
+        }
+        // Only a project that declares build inputs labels its image with them.
+        if config.dependencies.iter().any(|d| d.build_input) {
+            block.push((vars::INPUTS, decision.inputs.clone()));
         }
         export_lines(&block)
     } else {
@@ -102,7 +107,15 @@ pub(crate) fn explain(args: ExplainArgs) -> Result<()> {
 pub(crate) fn promote(args: PromoteArgs) -> Result<()> {
     let (repo, config, client) = open(&args.path.path)?;
     let decision = image::resolve(&repo, &config, &options(&args.image, true), &client)?;
+    if let Some(dir) = decision.registry.strip_prefix("oci:") {
+        return promote_in_layout(&decision, std::path::Path::new(dir), args.dry_run);
+    }
     let (source, target) = promotion(&decision)?;
+    if let (true, Some(digest)) = (source == target, &decision.digest) {
+        // HEAD's own version is the image found: nothing to copy.
+        print_stdout(&format!("{target}@{digest}\n"))?;
+        return Ok(());
+    }
     if args.dry_run {
         print_stdout(&format!("would promote {source} to {target}\n"))?;
         return Ok(());
@@ -113,6 +126,33 @@ pub(crate) fn promote(args: PromoteArgs) -> Result<()> {
     let Some(digest) = digest else {
         bail!(
             "cannot promote {source}: the registry does not have it\n  fix: build and push it first (CIUX_BUILD was true)"
+        );
+    };
+    print_stdout(&format!("{target}@{digest}\n"))?;
+    Ok(())
+}
+
+/// Promotion in an OCI layout directory (`registry = "oci:<dir>"`): the tested
+/// manifest gets HEAD's version as a second tag in `index.json`.
+fn promote_in_layout(decision: &ImageDecision, dir: &std::path::Path, dry_run: bool) -> Result<()> {
+    let target_tag = decision
+        .promoted_url
+        .rsplit_once(':')
+        .map_or(decision.tag.as_str(), |(_, tag)| tag);
+    if decision.temporary_url.is_some() {
+        bail!(
+            "cannot promote from a temporary registry into an OCI layout: copy the image with `skopeo copy`"
+        );
+    }
+    let (source, target) = (&decision.url, &decision.promoted_url);
+    if dry_run {
+        print_stdout(&format!("would promote {source} to {target}\n"))?;
+        return Ok(());
+    }
+    let layout = layout::layout_dir(dir, &decision.name);
+    let Some(digest) = layout::retag(&layout, &decision.tag, target_tag)? else {
+        bail!(
+            "cannot promote {source}: the layout does not have it\n  fix: build it first (CIUX_BUILD was true)"
         );
     };
     print_stdout(&format!("{target}@{digest}\n"))?;

@@ -53,12 +53,8 @@ fn resolve(args: &PlanArgs, quiet: bool) -> Result<(Graph, String)> {
         .get(&ws.project)
         .cloned()
         .unwrap_or_else(Config::empty);
-    let image = super::ignite::unchecked_image(
-        &project_config,
-        &ws.project,
-        project.version.as_deref().unwrap_or(""),
-        &args.image,
-    );
+    let root = project.dir.clone().unwrap_or_default();
+    let image = super::ignite::project_image(&root, &project_config, &ws, &args.image)?;
     Ok((graph_of(&ws, &image, &configs), image.promoted_url.clone()))
 }
 

@@ -21,6 +21,32 @@ pub struct ImageBlock {
     pub temporary_url: Option<String>,
     /// Whether the registry was asked; the env file says so when it was not.
     pub checked: bool,
+    /// Manifest digest of the image found in the registry.
+    pub digest: Option<String>,
+    /// Fingerprint of the build inputs (`io.ciux.inputs`), when computed.
+    pub inputs: Option<String>,
+    /// Why the image is or is not built, in a few words.
+    pub reason: String,
+}
+
+impl From<crate::image::ImageDecision> for ImageBlock {
+    fn from(d: crate::image::ImageDecision) -> Self {
+        use crate::image::Reason;
+        let checked = !matches!(d.reason, Reason::NotChecked | Reason::RegistryFailed { .. });
+        Self {
+            registry: d.registry,
+            name: d.name,
+            tag: d.tag,
+            url: d.url,
+            build: d.build,
+            promoted_url: d.promoted_url,
+            temporary_url: d.temporary_url,
+            checked,
+            digest: d.digest,
+            inputs: Some(d.inputs).filter(|i| !i.is_empty()),
+            reason: d.reason.to_string(),
+        }
+    }
 }
 
 /// Build the env: a header, then for the project and each git dependency
@@ -94,6 +120,12 @@ pub fn build_env(ws: &Workspace, image: &ImageBlock) -> Result<Env, EmitError> {
     env.var(CIUX_PROMOTED_IMAGE_URL, image.promoted_url.clone());
     if let Some(url) = &image.temporary_url {
         env.var(CIUX_TEMPORARY_IMAGE_URL, url.clone());
+    }
+    if let Some(digest) = &image.digest {
+        env.var(CIUX_IMAGE_DIGEST, digest.clone());
+    }
+    if let Some(inputs) = &image.inputs {
+        env.var(CIUX_IMAGE_INPUTS, inputs.clone());
     }
     Ok(env)
 }

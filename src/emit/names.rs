@@ -19,6 +19,8 @@ pub const CIUX_IMAGE_URL: &str = "CIUX_IMAGE_URL";
 pub const CIUX_BUILD: &str = "CIUX_BUILD";
 pub const CIUX_PROMOTED_IMAGE_URL: &str = "CIUX_PROMOTED_IMAGE_URL";
 pub const CIUX_TEMPORARY_IMAGE_URL: &str = "CIUX_TEMPORARY_IMAGE_URL";
+pub const CIUX_IMAGE_DIGEST: &str = "CIUX_IMAGE_DIGEST";
+pub const CIUX_IMAGE_INPUTS: &str = "CIUX_IMAGE_INPUTS";
 
 /// GitHub Actions: set when running in a workflow.
 pub const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";

@@ -10,7 +10,8 @@ use crate::git::Window;
 use crate::image::INPUTS_LABEL;
 use crate::registry::{Client, Lookup, Reference, RegistryError};
 
-/// The digests of the image dependencies marked `build_input`.
+/// The digests of the image dependencies marked `build_input`. A reference
+/// pinned by digest (`image@sha256:...`) names its digest: no request.
 pub(crate) fn build_input_digests(
     config: &Config,
     client: &Client,
@@ -24,8 +25,22 @@ pub(crate) fn build_input_digests(
             _ => None,
         })
         .collect();
+    let pinned = |image: &str| Reference::parse(image).ok().and_then(|r| r.digest);
+    let asked: Vec<String> = images
+        .iter()
+        .filter(|i| pinned(i).is_none())
+        .cloned()
+        .collect();
+    let mut answers = asked.iter().zip(check_images(&asked, client));
     let mut out = Vec::new();
-    for (image, answer) in images.iter().zip(check_images(&images, client)) {
+    for image in &images {
+        if let Some(digest) = pinned(image) {
+            out.push((image.clone(), digest));
+            continue;
+        }
+        let Some((image, answer)) = answers.next() else {
+            break;
+        };
         match answer {
             Ok(Lookup::Present { digest }) => out.push((image.clone(), digest)),
             Ok(Lookup::Missing) => out.push((image.clone(), "missing".into())),

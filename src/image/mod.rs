@@ -19,17 +19,15 @@ pub use resolve::{
     Considered, Explained, ImageError, ImageOptions, OnRegistryError, Trace, explain, resolve,
 };
 
-/// Names of the variables the image block of an env file holds.
+/// Names of the variables the image block of an env file holds (defined once, in
+/// [`crate::emit::names`]).
 pub mod vars {
-    pub const REGISTRY: &str = "CIUX_IMAGE_REGISTRY";
-    pub const NAME: &str = "CIUX_IMAGE_NAME";
-    pub const TAG: &str = "CIUX_IMAGE_TAG";
-    pub const URL: &str = "CIUX_IMAGE_URL";
-    pub const BUILD: &str = "CIUX_BUILD";
-    pub const DIGEST: &str = "CIUX_IMAGE_DIGEST";
-    pub const INPUTS: &str = "CIUX_IMAGE_INPUTS";
-    pub const PROMOTED_URL: &str = "CIUX_PROMOTED_IMAGE_URL";
-    pub const TEMPORARY_URL: &str = "CIUX_TEMPORARY_IMAGE_URL";
+    pub use crate::emit::names::{
+        CIUX_BUILD as BUILD, CIUX_IMAGE_DIGEST as DIGEST, CIUX_IMAGE_INPUTS as INPUTS,
+        CIUX_IMAGE_NAME as NAME, CIUX_IMAGE_REGISTRY as REGISTRY, CIUX_IMAGE_TAG as TAG,
+        CIUX_IMAGE_URL as URL, CIUX_PROMOTED_IMAGE_URL as PROMOTED_URL,
+        CIUX_TEMPORARY_IMAGE_URL as TEMPORARY_URL,
+    };
 }
 
 /// The image label (and OCI annotation) a build script sets to `CIUX_IMAGE_INPUTS`.

@@ -100,11 +100,10 @@ fn checked_out_dir(node: &Node) -> Option<String> {
     }
 }
 
-fn build_reason(image: &ImageBlock) -> &'static str {
+fn build_reason(image: &ImageBlock) -> &str {
     match (image.checked, image.build) {
         (false, _) => "registry not checked",
-        (true, true) => "no image for the current source",
-        (true, false) => "image for the current source found",
+        _ => &image.reason,
     }
 }
 
@@ -193,6 +192,9 @@ mod tests {
             promoted_url: "registry.example.org/app:v2.0.0-1-gabcdef0".into(),
             temporary_url: None,
             checked: false,
+            digest: None,
+            inputs: None,
+            reason: "not checked".into(),
         };
         let configs = BTreeMap::from([
             (

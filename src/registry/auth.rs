@@ -1,7 +1,8 @@
 //! Registry credentials and the `WWW-Authenticate` challenge.
 //!
 //! Credentials come, first match wins, from `CIUX_REGISTRY_USER` and
-//! `CIUX_REGISTRY_PASSWORD`, then from Docker's `config.json`
+//! `CIUX_REGISTRY_PASSWORD` (for the project's registry only: a base image on
+//! another registry must never receive them), then from Docker's `config.json`
 //! (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`): an `auths`
 //! entry for the host (`auth` = base64 of `user:password`, or `username` and
 //! `password`, or a `registrytoken` used as a bearer token), or a credential
@@ -54,7 +55,8 @@ impl Credential {
 /// Where to look for credentials; built from the environment by [`Credentials::from_env`].
 #[derive(Debug, Clone, Default)]
 pub struct Credentials {
-    env: Option<Credential>,
+    /// The variables' credential and the one host it is for.
+    env: Option<(String, Credential)>,
     config: Option<PathBuf>,
 }
 
@@ -77,11 +79,16 @@ struct AuthEntry {
 }
 
 impl Credentials {
-    /// Read the variables that say where credentials are.
-    pub fn from_env() -> Self {
-        let env = match (std::env::var(USER_VAR), std::env::var(PASSWORD_VAR)) {
-            (Ok(user), Ok(password)) if !user.is_empty() => {
-                Some(Credential::Basic { user, password })
+    /// Read the variables that say where credentials are; `CIUX_REGISTRY_USER`
+    /// and `CIUX_REGISTRY_PASSWORD` are for `registry_host` (the project's).
+    pub fn from_env(registry_host: Option<&str>) -> Self {
+        let env = match (
+            registry_host,
+            std::env::var(USER_VAR),
+            std::env::var(PASSWORD_VAR),
+        ) {
+            (Some(host), Ok(user), Ok(password)) if !user.is_empty() => {
+                Some((host.to_owned(), Credential::Basic { user, password }))
             }
             _ => None,
         };
@@ -101,7 +108,7 @@ impl Credentials {
     /// An unreadable `config.json` is ignored with a warning: anonymous access may
     /// still work, and a refusal will then say so.
     pub fn lookup(&self, host: &str) -> Option<Credential> {
-        if let Some(env) = &self.env {
+        if let Some((_, env)) = self.env.as_ref().filter(|(h, _)| h == host) {
             return Some(env.clone());
         }
         let path = self.config.as_ref()?;
@@ -271,6 +278,20 @@ fn parse_params(text: &str) -> BTreeMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn variables_are_for_the_project_registry_only() {
+        let basic = Credential::Basic {
+            user: "ci".into(),
+            password: "pw".into(),
+        };
+        let creds = Credentials {
+            env: Some(("reg.example.org".into(), basic.clone())),
+            config: None,
+        };
+        assert_eq!(creds.lookup("reg.example.org"), Some(basic));
+        assert_eq!(creds.lookup("docker.io"), None);
+    }
 
     #[test]
     fn challenges() {

@@ -127,10 +127,14 @@ impl Client {
         }
     }
 
-    /// The client of a command run: credentials from the environment, 30 s timeout.
-    pub fn from_env(insecure: &[String]) -> Self {
+    /// The client of a command run: credentials from the environment (the
+    /// `CIUX_REGISTRY_*` ones for the project's `registry`), 30 s timeout.
+    pub fn from_env(insecure: &[String], registry: Option<&str>) -> Self {
+        let host = registry
+            .and_then(|r| Reference::parse(&format!("{}/x", r.trim_end_matches('/'))).ok())
+            .map(|r| r.registry);
         Self::new(
-            Credentials::from_env(),
+            Credentials::from_env(host.as_deref()),
             insecure,
             Duration::from_secs(30),
             Retry::default(),
@@ -411,6 +415,30 @@ fn encode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_http_only_for_loopback_and_listed_hosts() {
+        let client = Client::new(
+            Credentials::none(),
+            &["reg.internal:5000".to_owned(), "lab.local".to_owned()],
+            Duration::from_secs(1),
+            Retry::default(),
+        );
+        let base = |r: &str| client.base(&Reference::parse(r).unwrap());
+        assert_eq!(base("127.0.0.1:5000/a/b"), "http://127.0.0.1:5000/v2/a/b");
+        assert_eq!(base("localhost/a"), "http://localhost/v2/a");
+        assert_eq!(base("reg.internal:5000/a"), "http://reg.internal:5000/v2/a");
+        assert_eq!(base("lab.local:8443/a"), "http://lab.local:8443/v2/a");
+        assert_eq!(
+            base("reg.internal:6000/a"),
+            "https://reg.internal:6000/v2/a"
+        );
+        assert_eq!(base("ghcr.io/o/p"), "https://ghcr.io/v2/o/p");
+        assert_eq!(
+            base("alpine"),
+            "https://registry-1.docker.io/v2/library/alpine"
+        );
+    }
 
     #[test]
     fn query_encoding() {

@@ -60,6 +60,40 @@ pub fn lookup(layout: &Path, tag: &str) -> Result<Lookup, RegistryError> {
         .map_or(Lookup::Missing, |(_, digest)| Lookup::Present { digest }))
 }
 
+/// Give the manifest tagged `from` the tag `to` as well (promotion in a
+/// layout): one more `index.json` entry, written atomically. Returns the
+/// digest, or `None` when `from` is absent.
+pub fn retag(layout: &Path, from: &str, to: &str) -> Result<Option<String>, RegistryError> {
+    let path = layout.join("index.json");
+    let io = |source: std::io::Error| RegistryError::Layout {
+        path: path.clone(),
+        source,
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(e)),
+    };
+    let invalid =
+        |e: serde_json::Error| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e));
+    let mut index: serde_json::Value = serde_json::from_str(&text).map_err(invalid)?;
+    let Some(manifests) = index["manifests"].as_array_mut() else {
+        return Ok(None);
+    };
+    let tagged =
+        |d: &serde_json::Value, tag: &str| d["annotations"][REF_NAME].as_str() == Some(tag);
+    let Some(mut copy) = manifests.iter().find(|d| tagged(d, from)).cloned() else {
+        return Ok(None);
+    };
+    manifests.retain(|d| !tagged(d, to));
+    copy["annotations"][REF_NAME] = serde_json::Value::from(to);
+    let digest = copy["digest"].as_str().unwrap_or_default().to_owned();
+    manifests.push(copy);
+    let text = serde_json::to_string(&index).map_err(invalid)?;
+    crate::fsutil::write_atomic(&path, text.as_bytes()).map_err(io)?;
+    Ok(Some(digest))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +114,16 @@ mod tests {
             }
         );
         assert_eq!(lookup(tmp.path(), "v2").unwrap(), Lookup::Missing);
+        assert_eq!(
+            retag(tmp.path(), "v1.0.0", "v2").unwrap().as_deref(),
+            Some("sha256:ab")
+        );
+        assert_eq!(
+            lookup(tmp.path(), "v2").unwrap(),
+            Lookup::Present {
+                digest: "sha256:ab".into()
+            }
+        );
+        assert_eq!(retag(tmp.path(), "v9", "v3").unwrap(), None);
     }
 }

@@ -72,7 +72,17 @@ impl Reference {
         } else {
             repository
         };
-        if registry.is_empty() || registry.contains(|c: char| c.is_whitespace() || c == '@') {
+        // `host:port` needs a port of digits (`oci:/dir` is no registry host).
+        let port_ok = match registry.rsplit_once(':') {
+            Some((host, port)) if !registry.starts_with('[') => {
+                !host.is_empty() && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
+            }
+            _ => true,
+        };
+        if registry.is_empty()
+            || !port_ok
+            || registry.contains(|c: char| c.is_whitespace() || c == '@')
+        {
             return Err(bad("bad registry host"));
         }
         if repository.is_empty() || !repository.split('/').all(is_valid_component) {
@@ -215,6 +225,8 @@ mod tests {
         for text in [
             "",
             "Upper/Case",
+            "oci:/tmp/a",
+            "h:x/a",
             "a//b",
             "a:",
             "a:-x",

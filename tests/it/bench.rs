@@ -75,6 +75,18 @@ fn embedded_run_counts_every_alert_exactly() {
 }
 
 #[test]
+fn container_framing_carries_the_same_alerts() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = bench_ok(
+        dir.path(),
+        &["--alerts", "500", "--seed", "7", "--container"],
+    );
+    assert_eq!(r["alerts"]["consumed"], 500);
+    assert_eq!(r["alerts"]["undecodable"], 0);
+    assert_eq!(topics(&r), expected_topics("alerts", 7, 500));
+}
+
+#[test]
 fn same_seed_same_counts_other_seed_other_counts() {
     let dir = tempfile::tempdir().unwrap();
     let args = |seed: &'static str| {
@@ -417,6 +429,26 @@ fn kafka_produce_forward_then_consume_only() {
     assert_eq!(r["alerts"]["consumed"], 400);
     assert_eq!(r["run"]["mode"], "consume-only");
     assert_eq!(topics(&r), expected_topics("fwd", 1, 400));
+    // A deployed broker's own topic names: only those are read and reported.
+    let want = expected_topics("fwd", 1, 400);
+    let picked = ["fwd.transient", "fwd.bogus"];
+    let n: u64 = picked.iter().map(|t| want[*t]).sum();
+    let r = bench_ok(
+        dir.path(),
+        &[
+            "--brokers",
+            b,
+            "--consume-only",
+            "--output-topics",
+            &picked.join(","),
+            "--expect",
+            &n.to_string(),
+        ],
+    );
+    assert_eq!(r["alerts"]["consumed"].as_u64(), Some(n));
+    let got = topics(&r);
+    assert_eq!(got.len(), 2);
+    assert!(picked.iter().all(|t| got[*t] == want[*t]), "{got:?}");
     // Expecting more than arrived: lost alerts fail the max-loss gate.
     let out = ciux(dir.path())
         .args([
@@ -491,4 +523,16 @@ fn prints_the_alert_schema() {
     let schema: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(schema["name"], "Alert");
     assert_eq!(schema["namespace"], "ciux.bench");
+}
+
+#[test]
+fn help_lists_every_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ciux(dir.path())
+        .args(["bench", "--help"])
+        .env("COLUMNS", "100")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
 }

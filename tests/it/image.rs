@@ -127,6 +127,8 @@ fn found_via_an_older_commit_of_the_window_and_not_across_a_source_change() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let again = run(&repo.dir, &["promote"]);
+    assert_eq!(again.stdout, out.stdout, "promoting twice changes nothing");
     let env_after = check_env(&repo.dir, &[]);
     assert_eq!(
         env_after["CIUX_IMAGE_URL"],
@@ -270,7 +272,9 @@ fn inputs_fingerprint_mismatch_counts_as_absent() {
     let inputs = explained["decision"]["inputs"].as_str().unwrap().to_owned();
 
     registry.push("astro/demo", "v1.0.0", Some(&inputs));
-    assert_eq!(check_env(&repo.dir, &[])["CIUX_BUILD"], "false");
+    let env = check_env(&repo.dir, &[]);
+    assert_eq!(env["CIUX_BUILD"], "false");
+    assert_eq!(env["CIUX_IMAGE_INPUTS"], inputs);
 
     // A new base image changes the fingerprint: build again.
     registry.push("astro/base", "1.0", Some("new base"));
@@ -449,4 +453,169 @@ fn promote_from_the_temporary_registry_mounts_blobs() {
         text.contains("build:   false\nreason:  the registry has v1.0.0"),
         "{text}"
     );
+}
+
+#[test]
+fn multi_platform_index_is_found_and_its_label_read() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "[[dependencies]]\nimage = \"{}/astro/base:1\"\nbuild_input = true\n",
+        registry.addr
+    );
+    let repo = project(tmp.path(), &format!("{}/astro", registry.addr), &extra);
+    registry.push_index("astro/base", "1", None);
+    registry.push_index("astro/demo", "v1.0.0", Some("stale"));
+    let out = run(&repo.dir, &["explain", "--format", "json"]);
+    let explained: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(explained["decision"]["reason"]["kind"], "inputs_changed");
+    assert_eq!(explained["decision"]["reason"]["label"], "stale");
+    let inputs = explained["decision"]["inputs"].as_str().unwrap().to_owned();
+    let digest = registry.push_index("astro/demo", "v1.0.0", Some(&inputs));
+    let env = check_env(&repo.dir, &[]);
+    assert_eq!(env["CIUX_BUILD"], "false");
+    assert_eq!(env["CIUX_IMAGE_DIGEST"], digest, "the index's digest");
+}
+
+#[test]
+fn untagged_repository_matches_bare_hash_versions() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut repo = Repo::init(&tmp.path().join("demo"));
+    let config = format!(
+        "project = \"demo\"\nregistry = \"{}/astro\"\nsource_paths = [\"src\"]\n",
+        registry.addr
+    );
+    repo.commit("initial", &[(".ciux.toml", &config), ("src/main.c", "x")]);
+    let built = repo.git_describe();
+    assert_eq!(built.len(), 7, "a bare abbreviated hash: {built}");
+    registry.push("astro/demo", &built, None);
+    repo.commit("docs", &[("docs/a.md", "a")]);
+    let env = check_env(&repo.dir, &[]);
+    assert_eq!(env["CIUX_BUILD"], "false");
+    assert_eq!(
+        env["CIUX_IMAGE_URL"],
+        format!("{}/astro/demo:{built}", registry.addr)
+    );
+}
+
+#[test]
+fn build_input_pinned_by_digest_needs_no_request() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    // Port 9 answers nothing: asking it would fail the check.
+    let base = format!("127.0.0.1:9/astro/base@sha256:{}", "a".repeat(64));
+    let extra = format!("[[dependencies]]\nimage = \"{base}\"\nbuild_input = true\n");
+    let repo = project(tmp.path(), &format!("{}/astro", registry.addr), &extra);
+    let env = check_env(&repo.dir, &[]);
+    assert_eq!(env["CIUX_BUILD"], "true");
+    assert_eq!(env["CIUX_IMAGE_INPUTS"].len(), 40);
+}
+
+#[test]
+fn promote_in_an_oci_layout_adds_a_tag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("images");
+    let mut repo = project(tmp.path(), &format!("oci:{}", store.display()), "");
+    let digest = crate::common::registry::write_layout(&store.join("demo"), "v1.0.0", None);
+    repo.commit("docs", &[("docs/a.md", "b")]);
+    let head = repo.git_describe();
+    let out = run(&repo.dir, &["promote"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let promoted = format!("oci:{}/demo:{head}", store.display());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("{promoted}@{digest}\n")
+    );
+    let env = check_env(&repo.dir, &[]);
+    assert_eq!(env["CIUX_IMAGE_URL"], ciux::image::quote(&promoted));
+    assert_eq!(env["CIUX_IMAGE_DIGEST"], digest);
+}
+
+/// `ciux ignite` asks the registry: the env file says whether to build and pins
+/// the digest; `pull = true` dependencies and image dependencies must exist.
+#[test]
+fn ignite_checks_the_project_image_and_the_required_images() {
+    let mut registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut dep = Repo::init(&tmp.path().join("src-dep"));
+    dep.commit("dep", &[("a", "1")]);
+    dep.tag("v0.3.0");
+    let remote = tmp.path().join("remotes/dep.git");
+    crate::common::git::git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            dep.dir.to_str().unwrap(),
+            remote.to_str().unwrap(),
+        ],
+    );
+    let addr = registry.addr.clone();
+    registry.push("astro/base", "1.0", None);
+    let extra = format!(
+        "\n[[dependencies]]\nurl = \"file://{}\"\nclone = true\npull = true\n\n[[dependencies]]\nimage = \"{addr}/astro/base:1.0\"\n",
+        remote.display()
+    );
+    let repo = project(tmp.path(), &format!("{addr}/astro"), &extra);
+    let env_of = |name: &str| -> String {
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!("source .ciux.d/ciux.sh; printf %s \"${name}\""))
+            .current_dir(&repo.dir)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+
+    let out = run(&repo.dir, &["ignite"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("1 required image(s) missing"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{addr}/astro/dep:v0.3.0")),
+        "{stderr}"
+    );
+
+    registry.push("astro/dep", "v0.3.0", None);
+    let out = run(&repo.dir, &["ignite"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(env_of("CIUX_BUILD"), "true");
+    assert_eq!(
+        env_of("CIUX_IMAGE_URL"),
+        format!("{addr}/astro/demo:v1.0.0")
+    );
+    assert_eq!(env_of("DEP_VERSION"), "v0.3.0");
+    assert_eq!(env_of("CIUX_IMAGE_DIGEST"), "");
+
+    let digest = registry.push("astro/demo", "v1.0.0", None);
+    assert!(run(&repo.dir, &["ignite"]).status.success());
+    assert_eq!(env_of("CIUX_BUILD"), "false");
+    assert_eq!(env_of("CIUX_IMAGE_DIGEST"), digest);
+
+    // A registry that cannot be reached is an error, or a build when asked.
+    registry.stop();
+    let out = run(&repo.dir, &["ignite"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        env_of("CIUX_BUILD"),
+        "false",
+        "the env file is left as it was"
+    );
+    let out = run(&repo.dir, &["ignite", "--on-registry-error=build"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(env_of("CIUX_BUILD"), "true");
 }

@@ -1,6 +1,6 @@
 //! `ciux ignite --lock` then `--locked` after the remotes moved on.
 
-use crate::common::ciux;
+use crate::common::ciux_offline as ciux;
 use crate::common::git::{Repo, git};
 use crate::plan::{Stack, git_dep, stdout_of};
 

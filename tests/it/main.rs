@@ -4,6 +4,7 @@
 mod common;
 
 mod actionlint;
+#[cfg(feature = "bench")]
 mod bench;
 mod check;
 mod config;

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::common::ciux;
+use crate::common::ciux_offline as ciux;
 use crate::common::git::{Repo, git};
 
 /// `remotes/` holds bare repositories, `ws/` the project and its siblings.

@@ -96,7 +96,42 @@ fn missing_dependency_images_are_listed() {
         ]
     );
     registry.push("astro/spark", "3.4", None);
-    let client = ciux::registry::Client::from_env(&[]);
+    let client = ciux::registry::Client::from_env(&[], None);
     let missing = ciux::image::missing_images(&images, &client).unwrap();
     assert_eq!(missing, [images[0].clone(), images[2].clone()]);
+}
+
+#[test]
+fn refused_listing_falls_back_to_a_few_manifest_heads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut repo = project(tmp.path(), "127.0.0.1:9/astro", "");
+    for i in 0..12 {
+        repo.commit(&format!("docs {i}"), &[("docs/a.md", &i.to_string())]);
+    }
+    // The image was built from the second commit of the 13-commit window: one
+    // of the four oldest, which are asked along with the four newest.
+    let built = crate::common::git::git_describe_semver(&repo.dir, "HEAD~11", false);
+    let fake = FakeRegistry::start_unlisted("astro/demo", vec![built.clone()]);
+    let config = repo.dir.join(".ciux.toml");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("127.0.0.1:9", &fake.addr);
+    std::fs::write(&config, text).unwrap(); // outside the source paths: not a source change
+    let env = check_env(&repo.dir, &[]);
+    assert_eq!(env["CIUX_BUILD"], "false");
+    assert_eq!(
+        env["CIUX_IMAGE_URL"],
+        format!("{}/astro/demo:{built}", fake.addr)
+    );
+    let heads = fake
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("HEAD "))
+        .count();
+    assert_eq!(
+        heads,
+        8,
+        "four newest and four oldest of the 13-commit window: {:?}",
+        fake.requests()
+    );
 }

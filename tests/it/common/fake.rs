@@ -33,6 +33,12 @@ impl FakeRegistry {
         Self::spawn(repository, tags, 1000, 0, 200, Some(token.to_owned()))
     }
 
+    /// Tag listing is forbidden (403, as some registries answer for it), while
+    /// manifests can be read: `page` 0 stands for that.
+    pub fn start_unlisted(repository: &str, tags: Vec<String>) -> Self {
+        Self::spawn(repository, tags, 0, 0, 200, None)
+    }
+
     fn spawn(
         repository: &str,
         tags: Vec<String>,
@@ -99,6 +105,12 @@ impl FakeRegistry {
                         challenge,
                         r#"{"errors":[{"code":"UNAUTHORIZED","message":"token needed"}]}"#
                             .to_owned(),
+                    )
+                } else if page == 0 && target.contains("/tags/list") {
+                    (
+                        403,
+                        String::new(),
+                        r#"{"errors":[{"code":"DENIED","message":"no listing"}]}"#.to_owned(),
                     )
                 } else if count <= failures {
                     (

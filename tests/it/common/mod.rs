@@ -25,9 +25,19 @@ pub fn ciux(dir: &Path) -> Command {
         "GITHUB_HEAD_REF",
         "GITHUB_REF_NAME",
         "CIUX_LOG",
+        "CIUX_ON_REGISTRY_ERROR",
     ] {
         cmd.env_remove(var);
     }
     git::isolate_env(&mut cmd);
+    cmd
+}
+
+/// [`ciux`] for workspaces whose configurations name registries that do not
+/// exist (`registry.example.org`): registry failures mean "build", as with
+/// `--on-registry-error=build`, so those tests exercise everything but the registry.
+pub fn ciux_offline(dir: &Path) -> Command {
+    let mut cmd = ciux(dir);
+    cmd.env("CIUX_ON_REGISTRY_ERROR", "build");
     cmd
 }

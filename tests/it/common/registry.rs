@@ -133,27 +133,59 @@ impl Registry {
     }
 
     /// Requests the registry served whose URI contains `fragment` (from its access log).
+    /// The registry logs a request after answering it, so the count is read
+    /// until it holds still for 100 ms (at most 2 s).
     pub fn requests(&self, fragment: &str) -> usize {
-        self.log_text()
-            .lines()
-            .filter(|l| l.contains("response completed") && l.contains(fragment))
-            .count()
+        let count = || {
+            self.log_text()
+                .lines()
+                .filter(|l| l.contains("response completed") && l.contains(fragment))
+                .count()
+        };
+        let mut last = count();
+        for _ in 0..20 {
+            std::thread::sleep(Duration::from_millis(100));
+            let now = count();
+            if now == last {
+                return now;
+            }
+            last = now;
+        }
+        last
     }
 
     /// Push a one-layer image as `repository:tag`; `label` sets `io.ciux.inputs`.
     /// Returns the manifest digest in the registry.
     pub fn push(&self, repository: &str, tag: &str, label: Option<&str>) -> String {
+        self.push_layout(repository, tag, label, false)
+    }
+
+    /// Push a one-platform OCI image index (what multi-platform builds push).
+    pub fn push_index(&self, repository: &str, tag: &str, label: Option<&str>) -> String {
+        self.push_layout(repository, tag, label, true)
+    }
+
+    fn push_layout(&self, repository: &str, tag: &str, label: Option<&str>, index: bool) -> String {
         let layout = self.dir.path().join(format!(
             "layout-{}",
             self.dir.path().read_dir().unwrap().count()
         ));
         write_layout(&layout, tag, label);
+        if index {
+            wrap_in_index(&layout, tag);
+        }
         // skopeo compresses the layer on the way, so the registry's digest is not
         // the layout's: ask skopeo for the one it pushed.
         let digest_file = layout.join("pushed-digest");
         let mut cmd = Command::new("skopeo");
-        cmd.args(["copy", "-q", "--dest-tls-verify=false", "--digestfile"])
-            .arg(&digest_file);
+        cmd.args([
+            "copy",
+            "-q",
+            "--all",
+            "--dest-tls-verify=false",
+            "--digestfile",
+        ])
+        .arg(&digest_file);
         if let Some((user, password)) = &self.creds {
             cmd.arg(format!("--dest-creds={user}:{password}"));
         }
@@ -230,6 +262,37 @@ pub fn write_layout(dir: &Path, tag: &str, label: Option<&str>) -> String {
     );
     std::fs::write(dir.join("index.json"), index).unwrap();
     manifest_digest
+}
+
+/// Make the layout's tag point at an image index holding its one manifest.
+fn wrap_in_index(dir: &Path, tag: &str) {
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("index.json")).unwrap()).unwrap();
+    let mut manifest = index["manifests"][0].clone();
+    manifest.as_object_mut().unwrap().remove("annotations");
+    manifest["platform"] = serde_json::json!({"architecture": "amd64", "os": "linux"});
+    let inner = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [manifest],
+    })
+    .to_string();
+    let digest = sha(inner.as_bytes());
+    std::fs::write(
+        dir.join("blobs/sha256").join(&digest["sha256:".len()..]),
+        &inner,
+    )
+    .unwrap();
+    let outer = serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "digest": digest,
+            "size": inner.len(),
+            "annotations": {"org.opencontainers.image.ref.name": tag},
+        }],
+    });
+    std::fs::write(dir.join("index.json"), outer.to_string()).unwrap();
 }
 
 /// The status of `GET path` on `addr`, or `None` when nothing answers.
