@@ -62,11 +62,12 @@ fn run_all(args: &TagArgs, request: &TagRequest) -> Result<()> {
     let workspace = crate::workspace::resolve(&resolve, &Silent)?;
     let members = stack_members(&workspace)?;
     let steps = plan_stack(&members, request)?;
-    // The image each dependency's CI publishes for its new tag, when waited for.
+    // The image the project requires of each `pull = true` dependency, when waited for.
+    let config = crate::config::Config::load(&workspace_root(&workspace))?;
     let mut images = Vec::new();
     for step in &steps {
-        images.push(if args.wait_images && step.name != workspace.project {
-            dependency_image(&step.plan.repository, &step.name, &step.plan.tag)?
+        images.push(if args.wait_images && step.pull {
+            dependency_image(&config, &step.name, &step.plan.tag)?
         } else {
             None
         });
@@ -80,7 +81,7 @@ fn run_all(args: &TagArgs, request: &TagRequest) -> Result<()> {
                 step.name,
                 describe_plan(&step.plan)
             ));
-            if let Some((reference, _)) = image {
+            if let Some(reference) = image {
                 text.push_str(&format!("would wait for {reference}\n"));
             }
         }
@@ -91,8 +92,8 @@ fn run_all(args: &TagArgs, request: &TagRequest) -> Result<()> {
     let mut images = images.into_iter();
     let report = apply_stack(steps, |step| {
         eprintln!("tagged {} as {}", step.name, step.plan.tag);
-        if let Some((reference, insecure)) = images.next().flatten() {
-            let client = Client::from_env(&insecure);
+        if let Some(reference) = images.next().flatten() {
+            let client = Client::from_env(&config.insecure_registries, config.registry.as_deref());
             let bar = spinner(&format!("waiting for {reference}"));
             let digest = wait_for_image(&client, &reference, timeout, |waited| {
                 bar.set_message(format!("waiting for {reference} ({} s)", waited.as_secs()));
@@ -126,6 +127,14 @@ fn run_all(args: &TagArgs, request: &TagRequest) -> Result<()> {
         .collect();
     print_stdout(&text)?;
     Ok(())
+}
+
+/// The project's directory in the resolved workspace.
+fn workspace_root(workspace: &crate::workspace::Workspace) -> std::path::PathBuf {
+    workspace
+        .project_node()
+        .and_then(|node| node.dir.clone())
+        .unwrap_or_default()
 }
 
 /// A spinner on stderr when it is a terminal; otherwise one line says what

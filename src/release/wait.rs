@@ -1,45 +1,34 @@
-//! `ciux tag --all --wait-images`: once a dependency's tag is pushed, its CI
-//! builds the image `registry/<name>:<tag>`; dependents are tagged only when it
-//! exists, so their CI finds it. The wait is bounded and polls with a growing
+//! `ciux tag --all --wait-images`: once a `pull = true` dependency's tag is
+//! pushed, its CI builds the image `registry/<name>:<tag>` that the project
+//! requires; dependents are tagged only when it exists, so their CI finds it. The wait is bounded and polls with a growing
 //! delay; a registry that cannot be asked is retried until the deadline and
 //! its last error is reported.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::registry::{Client, Lookup, Reference, tag_of_version};
+use crate::registry::{Client, Lookup, Reference};
 
 use super::ReleaseError;
 
-/// The image a dependency's CI publishes for `tag`: `<registry>/<name>:<tag>`
-/// from its own `.ciux.toml` (`project`, else the directory name, lower case);
-/// `None` when it configures no registry (nothing to wait for).
+/// The image a `pull = true` dependency must have for its new `tag`, as
+/// `ciux ignite` checks it: `<project registry>/<name>:<tag>`
+/// ([`crate::image::dependency_image`]); `None` without a project registry.
 pub fn dependency_image(
-    dir: &Path,
+    config: &Config,
     name: &str,
     tag: &str,
-) -> Result<Option<(Reference, Vec<String>)>, ReleaseError> {
-    let config = Config::load(dir)?;
-    let Some(registry) = &config.registry else {
+) -> Result<Option<Reference>, ReleaseError> {
+    let Some(text) = crate::image::dependency_image(config, name, tag) else {
         return Ok(None);
     };
-    let project = config
-        .project
-        .clone()
-        .unwrap_or_else(|| name.to_owned())
-        .to_lowercase();
-    let text = format!(
-        "{}/{project}:{}",
-        registry.trim_end_matches('/'),
-        tag_of_version(tag)
-    );
-    let reference = Reference::parse(&text).map_err(|source| ReleaseError::BadImage {
-        name: name.to_owned(),
-        reference: text,
-        source: Box::new(source),
-    })?;
-    Ok(Some((reference, config.insecure_registries.clone())))
+    Reference::parse(&text)
+        .map(Some)
+        .map_err(|source| ReleaseError::BadImage {
+            name: name.to_owned(),
+            reference: text,
+            source: Box::new(source),
+        })
 }
 
 /// The delay before the next poll: from 250 ms, doubling, at most 10 s.

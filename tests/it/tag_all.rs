@@ -267,13 +267,16 @@ fn missing_sibling() {
 
 // ---- --wait-images against a real registry ----
 
-/// `proj -> base`, where base's CI publishes `127.0.0.1:PORT/astro/base:<tag>`.
+/// `proj -> base` with `pull = true`: proj requires `127.0.0.1:PORT/astro/base:<version>`,
+/// which base's CI publishes.
 fn chain_with_registry(tmp: &Path, registry: &str) -> Repo {
-    let base_config = format!("registry = \"{registry}/astro\"\n");
-    let mut base = pushed_repo(tmp, "base", &[(".ciux.toml", &base_config), ("src/x", "b")]);
+    let mut base = pushed_repo(tmp, "base", &[("src/x", "b")]);
     base.commit("work", &[("src/x", "more")]);
     base.git(&["push", "-q"]);
-    let config = config_with(tmp, &["base"]);
+    let config = format!(
+        "registry = \"{registry}/astro\"\n{}",
+        config_with(tmp, &["base"]).replace("clone = true", "clone = true\npull = true")
+    );
     let mut proj = pushed_repo(tmp, "proj", &[(".ciux.toml", &config), ("src/x", "p")]);
     proj.commit("work", &[("src/x", "more")]);
     proj.git(&["push", "-q"]);
