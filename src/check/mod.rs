@@ -87,14 +87,18 @@ impl CheckReport {
             ));
         }
         out.push_str(&format!(
-            "checked {} repositories: {} errors, {} warnings ({})\n",
-            self.repositories,
-            self.errors(),
-            self.warnings(),
+            "checked {}: {}, {} ({})\n",
+            plural(self.repositories, "repository", "repositories"),
+            plural(self.errors(), "error", "errors"),
+            plural(self.warnings(), "warning", "warnings"),
             self.note
         ));
         out
     }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// `ciux check` found errors; the report has already been printed. Exit 2 when

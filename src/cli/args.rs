@@ -248,6 +248,14 @@ pub struct TagArgs {
     /// With --all: wait until each dependency's image exists before tagging dependents.
     #[arg(long)]
     pub wait_images: bool,
+    /// With --wait-images: how long to wait for each image, in seconds.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 1800,
+        requires = "wait_images"
+    )]
+    pub wait_timeout: u64,
     /// With --all: write the new versions to FILE (JSON if it ends in `.json`,
     /// else `export <NAME>_VERSION=<tag>` lines).
     #[arg(long, value_name = "FILE", requires = "all")]

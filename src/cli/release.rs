@@ -1,25 +1,29 @@
 //! `ciux tag`: create the next release tag (one repository, or the stack with `--all`).
 
+use std::io::IsTerminal;
+use std::time::Duration;
+
 use anyhow::{Context, Result};
+use indicatif::ProgressBar;
 use serde::Serialize;
 
 use super::{TagArgs, print_stdout};
 use crate::check::shell_quote;
 use crate::error::UsageError;
 use crate::git::Repo;
+use crate::registry::Client;
 use crate::release::{
     Bump, ReleaseError, Silent, StackReport, StepState, TagPlan, TagRequest, apply_stack,
-    create_tag, plan_stack, plan_tag, push_tag, stack_members,
+    create_tag, dependency_image, plan_stack, plan_tag, push_tag, stack_members, wait_for_image,
 };
 
 pub(crate) fn run(args: TagArgs) -> Result<()> {
     if args.wait_images && !args.all {
         return Err(UsageError("--wait-images only applies with --all".into()).into());
     }
-    if args.wait_images {
+    if args.wait_images && !args.push {
         return Err(UsageError(
-            "--wait-images is not available yet: this build has no registry client; tag without it"
-                .into(),
+            "--wait-images needs --push: CI builds the images of pushed tags".into(),
         )
         .into());
     }
@@ -58,17 +62,45 @@ fn run_all(args: &TagArgs, request: &TagRequest) -> Result<()> {
     let workspace = crate::workspace::resolve(&resolve, &Silent)?;
     let members = stack_members(&workspace)?;
     let steps = plan_stack(&members, request)?;
+    // The image the project requires of each `pull = true` dependency, when waited for.
+    let config = crate::config::Config::load(&workspace_root(&workspace))?;
+    let mut images = Vec::new();
+    for step in &steps {
+        images.push(if args.wait_images && step.pull {
+            dependency_image(&config, &step.name, &step.plan.tag)?
+        } else {
+            None
+        });
+    }
     if args.dry_run {
-        let text: String = steps
-            .iter()
-            .enumerate()
-            .map(|(i, step)| format!("{}. {}: {}", i + 1, step.name, describe_plan(&step.plan)))
-            .collect();
+        let mut text = String::new();
+        for (i, (step, image)) in steps.iter().zip(&images).enumerate() {
+            text.push_str(&format!(
+                "{}. {}: {}",
+                i + 1,
+                step.name,
+                describe_plan(&step.plan)
+            ));
+            if let Some(reference) = image {
+                text.push_str(&format!("would wait for {reference}\n"));
+            }
+        }
         print_stdout(&text)?;
         return Ok(());
     }
+    let timeout = Duration::from_secs(args.wait_timeout);
+    let mut images = images.into_iter();
     let report = apply_stack(steps, |step| {
         eprintln!("tagged {} as {}", step.name, step.plan.tag);
+        if let Some(reference) = images.next().flatten() {
+            let client = Client::from_env(&config.insecure_registries, config.registry.as_deref());
+            let bar = spinner(&format!("waiting for {reference}"));
+            let digest = wait_for_image(&client, &reference, timeout, |waited| {
+                bar.set_message(format!("waiting for {reference} ({} s)", waited.as_secs()));
+            });
+            bar.finish_and_clear();
+            eprintln!("found {reference} ({})", digest?);
+        }
         Ok(())
     });
     if let Some(path) = &args.report {
@@ -95,6 +127,26 @@ fn run_all(args: &TagArgs, request: &TagRequest) -> Result<()> {
         .collect();
     print_stdout(&text)?;
     Ok(())
+}
+
+/// The project's directory in the resolved workspace.
+fn workspace_root(workspace: &crate::workspace::Workspace) -> std::path::PathBuf {
+    workspace
+        .project_node()
+        .and_then(|node| node.dir.clone())
+        .unwrap_or_default()
+}
+
+/// A spinner on stderr when it is a terminal; otherwise one line says what
+/// is awaited.
+fn spinner(message: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        eprintln!("{message}");
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner().with_message(message.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
 }
 
 /// The flags that tag one repository the way `--all` tags each.

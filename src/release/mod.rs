@@ -7,6 +7,7 @@ mod remote;
 mod stack;
 mod tag;
 mod version;
+mod wait;
 
 use std::path::PathBuf;
 
@@ -20,6 +21,7 @@ pub use stack::{
 };
 pub use tag::{PushTarget, TagPlan, TagRequest, create_tag, plan_tag, push_tag};
 pub use version::{Bump, DEFAULT_PREFIX, VersionError, next_version, release_order};
+pub use wait::{dependency_image, next_delay, wait_for_image};
 
 /// Why a repository was not tagged. Every refusal says what to do.
 #[derive(Debug, Error)]
@@ -71,6 +73,23 @@ pub enum ReleaseError {
     Git(#[from] crate::git::GitError),
     #[error("dependency {name} is not cloned at {}\n  fix: run `ciux ignite` to clone the stack, then tag again", dir.display())]
     MissingSibling { name: String, dir: PathBuf },
+    #[error("the image of {name}, `{reference}`, is not a valid reference")]
+    BadImage {
+        name: String,
+        reference: String,
+        #[source]
+        source: Box<crate::registry::RegistryError>,
+    },
+    #[error(
+        "{reference} did not appear within {waited} s{last_error}\n  fix: check the dependency's CI, then finish with the commands below"
+    )]
+    ImageTimeout {
+        reference: String,
+        waited: u64,
+        last_error: String,
+    },
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     #[error("dependency cycle: {}", path.join(" -> "))]
     Cycle { path: Vec<String> },
     #[error("nothing was tagged: {} repositor{} cannot be tagged\n  {}", refusals.len(), if refusals.len() == 1 { "y" } else { "ies" }, refusals.join("\n  "))]
@@ -86,6 +105,6 @@ pub enum ReleaseError {
 impl ReleaseError {
     /// Configuration problems (exit status 2) rather than failures.
     pub fn is_usage(&self) -> bool {
-        matches!(self, Self::Cycle { .. })
+        matches!(self, Self::Cycle { .. } | Self::Config(_))
     }
 }

@@ -21,6 +21,8 @@ use crate::workspace::{NodeKind, Workspace};
 pub struct Member {
     pub name: String,
     pub dir: PathBuf,
+    /// `pull = true`: the project requires its image (`--wait-images` waits for it).
+    pub pull: bool,
 }
 
 /// `from` depends on `to`.
@@ -101,6 +103,7 @@ pub fn stack_members(ws: &Workspace) -> Result<Vec<Member>, ReleaseError> {
             Some(dir) => members.push(Member {
                 name,
                 dir: dir.clone(),
+                pull: node.pull,
             }),
             None => {
                 return Err(ReleaseError::MissingSibling {
@@ -125,6 +128,8 @@ impl crate::git::clone::Progress for Silent {
 #[derive(Debug, Clone, Serialize)]
 pub struct StackStep {
     pub name: String,
+    /// `pull = true` in the graph (see [`Member::pull`]).
+    pub pull: bool,
     pub plan: TagPlan,
 }
 
@@ -141,7 +146,11 @@ pub fn plan_stack(
             .map_err(ReleaseError::from)
             .and_then(|repo| plan_tag(&repo, request))
         {
-            Ok(plan) => steps.push(StackStep { name, plan }),
+            Ok(plan) => steps.push(StackStep {
+                name,
+                pull: member.pull,
+                plan,
+            }),
             Err(err) => refusals.push(format!("{name}: {}", first_line(&err.to_string()))),
         }
     }

@@ -253,7 +253,7 @@ fn env_report_sources_to_the_new_versions() {
 }
 
 #[test]
-fn missing_sibling_and_wait_images() {
+fn missing_sibling() {
     let d = Diamond::new();
     std::fs::rename(d.tmp.path().join("ws/base"), d.tmp.path().join("elsewhere")).unwrap();
     let out = d.tag_all(&[]);
@@ -263,12 +263,137 @@ fn missing_sibling_and_wait_images() {
         "{}",
         text(&out.stderr)
     );
+}
 
-    let out = d.tag_all(&["--wait-images"]);
-    assert_eq!(out.status.code(), Some(2));
+// ---- --wait-images against a real registry ----
+
+/// `proj -> base` with `pull = true`: proj requires `127.0.0.1:PORT/astro/base:<version>`,
+/// which base's CI publishes.
+fn chain_with_registry(tmp: &Path, registry: &str) -> Repo {
+    let mut base = pushed_repo(tmp, "base", &[("src/x", "b")]);
+    base.commit("work", &[("src/x", "more")]);
+    base.git(&["push", "-q"]);
+    let config = format!(
+        "registry = \"{registry}/astro\"\n{}",
+        config_with(tmp, &["base"]).replace("clone = true", "clone = true\npull = true")
+    );
+    let mut proj = pushed_repo(tmp, "proj", &[(".ciux.toml", &config), ("src/x", "p")]);
+    proj.commit("work", &[("src/x", "more")]);
+    proj.git(&["push", "-q"]);
+    proj
+}
+
+#[test]
+fn wait_images_tags_dependents_once_the_image_exists() {
+    let registry = crate::common::registry::Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let proj = chain_with_registry(tmp.path(), &registry.addr);
+    let image = format!("{}/astro/base:v1.0.1-rc0", registry.addr);
+
+    let out = ciux(&proj.dir)
+        .args(["tag", "--all", "--push", "--wait-images", "--dry-run"])
+        .output()
+        .unwrap();
     assert!(
-        text(&out.stderr).contains("--wait-images is not available yet"),
+        text(&out.stdout).contains(&format!("would wait for {image}")),
         "{}",
-        text(&out.stderr)
+        text(&out.stdout)
+    );
+
+    let started = std::time::Instant::now();
+    let out = std::thread::scope(|scope| {
+        // base's "CI": publishes the image 1.5 s after the tag appears on its remote
+        scope.spawn(|| {
+            let remote = tmp.path().join("remotes/base.git");
+            while git(&remote, &["tag", "-l", "v1.0.1-rc0"]).is_empty() {
+                assert!(
+                    started.elapsed().as_secs() < 60,
+                    "the tag never reached the remote"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            registry.push("astro/base", "v1.0.1-rc0", None);
+        });
+        ciux(&proj.dir)
+            .args([
+                "tag",
+                "--all",
+                "--push",
+                "--wait-images",
+                "--wait-timeout",
+                "60",
+            ])
+            .output()
+            .unwrap()
+    });
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(started.elapsed().as_millis() >= 1500, "it did wait");
+    let lines: Vec<&str> = stderr.lines().collect();
+    let at = |prefix: &str| {
+        lines
+            .iter()
+            .position(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("{prefix}: {stderr}"))
+    };
+    assert!(at("tagged base") < at(&format!("waiting for {image}")));
+    assert!(
+        at(&format!("found {image} (sha256:")) < at("tagged proj"),
+        "{stderr}"
+    );
+    assert_eq!(
+        git(
+            &tmp.path().join("remotes/proj.git"),
+            &["tag", "-l", "v1.0.1-rc0"]
+        ),
+        "v1.0.1-rc0"
+    );
+}
+
+#[test]
+fn wait_images_gives_up_after_the_timeout_and_tags_no_dependent() {
+    let registry = crate::common::registry::Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let proj = chain_with_registry(tmp.path(), &registry.addr);
+    let out = ciux(&proj.dir)
+        .args([
+            "tag",
+            "--all",
+            "--push",
+            "--wait-images",
+            "--wait-timeout",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{}/astro/base:v1.0.1-rc0 did not appear within",
+            registry.addr
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("base v1.0.1-rc0: tagged and pushed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("proj v1.0.1-rc0: not tagged"), "{stderr}");
+    assert!(git(&proj.dir, &["tag", "-l", "v1.0.1-rc0"]).is_empty());
+    assert!(
+        registry.requests("/v2/astro/base/manifests/v1.0.1-rc0") >= 2,
+        "it polled"
+    );
+
+    let out = ciux(&proj.dir)
+        .args(["tag", "--all", "--wait-images"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "--wait-images without --push is bad usage"
     );
 }
