@@ -691,3 +691,89 @@ fn regex_escape(text: &str) -> String {
         })
         .collect()
 }
+
+/// A `git daemon` on 127.0.0.1 serving `dir`; killed on drop.
+struct Daemon {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Daemon {
+    fn start(dir: &Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        // The daemon binary itself: killing `git daemon` would leave its
+        // `git-daemon` child running as an orphan.
+        let exec_path = git(dir, &["--exec-path"]);
+        let child = Command::new(Path::new(&exec_path).join("git-daemon"))
+            .args(["--reuseaddr", "--export-all", "--listen=127.0.0.1"])
+            .arg(format!("--port={port}"))
+            .arg(format!("--base-path={}", dir.display()))
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Self { child, port }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn network_remotes_go_through_the_git_cli() {
+    let stack = Stack::new();
+    stack.remote("netdep", "main", &["feature"], None);
+    let daemon = Daemon::start(&stack.remotes);
+    let url = format!("git://127.0.0.1:{}/netdep.git", daemon.port);
+    let repo = stack.project("feature", &git_dep(&url, true, ""));
+    run_ok(ciux(&repo.dir).arg("ignite"));
+    let values = source(
+        &repo.dir.join(".ciux.d/ciux.sh"),
+        &["NETDEP_WORKBRANCH", "NETDEP_VERSION"],
+        &stack.ws,
+    );
+    assert_eq!(values[0], "feature");
+    assert!(values[1].starts_with("v1.0.0-1-g"), "{values:?}");
+}
+
+#[test]
+fn credentials_in_urls_never_reach_the_output() {
+    let stack = Stack::new();
+    // Nothing listens on this port: listing fails, and the message names the URL.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://user:s3cr3t-token@127.0.0.1:{port}/team/dep.git");
+    let repo = stack.project("main", &git_dep(&url, true, ""));
+    let out = ciux(&repo.dir).args(["-vv", "ignite"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        stderr.contains(&format!("http://127.0.0.1:{port}/team/dep.git")),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("s3cr3t") && !stdout.contains("s3cr3t"),
+        "{stderr}"
+    );
+}
