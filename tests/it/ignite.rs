@@ -777,3 +777,43 @@ fn credentials_in_urls_never_reach_the_output() {
         "{stderr}"
     );
 }
+
+#[test]
+fn in_place_siblings_follow_the_branch_and_diverged_ones_are_left_alone() {
+    let stack = Stack::new();
+    let a = stack.remote("a", "main", &["feature"], None);
+    let repo = stack.project("feature", &git_dep(&a, true, ""));
+    run_ok(ciux(&repo.dir).arg("ignite"));
+    let sibling = stack.ws.join("a");
+    assert_eq!(
+        git(&sibling, &["rev-parse", "--abbrev-ref", "HEAD"]),
+        "feature"
+    );
+
+    // The project moves to main: the clean sibling follows.
+    let (_, stderr) = run_ok(ciux(&repo.dir).args(["ignite", "-b", "main"]));
+    assert!(stderr.contains("in place, updated"), "{stderr}");
+    assert_eq!(
+        git(&sibling, &["rev-parse", "--abbrev-ref", "HEAD"]),
+        "main"
+    );
+    assert_eq!(
+        git(&sibling, &["rev-parse", "HEAD"]),
+        git(&stack.remotes.join("a.git"), &["rev-parse", "main"])
+    );
+
+    // A local commit and a new remote commit: no fast-forward, left alone.
+    let mut local = Repo {
+        dir: sibling.clone(),
+        clock: 1_900_000_000,
+    };
+    local.commit("local work", &[("local", "1")]);
+    let mine = local.head();
+    stack.advance("a", "main");
+    let (_, stderr) = run_ok(ciux(&repo.dir).args(["ignite", "-b", "main"]));
+    assert!(
+        stderr.contains("local commits") && stderr.contains("diverged: left alone"),
+        "{stderr}"
+    );
+    assert_eq!(local.head(), mine);
+}
