@@ -155,12 +155,12 @@ fn selectors_choose_dependencies_and_name_the_file() {
 fn github_files_are_read_back_by_the_runner_format() {
     let stack = Stack::new();
     let mut repo = Repo::init(&stack.ws.join("proj"));
-    let branch = "evil\nPATH=/tmp";
+    let branch = "evil\nPATH=/tmp\n::add-path::/tmp";
     // git refuses newlines in branch names: inject through --branch instead.
     repo.commit("initial", &[("f", "1")]);
     let (env_file, output_file) = (stack.ws.join("github_env"), stack.ws.join("github_output"));
     std::fs::write(&env_file, "EARLIER=1\n").unwrap();
-    run_ok(
+    let (_, stderr) = run_ok(
         ciux(&repo.dir)
             .args([
                 "ignite",
@@ -177,6 +177,11 @@ fn github_files_are_read_back_by_the_runner_format() {
             ])
             .env("GITHUB_ENV", &env_file)
             .env("GITHUB_OUTPUT", &output_file),
+    );
+    assert!(!stderr.lines().any(|l| l.starts_with("::")), "{stderr}");
+    assert!(
+        stderr.contains("branch evil?PATH=/tmp?::add-path::/tmp (from --branch)"),
+        "{stderr}"
     );
     for file in [&env_file, &output_file] {
         let pairs = ciux::emit::parse_github_file(&std::fs::read_to_string(file).unwrap()).unwrap();
@@ -202,7 +207,7 @@ fn github_files_are_read_back_by_the_runner_format() {
     );
     let dotenv = std::fs::read_to_string(repo.dir.join(".ciux.d/ciux.env")).unwrap();
     assert!(
-        dotenv.contains("PROJ_WORKBRANCH=\"evil\\nPATH=/tmp\"\n"),
+        dotenv.contains("PROJ_WORKBRANCH=\"evil\\nPATH=/tmp\\n::add-path::/tmp\"\n"),
         "{dotenv}"
     );
 
