@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -12,7 +13,11 @@ use crate::git::clone::Progress;
 
 pub(crate) enum StderrProgress {
     Quiet,
-    Lines,
+    Lines {
+        /// In GitHub Actions: fold the lines into a group.
+        github: bool,
+        opened: AtomicBool,
+    },
     Bars {
         multi: MultiProgress,
         bars: Mutex<BTreeMap<String, ProgressBar>>,
@@ -29,7 +34,12 @@ impl StderrProgress {
                 bars: Mutex::new(BTreeMap::new()),
             }
         } else {
-            Self::Lines
+            let github =
+                std::env::var(crate::emit::names::GITHUB_ACTIONS).is_ok_and(|v| v == "true");
+            Self::Lines {
+                github,
+                opened: AtomicBool::new(false),
+            }
         }
     }
 }
@@ -38,8 +48,12 @@ impl Progress for StderrProgress {
     fn start(&self, name: &str, message: &str) {
         match self {
             Self::Quiet => {}
-            Self::Lines => {
-                let _ = writeln!(std::io::stderr(), "{name}: {message}");
+            Self::Lines { github, opened } => {
+                let mut err = std::io::stderr().lock();
+                if *github && !opened.swap(true, Ordering::Relaxed) {
+                    let _ = writeln!(err, "::group::Sibling repositories");
+                }
+                let _ = writeln!(err, "{name}: {message}");
             }
             Self::Bars { multi, bars } => {
                 let bar = multi.add(ProgressBar::new_spinner());
@@ -59,13 +73,25 @@ impl Progress for StderrProgress {
     fn finish(&self, name: &str, message: &str) {
         match self {
             Self::Quiet => {}
-            Self::Lines => {
+            Self::Lines { .. } => {
                 let _ = writeln!(std::io::stderr(), "{name}: {message}");
             }
             Self::Bars { bars, .. } => {
                 if let Some(bar) = bars.lock().unwrap_or_else(|e| e.into_inner()).remove(name) {
                     bar.finish_with_message(message.to_owned());
                 }
+            }
+        }
+    }
+
+    fn done(&self) {
+        if let Self::Lines {
+            github: true,
+            opened,
+        } = self
+        {
+            if opened.swap(false, Ordering::Relaxed) {
+                let _ = writeln!(std::io::stderr(), "::endgroup::");
             }
         }
     }
