@@ -125,6 +125,13 @@ fn add_level(
             .filter(|d| selector.matches(&d.labels))
         {
             let (key, mut node) = match &dep.kind {
+                // The project's own directory is the project node, whatever its `project` key.
+                DependencyKind::Git { .. }
+                    if dep.repo_name().map(|n| siblings.join(n)) == ws.nodes[0].dir =>
+                {
+                    ws.add_edge(parent, &ws.project.clone());
+                    continue;
+                }
                 DependencyKind::Git { url } => {
                     let name = dep.repo_name().unwrap_or(url).to_owned();
                     let mut node = empty_node(name.clone(), NodeKind::Git);

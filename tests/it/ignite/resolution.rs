@@ -323,3 +323,26 @@ fn clone_lines_are_folded_in_github_actions() {
     assert_eq!(lines[0], "::group::Sibling repositories", "{stderr}");
     assert_eq!(lines[2..4], ["a: cloned", "::endgroup::"], "{stderr}");
 }
+
+#[test]
+fn a_sibling_depending_on_the_project_by_directory_is_a_cycle() {
+    let stack = Stack::new();
+    let back = format!("file://{}/proj", stack.ws.display());
+    let c1 = stack.remote("c1", "main", &[], Some(&git_dep(&back, true, "")));
+    // The `project` key differs from the directory name: the project is still one node.
+    let config = format!("project = \"Renamed\"\n{}", git_dep(&c1, true, ""));
+    let mut repo = stack.project("main", &config);
+    repo.git(&["checkout", "-q", "-b", "other"]);
+    let out = ciux(&repo.dir).arg("ignite").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("error: dependency cycle: Renamed -> c1 -> Renamed"),
+        "{stderr}"
+    );
+    assert_eq!(
+        git(&repo.dir, &["rev-parse", "--abbrev-ref", "HEAD"]),
+        "other",
+        "the project is never checked out"
+    );
+}
