@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: `ciux get revision` against `git describe --always --abbrev=7 --dirty`
 # on generated 100,000-commit histories with merges, measured side by side with
-# hyperfine. Usage: bench/describe.sh [COMMITS]   (needs hyperfine, python3)
+# hyperfine, with the commit-graph file `git gc` writes and without it.
+# Usage: bench/describe.sh [COMMITS]   (needs hyperfine, python3)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 commits=${1:-100000}
@@ -19,7 +20,12 @@ for case in "near:1000" "far:0"; do
   git -C "$repo" gc -q
   echo "== $name: $commits commits, tag every ${every/#0/(root only)} — $(git -C "$repo" describe --always --abbrev=7 --dirty)"
   [ "$("$ciux" get revision "$repo")" = "$(git -C "$repo" describe --always --abbrev=7 --dirty)" ] || { echo "MISMATCH"; exit 1; }
-  hyperfine --warmup 2 --runs 10 -N --export-markdown "$work/$name.md" \
+  hyperfine --warmup 2 --runs 10 -N \
+    "git -C $repo describe --always --abbrev=7 --dirty" \
+    "$ciux get revision $repo"
+  rm "$repo/.git/objects/info/commit-graph"
+  echo "-- without the commit-graph file"
+  hyperfine --warmup 1 --runs 5 -N \
     "git -C $repo describe --always --abbrev=7 --dirty" \
     "$ciux get revision $repo"
 done

@@ -60,3 +60,6 @@ while n < commits:
         n += 1
     if tag_every and n % tag_every == 0:
         tag(f"v1.{n // tag_every}.0", head)
+# A few commits past the last tag, as on a working branch.
+for i in range(7):
+    head = commit("refs/heads/main", [head], f"work {i}")

@@ -22,9 +22,33 @@ pub fn exit_status(err: &anyhow::Error) -> u8 {
         cause.is::<NotImplemented>()
             || cause.is::<UsageError>()
             || cause.is::<crate::config::ConfigError>()
+            || cause.is::<crate::plan::PlanError>()
             || cause
                 .downcast_ref::<crate::workspace::WorkspaceError>()
                 .is_some_and(crate::workspace::WorkspaceError::is_usage)
+            || cause
+                .downcast_ref::<crate::release::ReleaseError>()
+                .is_some_and(crate::release::ReleaseError::is_usage)
+            || cause
+                .downcast_ref::<crate::image::ImageError>()
+                .is_some_and(crate::image::ImageError::is_config)
+            || cause
+                .downcast_ref::<crate::check::CheckFailed>()
+                .is_some_and(|c| c.config_invalid)
+            || is_bench_usage(cause)
     });
     if usage { 2 } else { 1 }
+}
+
+#[cfg(feature = "bench")]
+fn is_bench_usage(cause: &(dyn std::error::Error + 'static)) -> bool {
+    matches!(
+        cause.downcast_ref::<crate::bench::BenchError>(),
+        Some(crate::bench::BenchError::Usage(_))
+    )
+}
+
+#[cfg(not(feature = "bench"))]
+fn is_bench_usage(_: &(dyn std::error::Error + 'static)) -> bool {
+    false
 }

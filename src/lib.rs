@@ -4,12 +4,22 @@
 //! logic (selectors, versions, plans, emitters) is kept apart from effects
 //! (git, registry, files) so it can be tested on literal inputs.
 
+#[cfg(feature = "bench")]
+pub mod bench;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod emit;
 pub mod error;
 pub mod fsutil;
 pub mod git;
+pub mod github;
+pub mod hook;
+pub mod image;
+pub mod lock;
 mod parallel;
+pub mod plan;
+pub mod registry;
+pub mod release;
 pub mod selector;
 pub mod workspace;

@@ -21,6 +21,8 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Resolve the dependency graph, clone siblings, check images, write env files.
     Ignite(IgniteArgs),
@@ -174,6 +176,8 @@ pub struct PlanArgs {
     /// The project's branch.
     #[arg(short = 'b', long)]
     pub branch: Option<String>,
+    #[command(flatten)]
+    pub image: ImageOpts,
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
@@ -244,6 +248,10 @@ pub struct TagArgs {
     /// With --all: wait until each dependency's image exists before tagging dependents.
     #[arg(long)]
     pub wait_images: bool,
+    /// With --all: write the new versions to FILE (JSON if it ends in `.json`,
+    /// else `export <NAME>_VERSION=<tag>` lines).
+    #[arg(long, value_name = "FILE", requires = "all")]
+    pub report: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -253,6 +261,9 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+    /// Read the refs being pushed from standard input (the pre-push hook does).
+    #[arg(long, hide = true)]
+    pub pre_push: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -269,10 +280,100 @@ pub struct MigrateArgs {
     pub path: PathArg,
 }
 
-/// Options of the benchmark harness (filled in by the harness module).
+/// Options of the streaming-alert benchmark harness (docs/bench.md). With no
+/// option: 50,000 generated alerts at full speed through the embedded pipeline.
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
-    /// Arguments of the harness.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub args: Vec<String>,
+    /// Alerts to produce [default: 50000, or all of --from, or unbounded with --duration].
+    #[arg(long, value_name = "N")]
+    pub alerts: Option<u64>,
+    /// Stop producing after this many seconds.
+    #[arg(long, value_name = "S")]
+    pub duration: Option<f64>,
+    /// Produce at a steady rate, alerts per second.
+    #[arg(long, value_name = "N", conflicts_with_all = ["max", "visit_size"])]
+    pub rate: Option<f64>,
+    /// Produce in visits: bursts of N alerts every --visit-interval seconds.
+    #[arg(long, value_name = "N", conflicts_with = "max")]
+    pub visit_size: Option<u64>,
+    /// Seconds between two visits.
+    #[arg(
+        long,
+        value_name = "S",
+        default_value_t = 40.0,
+        requires = "visit_size"
+    )]
+    pub visit_interval: f64,
+    /// Produce as fast as possible (the default load shape).
+    #[arg(long)]
+    pub max: bool,
+    /// Seed of the alert generator: same seed, same alerts.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Shares of generated classes, e.g. `bogus=0.3,solar_system=0.1,variable_star=0.25,transient=0.05`.
+    #[arg(long, value_name = "SPEC")]
+    pub mix: Option<String>,
+    /// Replay the Avro container files (`.avro`, `.avro.gz`) of DIR instead of generating alerts.
+    #[arg(long, value_name = "DIR")]
+    pub from: Option<PathBuf>,
+    /// Kafka bootstrap servers `host:port[,...]`; without it the embedded transport runs.
+    #[arg(long, value_name = "HOSTS")]
+    pub brokers: Option<String>,
+    /// Input topic; output topics are `TOPIC.CLASS`.
+    #[arg(long, default_value = "alerts")]
+    pub topic: String,
+    /// Partitions of topics the harness creates.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub partitions: i32,
+    /// Write routed alerts to the output topics `TOPIC.CLASS` on the broker.
+    #[arg(long, requires = "brokers")]
+    pub forward: bool,
+    /// Only produce alerts into the input topic (drive a deployed broker).
+    #[arg(long, requires = "brokers", conflicts_with = "consume_only")]
+    pub produce_only: bool,
+    /// Only read the output topics `TOPIC.CLASS` and expect --expect alerts there.
+    #[arg(long, requires_all = ["brokers", "expect"])]
+    pub consume_only: bool,
+    /// Alerts expected on the output topics (with --consume-only).
+    #[arg(long, value_name = "N", requires = "consume_only")]
+    pub expect: Option<u64>,
+    /// Measure the raw transport: pre-encoded alerts, no decoding.
+    #[arg(long)]
+    pub raw: bool,
+    /// Print the Avro schema of generated alerts and exit.
+    #[arg(long, exclusive = true)]
+    pub schema: bool,
+    /// Pipeline worker threads [default: the number of cores].
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+    /// Producer threads [default: half the cores, at least one].
+    #[arg(long, value_name = "N")]
+    pub producers: Option<usize>,
+    /// Seconds consumers wait for missing alerts once production is over.
+    #[arg(long, value_name = "S", default_value_t = 10.0)]
+    pub drain_timeout: f64,
+    /// Write the JSON report to FILE (`-`: stdout).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Draw throughput over time and the latency distribution into FILE.svg.
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<PathBuf>,
+    /// Fail unless end-to-end throughput is at least N alerts/s.
+    #[arg(long, value_name = "N")]
+    pub min_throughput: Option<f64>,
+    /// Fail if the 99th-percentile latency exceeds MS milliseconds.
+    #[arg(long, value_name = "MS")]
+    pub max_p99_ms: Option<f64>,
+    /// Fail if more than N alerts are lost.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub max_loss: u64,
+    /// Fail unless exactly N output topics received alerts.
+    #[arg(long, value_name = "N")]
+    pub expect_topics: Option<usize>,
+    /// Compare with an earlier report: fail on a regression beyond --max-regression.
+    #[arg(long, value_name = "OLD.json")]
+    pub baseline: Option<PathBuf>,
+    /// Regression allowed against --baseline, percent (throughput down, p99 up).
+    #[arg(long, value_name = "PCT", default_value_t = 10.0)]
+    pub max_regression: f64,
 }

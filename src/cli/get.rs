@@ -7,7 +7,6 @@ use anyhow::{Result, bail};
 use super::progress::StderrProgress;
 use super::{GetCommand, SelectorPathArgs, print_stdout};
 use crate::emit::{env_file_path, names};
-use crate::error::NotImplemented;
 use crate::git::{Repo, describe_head};
 use crate::selector::Selector;
 use crate::workspace::{self, NodeKind};
@@ -20,7 +19,7 @@ pub(crate) fn run(command: GetCommand) -> Result<()> {
             print_stdout(&format!("{version}\n"))?;
             Ok(())
         }
-        GetCommand::Image(_) => Err(NotImplemented("get image").into()),
+        GetCommand::Image(args) => super::image::get(args),
         GetCommand::Configpath(args) => configpath(args),
         GetCommand::Deps(args) => deps(args),
         GetCommand::Clustername(args) => {

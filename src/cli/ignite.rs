@@ -12,7 +12,7 @@ use super::progress::StderrProgress;
 use super::{EnvFormat, IgniteArgs, ImageOpts};
 use crate::config::Config;
 use crate::emit::{self, Env, ImageBlock, names};
-use crate::error::{NotImplemented, UsageError};
+use crate::error::UsageError;
 use crate::fsutil::write_atomic;
 use crate::selector::Selector;
 use crate::workspace::{self, Checkout, NodeKind, Workspace};
@@ -27,9 +27,9 @@ struct Report<'a> {
 }
 
 pub(crate) fn run(args: IgniteArgs, quiet: bool) -> Result<()> {
-    if args.lock || args.locked {
-        return Err(NotImplemented("ignite --lock/--locked").into());
-    }
+    // In GitHub Actions, clone logs and the summary fold into one group.
+    let actions = crate::github::in_actions();
+    let group = crate::github::StderrGroup::start(actions && !quiet, "ciux ignite");
     let selector = Selector::parse(args.selector.as_deref().unwrap_or(""))?;
     let request = workspace::Request {
         path: args.path.path.clone(),
@@ -42,6 +42,11 @@ pub(crate) fn run(args: IgniteArgs, quiet: bool) -> Result<()> {
     };
     let progress = StderrProgress::new(quiet);
     let ws = workspace::resolve(&request, &progress)?;
+    let ws = if args.locked {
+        super::lock::apply(&request, ws, &progress)?
+    } else {
+        ws
+    };
     let project = ws
         .project_node()
         .context("the workspace has no project node")?;
@@ -68,6 +73,9 @@ pub(crate) fn run(args: IgniteArgs, quiet: bool) -> Result<()> {
     for format in formats {
         written.extend(write_format(format, &env, &env_file, &ws, &image)?);
     }
+    if args.lock {
+        written.push(super::lock::write(&ws)?);
+    }
     let failed = if args.install_packages {
         install_packages(&ws, quiet)
     } else {
@@ -75,6 +83,10 @@ pub(crate) fn run(args: IgniteArgs, quiet: bool) -> Result<()> {
     };
     if !quiet {
         summary(&ws, &image, &written, args.install_packages)?;
+    }
+    if actions {
+        drop(group);
+        super::plan::publish_workspace(&ws, &image)?;
     }
     if !failed.is_empty() {
         anyhow::bail!(
@@ -89,7 +101,7 @@ pub(crate) fn run(args: IgniteArgs, quiet: bool) -> Result<()> {
 /// The project image block without asking the registry: name
 /// `registry/<project>[-suffix]` lower-cased, tag the version of HEAD, always
 /// to be built. Kept to this one function so that the registry check replaces it.
-fn unchecked_image(
+pub(crate) fn unchecked_image(
     config: &Config,
     project: &str,
     head_version: &str,

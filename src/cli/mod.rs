@@ -1,10 +1,17 @@
 //! Command-line interface: clap types, dispatch, and error reporting.
 
 mod args;
+#[cfg(feature = "bench")]
+mod bench;
+mod check;
 mod get;
 mod ignite;
+mod image;
+mod lock;
 mod migrate;
+mod plan;
 mod progress;
+mod release;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -13,7 +20,7 @@ use clap::{CommandFactory, Parser};
 
 pub use args::*;
 
-use crate::error::{NotImplemented, exit_status};
+use crate::error::exit_status;
 
 /// Parse the command line, run it, and turn the outcome into an exit status.
 ///
@@ -50,13 +57,19 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Ignite(args) => ignite::run(args, quiet),
-        Command::Plan(_) => Err(NotImplemented("plan").into()),
-        Command::Explain(_) => Err(NotImplemented("explain").into()),
-        Command::Promote(_) => Err(NotImplemented("promote").into()),
-        Command::Tag(_) => Err(NotImplemented("tag").into()),
-        Command::Check(_) => Err(NotImplemented("check").into()),
-        Command::Hook(_) => Err(NotImplemented("hook").into()),
-        Command::Bench(_) => Err(NotImplemented("bench").into()),
+        Command::Plan(args) => plan::run(args, quiet),
+        Command::Explain(args) => image::explain(args),
+        Command::Promote(args) => image::promote(args),
+        Command::Tag(args) => release::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Hook(command) => check::run_hook(command),
+        #[cfg(feature = "bench")]
+        Command::Bench(args) => bench::run(args, quiet),
+        #[cfg(not(feature = "bench"))]
+        Command::Bench(_) => {
+            let _ = quiet;
+            Err(crate::error::NotImplemented("bench (built without the `bench` feature)").into())
+        }
     }
 }
 

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -13,11 +12,7 @@ use crate::git::clone::Progress;
 
 pub(crate) enum StderrProgress {
     Quiet,
-    Lines {
-        /// In GitHub Actions: fold the lines into a group.
-        github: bool,
-        opened: AtomicBool,
-    },
+    Lines,
     Bars {
         multi: MultiProgress,
         bars: Mutex<BTreeMap<String, ProgressBar>>,
@@ -34,12 +29,7 @@ impl StderrProgress {
                 bars: Mutex::new(BTreeMap::new()),
             }
         } else {
-            let github =
-                std::env::var(crate::emit::names::GITHUB_ACTIONS).is_ok_and(|v| v == "true");
-            Self::Lines {
-                github,
-                opened: AtomicBool::new(false),
-            }
+            Self::Lines
         }
     }
 }
@@ -48,12 +38,8 @@ impl Progress for StderrProgress {
     fn start(&self, name: &str, message: &str) {
         match self {
             Self::Quiet => {}
-            Self::Lines { github, opened } => {
-                let mut err = std::io::stderr().lock();
-                if *github && !opened.swap(true, Ordering::Relaxed) {
-                    let _ = writeln!(err, "::group::Sibling repositories");
-                }
-                let _ = writeln!(err, "{name}: {message}");
+            Self::Lines => {
+                let _ = writeln!(std::io::stderr(), "{name}: {message}");
             }
             Self::Bars { multi, bars } => {
                 let bar = multi.add(ProgressBar::new_spinner());
@@ -73,25 +59,13 @@ impl Progress for StderrProgress {
     fn finish(&self, name: &str, message: &str) {
         match self {
             Self::Quiet => {}
-            Self::Lines { .. } => {
+            Self::Lines => {
                 let _ = writeln!(std::io::stderr(), "{name}: {message}");
             }
             Self::Bars { bars, .. } => {
                 if let Some(bar) = bars.lock().unwrap_or_else(|e| e.into_inner()).remove(name) {
                     bar.finish_with_message(message.to_owned());
                 }
-            }
-        }
-    }
-
-    fn done(&self) {
-        if let Self::Lines {
-            github: true,
-            opened,
-        } = self
-        {
-            if opened.swap(false, Ordering::Relaxed) {
-                let _ = writeln!(std::io::stderr(), "::endgroup::");
             }
         }
     }

@@ -26,6 +26,8 @@ pub const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
 pub const GITHUB_ENV: &str = "GITHUB_ENV";
 /// GitHub Actions: file of step outputs.
 pub const GITHUB_OUTPUT: &str = "GITHUB_OUTPUT";
+/// GitHub Actions: markdown file shown on the run's summary page.
+pub const GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
 /// GitHub Actions: the pull request's source branch.
 pub const GITHUB_HEAD_REF: &str = "GITHUB_HEAD_REF";
 /// GitHub Actions: the branch or tag that triggered the workflow.

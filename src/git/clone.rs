@@ -61,8 +61,6 @@ pub enum CloneError {
 pub trait Progress: Sync {
     fn start(&self, name: &str, message: &str);
     fn finish(&self, name: &str, message: &str);
-    /// Every repository is synchronised.
-    fn done(&self) {}
 }
 
 /// Synchronise every job, `PARALLEL` at a time; results come back in job order.

@@ -15,6 +15,7 @@ use std::collections::{BinaryHeap, HashMap};
 use git2::Oid;
 use serde::Serialize;
 
+use super::history::{History, OidMap};
 use super::{GitError, Repo, parse_semver_tag};
 
 /// Candidate tags git keeps before giving up (`--candidates`, default 10).
@@ -71,11 +72,8 @@ pub fn describe_commit(repo: &Repo, commit: Oid) -> Result<Describe, GitError> {
                 path: repo.root().to_path_buf(),
             });
         }
-        let mut graph = RepoGraph {
-            repo,
-            cache: HashMap::new(),
-        };
-        match walk(&mut graph, commit, &names)? {
+        let mut history = History::new(repo)?;
+        match walk(&mut history, commit, &names)? {
             Some((tagged, depth)) => (names.get(&tagged).cloned(), depth),
             None => (None, 0),
         }
@@ -138,28 +136,6 @@ pub(crate) trait CommitGraph {
     fn commit(&mut self, id: Oid) -> Result<(i64, &[Oid]), Self::Error>;
 }
 
-struct RepoGraph<'r> {
-    repo: &'r Repo,
-    cache: HashMap<Oid, (i64, Vec<Oid>)>,
-}
-
-impl CommitGraph for RepoGraph<'_> {
-    type Error = GitError;
-
-    fn commit(&mut self, id: Oid) -> Result<(i64, &[Oid]), GitError> {
-        if !self.cache.contains_key(&id) {
-            let commit =
-                self.repo.git().find_commit(id).map_err(|source| {
-                    self.repo.error(format!("cannot read commit {id}"), source)
-                })?;
-            let parents = commit.parent_ids().collect();
-            self.cache.insert(id, (commit.time().seconds(), parents));
-        }
-        let (date, parents) = &self.cache[&id];
-        Ok((*date, parents))
-    }
-}
-
 /// Commits to visit, newest committer date first; equal dates first-in, first-out
 /// (git's `commit_list_insert_by_date`).
 #[derive(Default)]
@@ -198,7 +174,7 @@ pub(crate) fn walk<G: CommitGraph, T>(
     start: Oid,
     names: &HashMap<Oid, T>,
 ) -> Result<Option<(Oid, u64)>, G::Error> {
-    let mut flags: HashMap<Oid, u32> = HashMap::new();
+    let mut flags: OidMap<u32> = OidMap::default();
     let mut queue = DateQueue::default();
     let mut matches: Vec<Candidate> = Vec::new();
     let mut seen_commits: u64 = 0;
@@ -271,7 +247,7 @@ fn push_parents<G: CommitGraph>(
     graph: &mut G,
     c: Oid,
     c_flags: u32,
-    flags: &mut HashMap<Oid, u32>,
+    flags: &mut OidMap<u32>,
     queue: &mut DateQueue,
 ) -> Result<(), G::Error> {
     let parents = graph.commit(c)?.1.to_vec();

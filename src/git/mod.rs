@@ -3,13 +3,17 @@
 //! go through the `git` CLI ([`clone`]) so that CI credential helpers and ssh
 //! agents apply.
 
+mod changes;
 pub mod clone;
+mod commit_graph;
 mod describe;
 mod error;
+mod history;
 pub mod remote;
 mod repo;
 mod tags;
 
+pub use changes::{Window, source_window};
 pub use describe::{Describe, describe_commit, describe_head};
 pub use error::GitError;
 pub use repo::Repo;

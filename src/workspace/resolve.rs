@@ -102,7 +102,6 @@ pub fn resolve(request: &Request, progress: &dyn Progress) -> Result<Workspace, 
         synchronise(&mut ws, &new_git, request.synchronise, progress)?;
         frontier = read_versions_and_configs(&mut ws, &new_git)?;
     }
-    progress.done();
     if let Some(path) = ws.find_cycle() {
         return Err(WorkspaceError::Cycle { path });
     }

@@ -3,6 +3,15 @@
 
 mod common;
 
+mod actionlint;
+mod bench;
+mod check;
 mod config;
 mod ignite;
+mod image;
+mod lock;
+mod plan;
+mod registry;
 mod revision;
+mod tag;
+mod tag_all;

@@ -282,6 +282,27 @@ fn random_history(dir: &Path, seed: u64, steps: usize) -> Repo {
                 current = rng.below(branches.len() as u64) as usize;
                 repo.git_dated(date, &["checkout", "-q", &branches[current]]);
             }
+            67..=69 if branches.len() > 2 => {
+                // An octopus merge (three or more parents); abandoned if git refuses.
+                let a = rng.below(branches.len() as u64) as usize;
+                let b = rng.below(branches.len() as u64) as usize;
+                if a != current && b != current && a != b {
+                    let merged = repo.try_git_dated(
+                        date,
+                        &[
+                            "merge",
+                            "-q",
+                            "--no-ff",
+                            "--no-edit",
+                            &branches[a],
+                            &branches[b],
+                        ],
+                    );
+                    if !merged {
+                        repo.try_git_dated(date, &["merge", "--abort"]);
+                    }
+                }
+            }
             67..=79 => {
                 let other = rng.below(branches.len() as u64) as usize;
                 if other != current {
@@ -323,6 +344,27 @@ fn describe_matches_git_on_random_histories() {
     for seed in 1..=10u64 {
         let tmp = tempfile::tempdir().unwrap();
         let repo = random_history(tmp.path(), seed, 60 + 15 * seed as usize);
+        // Half the histories carry a commit-graph file (as after `git gc`),
+        // some as a split chain, so both ways of reading commits are compared.
+        match seed % 4 {
+            1 => {
+                git(&repo.dir, &["commit-graph", "write", "--reachable"]);
+            }
+            3 => {
+                git(
+                    &repo.dir,
+                    &["commit-graph", "write", "--reachable", "--split"],
+                );
+                repo.write("late.txt", "after the graph");
+                git(&repo.dir, &["add", "late.txt"]);
+                git(&repo.dir, &["commit", "-q", "-m", "not in the graph yet"]);
+                git(
+                    &repo.dir,
+                    &["commit-graph", "write", "--reachable", "--split=no-merge"],
+                );
+            }
+            _ => {}
+        }
         let ours = GitRepo::discover(&repo.dir).unwrap();
         let commits = git(&repo.dir, &["rev-list", "--all"]);
         let commits: Vec<&str> = commits.lines().collect();

@@ -91,6 +91,17 @@ impl Repo {
         git_at(&self.dir, args, Some(date))
     }
 
+    /// Run git with an explicit date; `false` (and no panic) when it fails.
+    pub fn try_git_dated(&mut self, date: i64, args: &[&str]) -> bool {
+        let mut cmd = Command::new("git");
+        cmd.current_dir(&self.dir).args(args);
+        isolate_env(&mut cmd);
+        let stamp = format!("{date} +0000");
+        cmd.env("GIT_AUTHOR_DATE", &stamp)
+            .env("GIT_COMMITTER_DATE", &stamp);
+        cmd.output().expect("git runs").status.success()
+    }
+
     /// Write `content` to `path` (creating directories).
     pub fn write(&self, path: &str, content: &str) {
         let full = self.dir.join(path);

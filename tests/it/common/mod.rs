@@ -3,8 +3,10 @@
 
 #![allow(dead_code)]
 
+pub mod fake;
 pub mod git;
 pub mod recipe;
+pub mod registry;
 
 use std::path::Path;
 

@@ -312,18 +312,6 @@ fn in_place_siblings_follow_the_branch_and_diverged_ones_are_left_alone() {
     );
     assert_eq!(local.head(), mine);
 }
-
-#[test]
-fn clone_lines_are_folded_in_github_actions() {
-    let stack = Stack::new();
-    let a = stack.remote("a", "main", &[], None);
-    let repo = stack.project("main", &git_dep(&a, true, ""));
-    let (_, stderr) = run_ok(ciux(&repo.dir).arg("ignite").env("GITHUB_ACTIONS", "true"));
-    let lines: Vec<&str> = stderr.lines().take(4).collect();
-    assert_eq!(lines[0], "::group::Sibling repositories", "{stderr}");
-    assert_eq!(lines[2..4], ["a: cloned", "::endgroup::"], "{stderr}");
-}
-
 #[test]
 fn a_sibling_depending_on_the_project_by_directory_is_a_cycle() {
     let stack = Stack::new();

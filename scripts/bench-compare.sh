@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Speed figures of `ciux bench`, measured side by side in one run (docs/perf.md):
+#   1. embedded pipeline, end to end, and its peak memory at two alert counts;
+#   2. over a tansu broker on 127.0.0.1: the raw transport ceiling (pre-encoded
+#      alerts, no decoding: --raw) and the full pipeline, same alert count;
+#   3. the reference simulator's approach in Python (scripts/python_baseline.py)
+#      against the same broker with the same alerts.
+# Needs what .ci/setup/40-kafka.sh installs (tansu, fastavro) and confluent-kafka.
+# Usage: scripts/bench-compare.sh [KAFKA_ALERTS] [PYTHON_ALERTS] [EMBEDDED_ALERTS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+kafka_n="${1:-20000}"
+python_n="${2:-2000}"
+embedded_n="${3:-1000000}"
+tansu="${CIUX_TANSU:-/opt/ciux-test/bin/tansu}"
+out=target/bench-compare
+mkdir -p "$out"
+python3 -c 'import fastavro, confluent_kafka' 2>/dev/null \
+  || python3 -m pip install --quiet fastavro confluent-kafka \
+  || python3 -m pip install --quiet --break-system-packages fastavro confluent-kafka
+
+cargo build --release --quiet
+ciux=target/release/ciux
+
+broker_pid=""
+start_broker() {
+  stop_broker
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  "$tansu" broker --listener-url "tcp://127.0.0.1:$port" --advertised-listener-url "tcp://127.0.0.1:$port" \
+    --storage-engine memory://tansu/ >"$out/tansu.log" 2>&1 &
+  broker_pid=$!
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+  done
+  brokers="127.0.0.1:$port"
+}
+stop_broker() {
+  if [ -n "$broker_pid" ]; then kill "$broker_pid" 2>/dev/null || true; wait "$broker_pid" 2>/dev/null || true; fi
+  broker_pid=""
+}
+trap stop_broker EXIT
+
+echo "== embedded, $embedded_n alerts and a tenth of it" >&2
+"$ciux" bench --alerts "$((embedded_n / 10))" --report "$out/embedded-small.json" --quiet
+"$ciux" bench --alerts "$embedded_n" --report "$out/embedded.json" --quiet
+
+# A fresh broker per phase: tansu's memory storage keeps every message.
+echo "== tansu: raw transport ceiling, $kafka_n alerts" >&2
+start_broker
+"$ciux" bench --brokers "$brokers" --topic raw --raw --alerts "$kafka_n" --report "$out/kafka-raw.json" --quiet
+echo "== tansu: full pipeline, $kafka_n alerts" >&2
+start_broker
+"$ciux" bench --brokers "$brokers" --topic full --alerts "$kafka_n" --report "$out/kafka-full.json" --quiet
+echo "== tansu: Python approach, $python_n alerts" >&2
+start_broker
+"$ciux" bench --brokers "$brokers" --topic pyfeed --produce-only --alerts "$python_n" --quiet
+"$ciux" bench --schema >"$out/schema.json"
+python3 scripts/python_baseline.py "$brokers" pyfeed "$python_n" "$out/schema.json" >"$out/python.json"
+echo "== same alerts through ciux on that broker" >&2
+"$ciux" bench --brokers "$brokers" --topic same --alerts "$python_n" --report "$out/kafka-same.json" --quiet
+stop_broker
+
+python3 - "$out" <<'PY'
+import json, sys, os
+d = sys.argv[1]
+r = {k: json.load(open(os.path.join(d, k + ".json"))) for k in
+     ["embedded-small", "embedded", "kafka-raw", "kafka-full", "kafka-same", "python"]}
+e2e = lambda k: r[k]["throughput"]["alerts_per_sec"]
+py = r["python"]
+rows = [
+    ("embedded, %d alerts" % r["embedded"]["alerts"]["produced"], e2e("embedded"), r["embedded"]),
+    ("embedded, %d alerts" % r["embedded-small"]["alerts"]["produced"], e2e("embedded-small"), r["embedded-small"]),
+    ("tansu, raw transport (--raw)", e2e("kafka-raw"), r["kafka-raw"]),
+    ("tansu, full pipeline", e2e("kafka-full"), r["kafka-full"]),
+    ("tansu, full pipeline, %d alerts" % py["alerts"], e2e("kafka-same"), r["kafka-same"]),
+]
+print("| run | alerts/s end to end | produced alerts/s | p50 / p99 ms | lost | peak MB |")
+print("| --- | --- | --- | --- | --- | --- |")
+for name, v, rep in rows:
+    l = rep["latency_ms"]
+    print("| %s | %.0f | %.0f | %.1f / %.1f | %d | %.0f |" % (
+        name, v, rep["throughput"]["produce_alerts_per_sec"], l["p50"], l["p99"],
+        rep["alerts"]["lost"], rep["peak_memory_mb"] or 0))
+print("| Python: fastavro container per alert + confluent-kafka, %d alerts | %.0f | %.0f | | | |" % (
+    py["alerts"], py["end_to_end_alerts_per_sec"], py["produce_alerts_per_sec"]))
+print()
+print("- Python consume + decode alone: %.0f alerts/s" % py["consume_decode_alerts_per_sec"])
+print("- full pipeline / raw transport ceiling: %.0f%%" % (100 * e2e("kafka-full") / e2e("kafka-raw")))
+print("- ciux / Python, end to end, same alerts and broker: %.1f×" % (e2e("kafka-same") / py["end_to_end_alerts_per_sec"]))
+PY

@@ -1,0 +1,314 @@
+//! The streaming-alert benchmark harness (`ciux bench`).
+//!
+//! A deterministic generator (or a real alert archive) feeds Avro alerts
+//! through a transport — in-process bounded channels, or a Kafka broker — into
+//! the pipeline a broker runs: decode → quality cuts → classification → route
+//! to one output topic per class → count. The run yields a [`Report`] that CI
+//! gates on. Layout: pure parts (`alert`, `classify`, `generator`, `report`)
+//! apart from the effectful ones (`embedded`, `kafka`, `archive`, `chart`).
+
+mod alert;
+mod archive;
+mod avro;
+mod chart;
+mod classify;
+mod embedded;
+mod generator;
+mod kafka;
+mod metrics;
+mod pipeline;
+mod report;
+mod rng;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use alert::{Alert, SCHEMA_JSON};
+pub use chart::write_chart;
+pub use classify::{Class, classify};
+pub use generator::{CANDID_BASE, Generator, Mix};
+pub use report::{Gate, Gates, Report};
+
+use archive::Archive;
+use metrics::{BUCKET_NS, Ledger, Stats};
+use pipeline::{Decoder, Feed, Produced, WorkerTimes};
+
+/// Errors of the harness. Usage errors exit 2; the others 1.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot decode alert: {0}")]
+    Decode(String),
+    #[error("cannot read alert archive {path}: {message}")]
+    Archive { path: PathBuf, message: String },
+    #[error("cannot read or write {path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("Kafka broker {brokers}: {message}")]
+    Kafka { brokers: String, message: String },
+    #[error("cannot draw chart {path}: {message}")]
+    Chart { path: PathBuf, message: String },
+    #[error("a {0} thread stopped unexpectedly")]
+    Panic(&'static str),
+}
+
+/// Where alerts come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Generated { seed: u64, mix: Mix },
+    Archive(PathBuf),
+}
+
+/// How alerts travel from producers to the pipeline.
+#[derive(Debug, Clone)]
+pub enum Transport {
+    /// In-process bounded channels: no broker needed.
+    Embedded,
+    Kafka {
+        brokers: String,
+        partitions: i32,
+        /// Also write routed alerts to the output topics `TOPIC.CLASS`.
+        forward: bool,
+    },
+}
+
+/// Which side of the stream this run plays.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Mode {
+    /// Produce, run the pipeline, count.
+    Full,
+    /// Only inject alerts into the input topic.
+    ProduceOnly,
+    /// Only read the output topics `TOPIC.CLASS` and expect this many alerts.
+    ConsumeOnly { expect: u64 },
+}
+
+/// When alerts are due.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Shape {
+    /// As fast as possible.
+    Max,
+    /// A steady rate, alerts per second.
+    Rate(f64),
+    /// Bursts of `size` alerts every `interval` (the alert simulator's visits).
+    Visits { size: u64, interval: Duration },
+}
+
+#[derive(Debug, Clone)]
+pub struct Load {
+    pub alerts: Option<u64>,
+    pub duration: Option<Duration>,
+    pub shape: Shape,
+}
+
+/// A complete request.
+#[derive(Debug, Clone)]
+pub struct BenchConfig {
+    pub source: Source,
+    pub transport: Transport,
+    pub mode: Mode,
+    pub load: Load,
+    /// Input topic; output topics are `TOPIC.CLASS`.
+    pub topic: String,
+    /// Pipeline worker threads.
+    pub workers: usize,
+    /// Producer threads.
+    pub producers: usize,
+    /// How long consumers wait for missing alerts once production is over.
+    pub drain_timeout: Duration,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+    /// Send pre-encoded alerts and skip decoding: the raw transport ceiling.
+    pub raw: bool,
+}
+
+impl BenchConfig {
+    /// Output topic of a class.
+    pub fn output_topic(&self, class: Class) -> String {
+        format!("{}.{}", self.topic, class.name())
+    }
+}
+
+/// Run the benchmark and return its report (gates not yet evaluated).
+pub fn run(cfg: &BenchConfig) -> Result<Report, BenchError> {
+    if cfg.load.alerts.is_none()
+        && cfg.load.duration.is_none()
+        && matches!(cfg.source, Source::Generated { .. })
+    {
+        return Err(BenchError::Usage("give --alerts N or --duration S".into()));
+    }
+    let (feed, decoder) = match &cfg.source {
+        Source::Generated { seed, mix } if cfg.raw => {
+            let g = Generator::new(*seed, *mix);
+            let pool = (0..256).map(|i| g.alert(i).0.encode()).collect();
+            (Feed::Pool(pool), Decoder::Skip)
+        }
+        Source::Generated { seed, mix } => (
+            Feed::Generated(Generator::new(*seed, *mix)),
+            Decoder::Native,
+        ),
+        Source::Archive(dir) => {
+            let archive = Archive::load(dir)?;
+            let schema = archive.schema.clone();
+            (Feed::Archive(archive), Decoder::Generic(schema))
+        }
+    };
+    let outcome = match &cfg.transport {
+        Transport::Embedded => {
+            if cfg.mode != Mode::Full {
+                return Err(BenchError::Usage(
+                    "--produce-only and --consume-only need --brokers".into(),
+                ));
+            }
+            embedded::run(cfg, &feed, &decoder)?
+        }
+        Transport::Kafka { .. } => kafka::run(cfg, &feed, &decoder)?,
+    };
+    Ok(build_report(cfg, outcome))
+}
+
+/// What a transport measured, before it becomes a [`Report`].
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    pub(crate) produced: Produced,
+    pub(crate) ledger: Ledger,
+    pub(crate) stats: Stats,
+    pub(crate) workers: WorkerTimes,
+    /// Wall time of the whole run.
+    pub(crate) elapsed: Duration,
+    /// Extra per-topic counts by name (consume-only reads other topics).
+    pub(crate) topic_names: Option<BTreeMap<String, u64>>,
+}
+
+fn build_report(cfg: &BenchConfig, o: Outcome) -> Report {
+    let produced = match cfg.mode {
+        Mode::ConsumeOnly { expect } => expect,
+        _ => o.produced.alerts,
+    };
+    let consumed = o.ledger.distinct;
+    let lost = match cfg.mode {
+        Mode::ProduceOnly => 0,
+        _ => produced.saturating_sub(consumed),
+    };
+    let secs = o.elapsed.as_secs_f64().max(1e-9);
+    let ms = |us: u64| us as f64 / 1000.0;
+    let latency_ms = match o.stats.latency_us.as_ref().filter(|h| !h.is_empty()) {
+        None => report::Latency::default(),
+        Some(h) => report::Latency {
+            p50: ms(h.value_at_quantile(0.50)),
+            p90: ms(h.value_at_quantile(0.90)),
+            p99: ms(h.value_at_quantile(0.99)),
+            max: ms(h.max()),
+            mean: h.mean() / 1000.0,
+            curve: [
+                0.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.99, 100.0,
+            ]
+            .iter()
+            .map(|&p| [p, ms(h.value_at_quantile(p / 100.0))])
+            .collect(),
+        },
+    };
+    // At most ~120 points: merge 100 ms buckets.
+    let merge = o.stats.timeline.len().div_ceil(120).max(1);
+    let interval = merge as f64 * BUCKET_NS as f64 / 1e9;
+    let timeline = o
+        .stats
+        .timeline
+        .chunks(merge)
+        .map(|c| c.iter().sum::<u64>() as f64 / interval)
+        .collect();
+    let per = |ns: u64, n: u64| ns as f64 / 1000.0 / n.max(1) as f64;
+    let mut stages_us = BTreeMap::new();
+    if o.produced.alerts > 0 {
+        stages_us.insert("produce".into(), per(o.produced.busy_ns, o.produced.alerts));
+    }
+    let handled = consumed + o.ledger.duplicated;
+    if handled > 0 && o.workers.decode_ns > 0 {
+        stages_us.insert("decode+classify".into(), per(o.workers.decode_ns, handled));
+        stages_us.insert("route".into(), per(o.workers.route_ns, handled));
+    }
+    let topics = o.topic_names.unwrap_or_else(|| {
+        Class::ALL
+            .iter()
+            .map(|c| (cfg.output_topic(*c), o.stats.topics[c.index()]))
+            .collect()
+    });
+    let (transport, workers) = match &cfg.transport {
+        Transport::Embedded => ("embedded".to_string(), cfg.workers),
+        Transport::Kafka { brokers, .. } => (format!("kafka {brokers}"), cfg.workers),
+    };
+    let (source, seed) = match &cfg.source {
+        Source::Generated { seed, .. } => ("generated alerts".to_string(), Some(*seed)),
+        Source::Archive(dir) => (format!("archive {}", dir.display()), None),
+    };
+    let load = match cfg.load.shape {
+        Shape::Max => "max rate".to_string(),
+        Shape::Rate(r) => format!("{r} alerts/s"),
+        Shape::Visits { size, interval } => format!("visits of {size} every {:?}", interval),
+    };
+    let mode = match cfg.mode {
+        Mode::Full => "produce+consume",
+        Mode::ProduceOnly => "produce-only",
+        Mode::ConsumeOnly { .. } => "consume-only",
+    };
+    let mb = o.stats.bytes.max(if cfg.mode == Mode::ProduceOnly {
+        o.produced.bytes
+    } else {
+        0
+    });
+    Report {
+        version: report::REPORT_VERSION,
+        run: report::RunInfo {
+            transport,
+            mode: mode.into(),
+            source,
+            seed,
+            load,
+            workers,
+        },
+        alerts: report::AlertCounts {
+            produced,
+            consumed,
+            lost,
+            duplicated: o.ledger.duplicated,
+            undecodable: o.workers.undecodable,
+        },
+        throughput: report::Throughput {
+            alerts_per_sec: consumed as f64 / secs,
+            mb_per_sec: mb as f64 / 1e6 / secs,
+            produce_alerts_per_sec: o.produced.alerts as f64
+                / o.produced.elapsed.as_secs_f64().max(1e-9),
+            duration_sec: secs,
+            interval_sec: interval,
+            timeline,
+        },
+        latency_ms,
+        stages_us,
+        peak_memory_mb: metrics::peak_rss().map(|b| b as f64 / 1e6),
+        topics,
+        gates: Vec::new(),
+    }
+}
+
+/// A progress bar of routed alerts on stderr, hidden unless asked for.
+pub(crate) fn progress_bar(cfg: &BenchConfig) -> indicatif::ProgressBar {
+    if !cfg.progress {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = match (cfg.load.alerts, &cfg.mode) {
+        (_, Mode::ConsumeOnly { expect }) => indicatif::ProgressBar::new(*expect),
+        (Some(n), _) => indicatif::ProgressBar::new(n),
+        (None, _) => indicatif::ProgressBar::no_length(),
+    };
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} alerts {per_sec} {elapsed}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}

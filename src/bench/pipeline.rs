@@ -1,0 +1,295 @@
+//! The stages every transport shares: producers driving the load shape, the
+//! decode → cut → classify → route workers, and the sink that counts. Stages
+//! are connected by bounded channels, so a slow stage blocks the one before it
+//! (back-pressure) and memory stays bounded whatever the alert count.
+
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crossbeam_channel::{Receiver, Sender};
+use indicatif::ProgressBar;
+
+use super::alert::Alert;
+use super::archive::Archive;
+use super::classify::{Class, classify};
+use super::generator::CANDID_BASE;
+use super::generator::Generator;
+use super::metrics::{Ledger, Stats};
+use super::{BenchError, Load, Shape};
+
+/// One clock for the run: monotonic, expressed as Unix nanoseconds so that
+/// timestamps carried in Kafka headers compare across processes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Clock {
+    start: Instant,
+    pub(crate) start_unix_ns: u64,
+}
+
+impl Clock {
+    pub(crate) fn new() -> Self {
+        let unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        Self {
+            start: Instant::now(),
+            start_unix_ns: unix,
+        }
+    }
+
+    /// Now, in Unix nanoseconds.
+    pub(crate) fn now(&self) -> u64 {
+        self.start_unix_ns + self.start.elapsed().as_nanos() as u64
+    }
+
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.start.elapsed()
+    }
+}
+
+/// Where produced alerts come from.
+#[derive(Debug)]
+pub(crate) enum Feed {
+    Generated(Generator),
+    Archive(Archive),
+    /// Pre-encoded alerts sent in turn under fresh candidate ids: measures the
+    /// raw transport, with no encoding cost (`--raw`).
+    Pool(Vec<Vec<u8>>),
+}
+
+impl Feed {
+    /// Number of alerts available (unbounded for the generator).
+    pub(crate) fn len(&self) -> Option<u64> {
+        match self {
+            Feed::Generated(_) | Feed::Pool(_) => None,
+            Feed::Archive(a) => Some(a.alerts.len() as u64),
+        }
+    }
+
+    /// Candidate id and encoded datum of alert `i`.
+    pub(crate) fn payload(&self, i: u64) -> (i64, Cow<'_, [u8]>) {
+        match self {
+            Feed::Generated(g) => {
+                let (alert, _) = g.alert(i);
+                (alert.candid, Cow::Owned(alert.encode()))
+            }
+            Feed::Archive(a) => {
+                let (candid, bytes) = &a.alerts[i as usize];
+                (*candid, Cow::Borrowed(bytes))
+            }
+            Feed::Pool(pool) => {
+                let bytes = &pool[i as usize % pool.len().max(1)];
+                (CANDID_BASE + i as i64, Cow::Borrowed(bytes))
+            }
+        }
+    }
+}
+
+/// How consumers decode messages: our schema, or an archive's writer schema.
+#[derive(Debug)]
+pub(crate) enum Decoder {
+    Native,
+    Generic(apache_avro::Schema),
+    /// Do not decode: take the candidate id the transport carried (`--raw`).
+    Skip,
+}
+
+impl Decoder {
+    /// Candidate id and class of a message. The class is the one of the
+    /// output topic the message was read from, when it was.
+    fn classify(&self, msg: &Msg) -> Result<(i64, Class), BenchError> {
+        let alert = match self {
+            Decoder::Native => Alert::decode(&msg.payload)?,
+            Decoder::Generic(schema) => super::archive::decode_generic(schema, &msg.payload)?,
+            Decoder::Skip => {
+                let candid = msg
+                    .candid
+                    .ok_or_else(|| BenchError::Decode("no candidate id header".into()))?;
+                let class = Class::ALL[candid.rem_euclid(5) as usize];
+                return Ok((candid, msg.topic.map_or(class, |t| Class::ALL[t])));
+            }
+        };
+        let class = msg
+            .topic
+            .map_or_else(|| classify(&alert), |t| Class::ALL[t]);
+        Ok((alert.candid, class))
+    }
+}
+
+/// A message between stages.
+#[derive(Debug)]
+pub(crate) struct Msg {
+    pub(crate) payload: Vec<u8>,
+    /// Produce time, Unix ns.
+    pub(crate) produced_ns: u64,
+    /// Candidate id, when the transport carries it beside the payload.
+    pub(crate) candid: Option<i64>,
+    /// Output topic index when the message comes from an output topic.
+    pub(crate) topic: Option<usize>,
+}
+
+/// An alert that reached its output topic.
+#[derive(Debug)]
+pub(crate) struct Routed {
+    pub(crate) candid: i64,
+    pub(crate) class: Class,
+    pub(crate) bytes: usize,
+    pub(crate) produced_ns: u64,
+}
+
+/// Hands one alert to the transport: `(candid, payload, produced_ns)`.
+pub(crate) type SendFn<'a> =
+    dyn for<'p> Fn(i64, Cow<'p, [u8]>, u64) -> Result<(), BenchError> + Sync + 'a;
+
+/// What the producers did.
+#[derive(Debug, Default)]
+pub(crate) struct Produced {
+    pub(crate) alerts: u64,
+    pub(crate) bytes: u64,
+    pub(crate) busy_ns: u64,
+    pub(crate) elapsed: Duration,
+}
+
+/// Produce alerts with `threads` threads following `load`, handing each to
+/// `send(candid, payload, produced_ns)`. Alert `i` is due at the time its load
+/// shape gives; threads take indices from one counter, so the set of alerts
+/// sent does not depend on the number of threads.
+pub(crate) fn produce(
+    feed: &Feed,
+    load: &Load,
+    threads: usize,
+    clock: &Clock,
+    send: &SendFn<'_>,
+) -> Result<Produced, BenchError> {
+    let limit = match (load.alerts, feed.len()) {
+        (Some(n), Some(m)) => Some(n.min(m)),
+        (a, b) => a.or(b),
+    };
+    let next = AtomicU64::new(0);
+    let (sent, bytes, busy) = (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
+    let start = Instant::now();
+    std::thread::scope(|s| -> Result<(), BenchError> {
+        let handles: Vec<_> = (0..threads.max(1))
+            .map(|_| {
+                s.spawn(|| -> Result<(), BenchError> {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if limit.is_some_and(|n| i >= n) {
+                            return Ok(());
+                        }
+                        let due = match load.shape {
+                            Shape::Max => Duration::ZERO,
+                            Shape::Rate(rate) => Duration::from_secs_f64(i as f64 / rate),
+                            Shape::Visits { size, interval } => interval * (i / size.max(1)) as u32,
+                        };
+                        if load
+                            .duration
+                            .is_some_and(|d| due > d || start.elapsed() > d)
+                        {
+                            return Ok(());
+                        }
+                        if let Some(wait) = due.checked_sub(start.elapsed()) {
+                            std::thread::sleep(wait);
+                        }
+                        let t = Instant::now();
+                        let (candid, payload) = feed.payload(i);
+                        bytes.fetch_add(payload.len() as u64, Ordering::Relaxed);
+                        busy.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                        send(candid, payload, clock.now())?;
+                        sent.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().map_err(|_| BenchError::Panic("producer"))??;
+        }
+        Ok(())
+    })?;
+    Ok(Produced {
+        alerts: sent.load(Ordering::Relaxed),
+        bytes: bytes.load(Ordering::Relaxed),
+        busy_ns: busy.load(Ordering::Relaxed),
+        elapsed: start.elapsed(),
+    })
+}
+
+/// Busy time of the workers, summed over threads.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct WorkerTimes {
+    /// Decoding, quality cuts and classification.
+    pub(crate) decode_ns: u64,
+    pub(crate) route_ns: u64,
+    pub(crate) undecodable: u64,
+}
+
+/// One worker: decode → quality cuts and classification → `route`, until the
+/// input channel closes.
+pub(crate) fn work(
+    rx: &Receiver<Msg>,
+    decoder: &Decoder,
+    route: &(dyn Fn(Routed, Msg) -> Result<(), BenchError> + Sync),
+) -> Result<WorkerTimes, BenchError> {
+    let mut times = WorkerTimes::default();
+    for msg in rx {
+        let t0 = Instant::now();
+        let (candid, class) = match decoder.classify(&msg) {
+            Ok(v) => v,
+            Err(err) => {
+                tracing::debug!("undecodable message: {err}");
+                times.undecodable += 1;
+                continue;
+            }
+        };
+        let t2 = Instant::now();
+        let routed = Routed {
+            candid,
+            class,
+            bytes: msg.payload.len(),
+            produced_ns: msg.produced_ns,
+        };
+        route(routed, msg)?;
+        times.decode_ns += (t2 - t0).as_nanos() as u64;
+        times.route_ns += t2.elapsed().as_nanos() as u64;
+    }
+    Ok(times)
+}
+
+/// The sink: the consumer of every output topic. Counts until the channel closes.
+pub(crate) fn sink(
+    rx: impl IntoIterator<Item = Routed>,
+    clock: &Clock,
+    bar: &ProgressBar,
+) -> (Ledger, Stats) {
+    let mut ledger = Ledger::default();
+    let mut stats = Stats::default();
+    for r in rx {
+        let now = clock.now();
+        if ledger.record(r.candid) {
+            stats.record(
+                r.class.index(),
+                r.bytes,
+                r.produced_ns.saturating_sub(clock.start_unix_ns),
+                now - clock.start_unix_ns,
+            );
+            bar.inc(1);
+        }
+    }
+    (ledger, stats)
+}
+
+/// Sum worker times.
+pub(crate) fn total(times: impl IntoIterator<Item = WorkerTimes>) -> WorkerTimes {
+    times
+        .into_iter()
+        .fold(WorkerTimes::default(), |a, b| WorkerTimes {
+            decode_ns: a.decode_ns + b.decode_ns,
+            route_ns: a.route_ns + b.route_ns,
+            undecodable: a.undecodable + b.undecodable,
+        })
+}
+
+/// Send on a bounded channel; a closed channel means the other side failed.
+pub(crate) fn send<T>(tx: &Sender<T>, v: T) -> Result<(), BenchError> {
+    tx.send(v).map_err(|_| BenchError::Panic("pipeline stage"))
+}

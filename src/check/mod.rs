@@ -1,0 +1,316 @@
+//! `ciux check`: the local pre-push check. It catches in well under a second
+//! what CI would reject much later: invalid configuration, a dirty source tree
+//! (a `-dirty` version never exists in a registry), missing tags or a shallow
+//! clone, siblings on the wrong branch or with unpushed commits, a project
+//! branch that is not upstream.
+//!
+//! Nothing here contacts a remote: remote state is read from local
+//! remote-tracking refs (`refs/remotes/*`), as of the last fetch, and the report
+//! says so. Findings are plain data, rendered as text or JSON.
+
+mod sibling;
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use thiserror::Error;
+
+pub use sibling::{
+    Local, SiblingFacts, SiblingState, read_sibling, resolve_branch, sibling_findings,
+};
+
+use crate::config::{Config, DependencyKind};
+use crate::git::{Repo, describe_commit};
+
+/// How bad a finding is: any error makes `ciux check` exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// One problem: a stable code, the repository, one line of message, a fix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub severity: Severity,
+    pub code: &'static str,
+    pub repository: String,
+    pub message: String,
+    pub fix: String,
+}
+
+/// The outcome of a check.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub project: PathBuf,
+    pub branch: Option<String>,
+    /// Repositories looked at: the project and its cloned siblings.
+    pub repositories: usize,
+    /// Always false: remote state comes from local refs.
+    pub remotes_contacted: bool,
+    pub note: &'static str,
+    pub findings: Vec<Finding>,
+}
+
+/// What the report says about remote state.
+pub const LOCAL_REFS_NOTE: &str = "remote state read from local refs (refs/remotes/*) as of the last fetch; no remote was contacted";
+
+impl CheckReport {
+    pub fn errors(&self) -> usize {
+        self.count(Severity::Error)
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.count(Severity::Warning)
+    }
+
+    fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+
+    /// Text form: one line per finding, then its fix, then a summary.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        for f in &self.findings {
+            let severity = match f.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
+            out.push_str(&format!(
+                "{severity}[{}] {}: {}\n  fix: {}\n",
+                f.code, f.repository, f.message, f.fix
+            ));
+        }
+        out.push_str(&format!(
+            "checked {} repositories: {} errors, {} warnings ({})\n",
+            self.repositories,
+            self.errors(),
+            self.warnings(),
+            self.note
+        ));
+        out
+    }
+}
+
+/// `ciux check` found errors; the report has already been printed. Exit 2 when
+/// the configuration is invalid (as for every command), else 1.
+#[derive(Debug, Error)]
+#[error("the pre-push check found {errors} error(s){}", if *.config_invalid { ", the configuration among them" } else { "" })]
+pub struct CheckFailed {
+    pub errors: usize,
+    pub config_invalid: bool,
+}
+
+impl CheckReport {
+    /// The error to exit with, if any finding is an error.
+    pub fn failure(&self) -> Option<CheckFailed> {
+        let errors = self.errors();
+        (errors > 0).then(|| CheckFailed {
+            errors,
+            config_invalid: self.findings.iter().any(|f| f.code == "config"),
+        })
+    }
+}
+
+/// A ref being pushed, as git gives it to a pre-push hook on standard input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushedRef {
+    pub local_ref: String,
+    pub remote_ref: String,
+    /// The ref is being deleted on the remote.
+    pub delete: bool,
+}
+
+/// Parse pre-push hook input: `<local ref> <local oid> <remote ref> <remote oid>` lines.
+pub fn parse_pre_push(input: impl BufRead) -> Vec<PushedRef> {
+    input
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|line| {
+            let mut parts = line.split(' ');
+            let (local_ref, local_oid, remote_ref) = (parts.next()?, parts.next()?, parts.next()?);
+            Some(PushedRef {
+                local_ref: local_ref.to_owned(),
+                remote_ref: remote_ref.to_owned(),
+                delete: local_oid.bytes().all(|b| b == b'0'),
+            })
+        })
+        .collect()
+}
+
+/// Run every check on the repository containing `path`. `pushing` lists the refs
+/// of a push in progress (pre-push hook), which count as being upstream.
+pub fn check(path: &Path, pushing: &[PushedRef]) -> Result<CheckReport, crate::git::GitError> {
+    let repo = Repo::discover(path)?;
+    let name = dir_name(repo.root());
+    let branch = repo.current_branch()?;
+    let mut findings = Vec::new();
+    let finding = |severity, code, message: String, fix: String| Finding {
+        severity,
+        code,
+        repository: name.clone(),
+        message,
+        fix,
+    };
+    let config = match Config::load(repo.root()) {
+        Ok(config) => Some(config),
+        Err(err) => {
+            findings.push(finding(
+                Severity::Error,
+                "config",
+                err.to_string(),
+                "correct the configuration file (see docs/release.md and .ciux.example.toml)"
+                    .into(),
+            ));
+            None
+        }
+    };
+    if repo.is_shallow() {
+        findings.push(finding(
+            Severity::Error,
+            "shallow",
+            "shallow clone: versions cannot be computed exactly".into(),
+            "git fetch --unshallow --tags".into(),
+        ));
+    } else if repo.head_id().is_ok() && describe_commit(&repo, repo.head_id()?)?.tag.is_none() {
+        findings.push(finding(
+            Severity::Warning,
+            "no-tags",
+            "no annotated version tag is reachable from HEAD: the version is a bare commit hash"
+                .into(),
+            "git fetch --tags, or create the first one with `ciux tag`".into(),
+        ));
+    }
+    if let Some(config) = &config {
+        let paths = if config.source_paths.is_empty() {
+            vec![".".to_owned()]
+        } else {
+            config.source_paths.clone()
+        };
+        if repo.is_dirty_under(&paths)? {
+            findings.push(finding(
+                Severity::Error,
+                "dirty-source",
+                format!(
+                    "uncommitted changes under the source paths ({}): CI builds the pushed commit, and a `-dirty` image never exists in a registry",
+                    paths.join(", ")
+                ),
+                "commit or stash them (`git status`)".into(),
+            ));
+        }
+    }
+    match &branch {
+        None => findings.push(finding(
+            Severity::Warning,
+            "detached",
+            "detached HEAD: dependencies resolve to main/master unless CI is given a branch".into(),
+            "check out a branch (`git switch -c <name>`)".into(),
+        )),
+        Some(b) => {
+            let pushed = pushing
+                .iter()
+                .any(|r| !r.delete && r.remote_ref == format!("refs/heads/{b}"));
+            let remote = crate::release::branch_remote(repo.git(), Some(b));
+            let upstream = remote.as_ref().is_some_and(|r| {
+                repo.git()
+                    .find_reference(&format!("refs/remotes/{r}/{b}"))
+                    .is_ok()
+            });
+            if !pushed && !upstream {
+                let remote = remote.unwrap_or_else(|| "origin".into());
+                findings.push(finding(
+                    Severity::Warning,
+                    "branch-not-upstream",
+                    format!("branch `{b}` is not on `{remote}`: CI cannot check it out"),
+                    format!("git push -u {} {}", shell_quote(&remote), shell_quote(b)),
+                ));
+            }
+        }
+    }
+    let mut repositories = 1;
+    if let Some(config) = &config {
+        let parent = repo.root().parent().unwrap_or(repo.root());
+        let siblings: Vec<(&str, PathBuf)> = config
+            .dependencies
+            .iter()
+            .filter(|d| d.clone && matches!(d.kind, DependencyKind::Git { .. }))
+            .filter_map(|d| d.repo_name())
+            .map(|name| (name, parent.join(name)))
+            .collect();
+        for facts in crate::parallel::map(&siblings, SIBLING_PARALLEL, |(name, dir)| {
+            read_sibling(name, dir)
+        }) {
+            if matches!(facts.state, SiblingState::Present(_)) {
+                repositories += 1;
+            }
+            findings.extend(sibling_findings(branch.as_deref(), &facts));
+        }
+    }
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    Ok(CheckReport {
+        project: repo.root().to_path_buf(),
+        branch,
+        repositories,
+        remotes_contacted: false,
+        note: LOCAL_REFS_NOTE,
+        findings,
+    })
+}
+
+/// Siblings read at once: the work is mostly `stat` calls of the work-tree
+/// statuses, which overlap well across a few threads.
+const SIBLING_PARALLEL: usize = 4;
+
+fn dir_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Quote `text` for a POSIX shell when it holds anything but safe characters,
+/// so a fix can be pasted whatever a branch or path is called.
+pub fn shell_quote(text: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./=:@+,%".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        for (text, want) in [
+            ("main", "main"),
+            ("feature/x-1", "feature/x-1"),
+            ("", "''"),
+            ("a b", "'a b'"),
+            ("$(reboot)", "'$(reboot)'"),
+            ("it's", r"'it'\''s'"),
+        ] {
+            assert_eq!(shell_quote(text), want);
+        }
+    }
+
+    #[test]
+    fn pre_push_input() {
+        let input = "refs/heads/feat 1111111111111111111111111111111111111111 refs/heads/feat 0000000000000000000000000000000000000000\n\
+                     (delete) 0000000000000000000000000000000000000000 refs/heads/old 2222222222222222222222222222222222222222\n\
+                     garbage\n";
+        let refs = parse_pre_push(input.as_bytes());
+        assert_eq!(refs.len(), 2);
+        assert_eq!(refs[0].remote_ref, "refs/heads/feat");
+        assert!(!refs[0].delete);
+        assert!(refs[1].delete);
+    }
+}

@@ -1,0 +1,168 @@
+//! `ciux bench`: turn arguments into a [`BenchConfig`], run, write the report,
+//! chart and GitHub step summary, print the human summary on stderr, and fail
+//! naming each gate that did not pass.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use super::{BenchArgs, print_stdout};
+use crate::bench::{
+    self, BenchConfig, BenchError, Gates, Load, Mix, Mode, Report, Shape, Source, Transport,
+};
+
+/// Alerts of a run with no `--alerts`, `--duration` or `--from`: a few seconds.
+const DEFAULT_ALERTS: u64 = 50_000;
+
+pub(crate) fn run(args: BenchArgs, quiet: bool) -> Result<()> {
+    if args.schema {
+        print_stdout(&format!("{}\n", bench::SCHEMA_JSON))?;
+        return Ok(());
+    }
+    let cfg = config(&args, quiet)?;
+    let gates = gates(&args)?;
+    let mut report = bench::run(&cfg)?;
+    report.gates = gates.evaluate(&report);
+    if let Some(path) = &args.report {
+        let json = serde_json::to_string_pretty(&report)? + "\n";
+        if path == Path::new("-") {
+            print_stdout(&json)?;
+        } else {
+            crate::fsutil::write_atomic(path, json.as_bytes())
+                .with_context(|| format!("cannot write report {}", path.display()))?;
+        }
+    }
+    if let Some(path) = &args.chart {
+        bench::write_chart(&report, path)?;
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        append(Path::new(&path), &report.markdown()).with_context(|| {
+            format!(
+                "cannot append to GITHUB_STEP_SUMMARY {}",
+                Path::new(&path).display()
+            )
+        })?;
+    }
+    if !quiet {
+        eprint!("{}", report.human());
+    }
+    let failed = report.failed_gates();
+    if !failed.is_empty() {
+        let names: Vec<String> = failed
+            .iter()
+            .map(|g| format!("{} (value {:.2}, limit {:.2})", g.name, g.value, g.limit))
+            .collect();
+        bail!("{} gate(s) failed: {}", failed.len(), names.join(", "));
+    }
+    Ok(())
+}
+
+fn usage(msg: impl Into<String>) -> BenchError {
+    BenchError::Usage(msg.into())
+}
+
+fn secs(name: &str, v: f64) -> Result<Duration, BenchError> {
+    Duration::try_from_secs_f64(v)
+        .map_err(|_| usage(format!("{name}: {v} is not a duration in seconds")))
+}
+
+fn config(a: &BenchArgs, quiet: bool) -> Result<BenchConfig, BenchError> {
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let shape = match (a.rate, a.visit_size) {
+        (Some(r), _) if r > 0.0 && r.is_finite() => Shape::Rate(r),
+        (Some(r), _) => return Err(usage(format!("--rate must be positive, got {r}"))),
+        (None, Some(0)) => return Err(usage("--visit-size must be positive")),
+        (None, Some(size)) => Shape::Visits {
+            size,
+            interval: secs("--visit-interval", a.visit_interval)?,
+        },
+        (None, None) => Shape::Max,
+    };
+    let source = match &a.from {
+        Some(dir) => Source::Archive(dir.clone()),
+        None => Source::Generated {
+            seed: a.seed,
+            mix: a
+                .mix
+                .as_deref()
+                .map(Mix::parse)
+                .transpose()?
+                .unwrap_or_default(),
+        },
+    };
+    if a.raw && a.from.is_some() {
+        return Err(usage(
+            "--raw replays generated alerts; it cannot take --from",
+        ));
+    }
+    let duration = a.duration.map(|d| secs("--duration", d)).transpose()?;
+    let alerts = match (a.alerts, duration, &a.from) {
+        (Some(n), _, _) => Some(n),
+        (None, None, None) => Some(DEFAULT_ALERTS),
+        _ => None,
+    };
+    let mode = match (a.produce_only, a.consume_only, a.expect) {
+        (true, _, _) => Mode::ProduceOnly,
+        (_, true, Some(expect)) => Mode::ConsumeOnly { expect },
+        _ => Mode::Full,
+    };
+    let transport = match &a.brokers {
+        Some(brokers) => Transport::Kafka {
+            brokers: brokers.clone(),
+            partitions: a.partitions.max(1),
+            forward: a.forward,
+        },
+        None => Transport::Embedded,
+    };
+    Ok(BenchConfig {
+        source,
+        transport,
+        mode,
+        load: Load {
+            alerts,
+            duration,
+            shape,
+        },
+        topic: a.topic.clone(),
+        workers: a.workers.unwrap_or(cores).max(1),
+        producers: a.producers.unwrap_or(cores / 2).max(1),
+        drain_timeout: secs("--drain-timeout", a.drain_timeout)?,
+        progress: !quiet && std::io::stderr().is_terminal(),
+        raw: a.raw,
+    })
+}
+
+fn gates(a: &BenchArgs) -> Result<Gates> {
+    let baseline = match &a.baseline {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read baseline report {}", path.display()))?;
+            let old: Report = serde_json::from_str(&text).map_err(|e| {
+                usage(format!(
+                    "{} is not a ciux bench report: {e}",
+                    path.display()
+                ))
+            })?;
+            Some((old, a.max_regression))
+        }
+        None => None,
+    };
+    Ok(Gates {
+        min_throughput: a.min_throughput,
+        max_p99_ms: a.max_p99_ms,
+        max_loss: a.max_loss,
+        expect_topics: a.expect_topics,
+        baseline,
+    })
+}
+
+/// Append to a file others append to too (GitHub's step summary).
+fn append(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    f.write_all(text.as_bytes())
+}

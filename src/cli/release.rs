@@ -1,0 +1,224 @@
+//! `ciux tag`: create the next release tag (one repository, or the stack with `--all`).
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use super::{TagArgs, print_stdout};
+use crate::check::shell_quote;
+use crate::error::UsageError;
+use crate::git::Repo;
+use crate::release::{
+    Bump, ReleaseError, Silent, StackReport, StepState, TagPlan, TagRequest, apply_stack,
+    create_tag, plan_stack, plan_tag, push_tag, stack_members,
+};
+
+pub(crate) fn run(args: TagArgs) -> Result<()> {
+    if args.wait_images && !args.all {
+        return Err(UsageError("--wait-images only applies with --all".into()).into());
+    }
+    if args.wait_images {
+        return Err(UsageError(
+            "--wait-images is not available yet: this build has no registry client; tag without it"
+                .into(),
+        )
+        .into());
+    }
+    let request = TagRequest {
+        bump: bump_of(&args),
+        message: args.message.clone(),
+        allow_branch: args.allow_branch,
+        push: args.push,
+    };
+    if args.all {
+        return run_all(&args, &request);
+    }
+    let repo = Repo::discover(&args.path.path)?;
+    let plan = plan_tag(&repo, &request)?;
+    if args.dry_run {
+        print_stdout(&describe_plan(&plan))?;
+        return Ok(());
+    }
+    create_tag(&repo, &plan)?;
+    eprintln!("tagged {} as {}", plan.repository.display(), plan.tag);
+    push_tag(&plan)?;
+    if let Some(target) = &plan.push {
+        eprintln!("pushed {} to {} ({})", plan.tag, target.remote, target.url);
+    }
+    print_stdout(&format!("{}\n", plan.tag))?;
+    Ok(())
+}
+
+/// `--all`: plan the whole stack (every refusal first), then tag in order.
+fn run_all(args: &TagArgs, request: &TagRequest) -> Result<()> {
+    let resolve = crate::workspace::Request {
+        path: args.path.path.clone(),
+        synchronise: false,
+        ..Default::default()
+    };
+    let workspace = crate::workspace::resolve(&resolve, &Silent)?;
+    let members = stack_members(&workspace)?;
+    let steps = plan_stack(&members, request)?;
+    if args.dry_run {
+        let text: String = steps
+            .iter()
+            .enumerate()
+            .map(|(i, step)| format!("{}. {}: {}", i + 1, step.name, describe_plan(&step.plan)))
+            .collect();
+        print_stdout(&text)?;
+        return Ok(());
+    }
+    let report = apply_stack(steps, |step| {
+        eprintln!("tagged {} as {}", step.name, step.plan.tag);
+        Ok(())
+    });
+    if let Some(path) = &args.report {
+        let text = if path.extension().is_some_and(|e| e == "json") {
+            serde_json::to_string_pretty(&report_json(&report))? + "\n"
+        } else {
+            env_report(&report)
+        };
+        crate::fsutil::write_atomic(path, text.as_bytes())
+            .with_context(|| format!("cannot write the report {}", path.display()))?;
+    }
+    if let Some((failed, reason)) = &report.failure {
+        return Err(ReleaseError::StackFailed {
+            failed: failed.clone(),
+            reason: reason.clone(),
+            details: report.failure_text(&finish_flags(args)),
+        }
+        .into());
+    }
+    let text: String = report
+        .steps
+        .iter()
+        .map(|(step, _)| format!("{} {}\n", step.name, step.plan.tag))
+        .collect();
+    print_stdout(&text)?;
+    Ok(())
+}
+
+/// The flags that tag one repository the way `--all` tags each.
+fn finish_flags(args: &TagArgs) -> String {
+    let mut flags = format!("--{} ", bump_name(bump_of(args)));
+    if args.push {
+        flags.push_str("--push ");
+    }
+    if args.allow_branch {
+        flags.push_str("--allow-branch ");
+    }
+    if let Some(message) = &args.message {
+        flags.push_str(&format!("-m {} ", shell_quote(message)));
+    }
+    flags
+}
+
+#[derive(Serialize)]
+struct ReportEntry<'a> {
+    name: &'a str,
+    directory: &'a std::path::Path,
+    previous: Option<&'a str>,
+    tag: &'a str,
+    state: StepState,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    repositories: Vec<ReportEntry<'a>>,
+    failed: Option<&'a str>,
+}
+
+fn report_json(report: &StackReport) -> JsonReport<'_> {
+    JsonReport {
+        repositories: report
+            .steps
+            .iter()
+            .map(|(step, state)| ReportEntry {
+                name: &step.name,
+                directory: &step.plan.repository,
+                previous: step.plan.previous.as_deref(),
+                tag: &step.plan.tag,
+                state: *state,
+            })
+            .collect(),
+        failed: report.failure.as_ref().map(|(name, _)| name.as_str()),
+    }
+}
+
+/// `export <NAME>_VERSION=<tag>` for each repository that was tagged.
+fn env_report(report: &StackReport) -> String {
+    report
+        .steps
+        .iter()
+        .filter(|(_, state)| *state != StepState::NotTagged)
+        .map(|(step, _)| {
+            format!(
+                "export {}_VERSION={}\n",
+                env_name(&step.name),
+                shell_quote(&step.plan.tag)
+            )
+        })
+        .collect()
+}
+
+/// A repository name as an env variable prefix: upper case, other characters `_`.
+fn env_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn bump_of(args: &TagArgs) -> Bump {
+    if args.patch {
+        Bump::Patch
+    } else if args.minor {
+        Bump::Minor
+    } else if args.major {
+        Bump::Major
+    } else if args.release {
+        Bump::Release
+    } else {
+        Bump::Rc
+    }
+}
+
+fn bump_name(bump: Bump) -> &'static str {
+    match bump {
+        Bump::Rc => "rc",
+        Bump::Patch => "patch",
+        Bump::Minor => "minor",
+        Bump::Major => "major",
+        Bump::Release => "release",
+    }
+}
+
+/// What a dry run prints: one line per action, in the order they would happen.
+pub(crate) fn describe_plan(plan: &TagPlan) -> String {
+    let short = plan.commit.get(..7).unwrap_or(&plan.commit);
+    let branch = plan
+        .branch
+        .as_deref()
+        .map_or_else(|| "detached HEAD".to_owned(), |b| format!("branch {b}"));
+    let after = plan.previous.as_deref().map_or_else(
+        || "no previous release".to_owned(),
+        |p| format!("after {p}"),
+    );
+    let kind = if plan.signed { "signed" } else { "annotated" };
+    let mut text = format!(
+        "would tag {} ({branch}, commit {short}) with {kind} tag {} ({after})\n",
+        plan.repository.display(),
+        plan.tag
+    );
+    if let Some(target) = &plan.push {
+        text.push_str(&format!(
+            "would push {} to {} ({})\n",
+            plan.tag, target.remote, target.url
+        ));
+    }
+    text
+}

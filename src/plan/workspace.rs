@@ -1,0 +1,288 @@
+//! From the resolved workspace (what `ignite` resolves) to the plan's input.
+//!
+//! Pure: the workspace, the project's image decision and the configuration of
+//! each checked-out repository go in; a [`Graph`] comes out. Nothing is
+//! resolved here: nodes and edges are the workspace's own.
+
+use std::collections::BTreeMap;
+
+use super::{Component, Graph, Kind};
+use crate::config::{Config, Dependency, DependencyKind};
+use crate::emit::ImageBlock;
+use crate::workspace::{Checkout, Node, NodeKind, Workspace};
+
+/// The plan's graph of `ws`. `configs` holds the configuration of each
+/// repository node read from its checkout, by node name; the project's image
+/// is `image`.
+pub fn graph_of(ws: &Workspace, image: &ImageBlock, configs: &BTreeMap<String, Config>) -> Graph {
+    // `deploy = "..."` on a dependency entry, by the node it names; the first
+    // declaration in node order wins (the project's own entries come first).
+    let mut entry_deploy: BTreeMap<String, &str> = BTreeMap::new();
+    for node in &ws.nodes {
+        for dep in configs
+            .get(&node.name)
+            .map(|c| c.dependencies.as_slice())
+            .unwrap_or_default()
+        {
+            if let Some(command) = &dep.deploy {
+                entry_deploy.entry(node_name_of(dep)).or_insert(command);
+            }
+        }
+    }
+    let components = ws
+        .nodes
+        .iter()
+        .map(|node| {
+            let config = configs.get(&node.name);
+            let mut component = Component {
+                name: node.name.clone(),
+                kind: match node.kind {
+                    NodeKind::Project | NodeKind::Git => Kind::Git,
+                    NodeKind::Image => Kind::Image,
+                    NodeKind::Package => Kind::Package,
+                },
+                version: node.version.clone(),
+                branch: node.branch.clone(),
+                reason: node.branch_reason.map(|r| r.to_string()),
+                dir: checked_out_dir(node),
+                build_command: config.and_then(|c| c.build_command.clone()),
+                deploy_command: entry_deploy
+                    .get(&node.name)
+                    .map(|c| c.to_string())
+                    .or_else(|| config.and_then(|c| c.deploy_command.clone())),
+                ..Component::default()
+            };
+            match node.kind {
+                NodeKind::Project => {
+                    component.image_url = Some(image.url.clone());
+                    component.build = image.build;
+                    component.build_reason = Some(build_reason(image).to_string());
+                }
+                NodeKind::Image => {
+                    let reference = node.image.clone().unwrap_or_else(|| node.name.clone());
+                    component.version = image_tag(&reference).map(str::to_string);
+                    component.image_url = Some(reference);
+                }
+                NodeKind::Package => {
+                    component.version = node.package.as_ref().map(|p| p.version.clone());
+                }
+                NodeKind::Git => {}
+            }
+            component
+        })
+        .collect();
+    Graph {
+        project: ws.project.clone(),
+        components,
+        edges: ws
+            .edges
+            .iter()
+            .map(|e| (e.from.clone(), e.to.clone()))
+            .collect(),
+    }
+}
+
+/// The node a dependency entry becomes: the same identity the workspace uses
+/// (repository name, image reference, `module@version`).
+fn node_name_of(dep: &Dependency) -> String {
+    match &dep.kind {
+        DependencyKind::Git { url } => dep.repo_name().unwrap_or(url).to_string(),
+        DependencyKind::Image { image } => image.clone(),
+        DependencyKind::Package { module, version } => format!("{module}@{version}"),
+    }
+}
+
+/// The directory, when there is a checkout on disk.
+fn checked_out_dir(node: &Node) -> Option<String> {
+    match node.checkout {
+        None | Some(Checkout::RemoteOnly) => None,
+        Some(_) => node.dir.as_ref().map(|d| d.to_string_lossy().into_owned()),
+    }
+}
+
+fn build_reason(image: &ImageBlock) -> &'static str {
+    match (image.checked, image.build) {
+        (false, _) => "registry not checked",
+        (true, true) => "no image for the current source",
+        (true, false) => "image for the current source found",
+    }
+}
+
+/// The tag of an image reference: after the last `:` that follows the last `/`
+/// (`host:5000/a/b:tag` → `tag`); none for a digest reference or no tag.
+fn image_tag(reference: &str) -> Option<&str> {
+    let name = reference.split('@').next().unwrap_or(reference);
+    let last = name.rsplit('/').next().unwrap_or(name);
+    last.split_once(':').map(|(_, tag)| tag)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::git::remote::BranchReason;
+    use crate::plan::Plan;
+    use crate::workspace::{Edge, Package};
+
+    fn node(name: &str, kind: NodeKind, checkout: Option<Checkout>) -> Node {
+        Node {
+            name: name.into(),
+            kind,
+            dir: Some(PathBuf::from("/ci").join(name)),
+            url: None,
+            image: None,
+            package: None,
+            branch: Some("main".into()),
+            branch_reason: Some(BranchReason::FallbackMain),
+            remote_commit: None,
+            version: Some("v1.0.0".into()),
+            checkout,
+            clone: true,
+            pull: false,
+            labels: BTreeMap::new(),
+            raw_url: None,
+            build_input: false,
+            deploy: None,
+        }
+    }
+
+    fn config(text: &str) -> Config {
+        Config::from_toml_str(text, Path::new(".ciux.toml")).unwrap()
+    }
+
+    fn fixture() -> (Workspace, ImageBlock, BTreeMap<String, Config>) {
+        let mut project = node("app", NodeKind::Project, Some(Checkout::Project));
+        project.branch = Some("feature".into());
+        project.branch_reason = Some(BranchReason::CheckedOut);
+        project.version = Some("v2.0.0-1-gabcdef0".into());
+        let lib = node("lib", NodeKind::Git, Some(Checkout::Cloned));
+        let mut remote = node("remote", NodeKind::Git, Some(Checkout::RemoteOnly));
+        remote.version = None;
+        let mut image = node("host:5000/a/spark:k8s-3.4.1", NodeKind::Image, None);
+        image.image = Some(image.name.clone());
+        let mut package = node("github.com/x/ktbx@v1.1.1", NodeKind::Package, None);
+        package.package = Some(Package {
+            module: "github.com/x/ktbx".into(),
+            version: "v1.1.1".into(),
+        });
+        for n in [&mut image, &mut package] {
+            (n.dir, n.branch, n.branch_reason, n.version) = (None, None, None, None);
+        }
+        let edge = |from: &str, to: &str| Edge {
+            from: from.into(),
+            to: to.into(),
+        };
+        let ws = Workspace {
+            project: "app".into(),
+            selector: String::new(),
+            nodes: vec![project, lib, remote, image, package],
+            edges: vec![
+                edge("app", "lib"),
+                edge("app", "remote"),
+                edge("app", "host:5000/a/spark:k8s-3.4.1"),
+                edge("lib", "github.com/x/ktbx@v1.1.1"),
+            ],
+        };
+        let block = ImageBlock {
+            registry: "registry.example.org".into(),
+            name: "app".into(),
+            tag: "v2.0.0-1-gabcdef0".into(),
+            url: "registry.example.org/app:v2.0.0-1-gabcdef0".into(),
+            build: true,
+            promoted_url: "registry.example.org/app:v2.0.0-1-gabcdef0".into(),
+            temporary_url: None,
+            checked: false,
+        };
+        let configs = BTreeMap::from([
+            (
+                "app".to_string(),
+                config(
+                    r#"
+[build]
+command = "./build.sh"
+[deploy]
+command = "./deploy.sh"
+[[dependencies]]
+url = "https://example.org/x/lib.git"
+deploy = "./deploy-lib-from-app.sh"
+[[dependencies]]
+url = "https://example.org/x/remote"
+[[dependencies]]
+image = "host:5000/a/spark:k8s-3.4.1"
+"#,
+                ),
+            ),
+            (
+                "lib".to_string(),
+                config(
+                    r#"
+[deploy]
+command = "./own-deploy.sh"
+[[dependencies]]
+package = "github.com/x/ktbx@v1.1.1"
+deploy = "ktbx install"
+"#,
+                ),
+            ),
+        ]);
+        (ws, block, configs)
+    }
+
+    #[test]
+    fn workspace_becomes_a_plan_with_commands_and_image() {
+        let (ws, image, configs) = fixture();
+        let plan = Plan::new(graph_of(&ws, &image, &configs)).unwrap();
+        assert_eq!(
+            plan.waves,
+            [
+                vec![
+                    "github.com/x/ktbx@v1.1.1",
+                    "host:5000/a/spark:k8s-3.4.1",
+                    "remote"
+                ],
+                vec!["lib"],
+                vec!["app"]
+            ]
+        );
+        let step = |name: &str| plan.components.iter().find(|s| s.name == name).unwrap();
+        let app = step("app");
+        assert_eq!(app.kind, Kind::Git);
+        assert!(app.build);
+        assert_eq!(
+            app.image_url.as_deref(),
+            Some("registry.example.org/app:v2.0.0-1-gabcdef0")
+        );
+        assert_eq!(app.build_reason.as_deref(), Some("registry not checked"));
+        assert_eq!(app.build_command.as_deref(), Some("./build.sh"));
+        assert_eq!(app.deploy_command.as_deref(), Some("./deploy.sh"));
+        assert_eq!(app.reason.as_deref(), Some("checked out"));
+        assert_eq!(app.dir.as_deref(), Some("/ci/app"));
+        // The entry's `deploy` wins over the dependency's own `[deploy]`.
+        assert_eq!(
+            step("lib").deploy_command.as_deref(),
+            Some("./deploy-lib-from-app.sh")
+        );
+        assert_eq!(step("lib").reason.as_deref(), Some("fallback to main"));
+        assert!(!step("lib").build);
+        // No checkout, no directory.
+        assert_eq!(step("remote").dir, None);
+        let spark = step("host:5000/a/spark:k8s-3.4.1");
+        assert_eq!(
+            (spark.kind, spark.version.as_deref()),
+            (Kind::Image, Some("k8s-3.4.1"))
+        );
+        let ktbx = step("github.com/x/ktbx@v1.1.1");
+        assert_eq!(ktbx.kind, Kind::Package);
+        assert_eq!(ktbx.version.as_deref(), Some("v1.1.1"));
+        assert_eq!(ktbx.deploy_command.as_deref(), Some("ktbx install"));
+    }
+
+    #[test]
+    fn image_tags() {
+        assert_eq!(image_tag("host:5000/a/b:tag"), Some("tag"));
+        assert_eq!(image_tag("host:5000/a/b"), None);
+        assert_eq!(image_tag("a/b@sha256:0123"), None);
+        assert_eq!(image_tag("b:1.0@sha256:0123"), Some("1.0"));
+    }
+}

@@ -1,0 +1,91 @@
+//! Release tagging: the next version (pure arithmetic in [`version`]), a plan
+//! computed before anything changes ([`tag::plan_tag`]), then applied
+//! (annotated tag with libgit2, or `git tag -s` when `tag.gpgSign` is set; the
+//! push through the `git` CLI so credential helpers and ssh agents apply).
+
+mod remote;
+mod stack;
+mod tag;
+mod version;
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+pub(crate) use remote::branch_remote;
+pub use remote::redact;
+pub use stack::{
+    Edge, Member, Silent, StackReport, StackStep, StepState, apply_stack, plan_stack,
+    stack_members, tag_order,
+};
+pub use tag::{PushTarget, TagPlan, TagRequest, create_tag, plan_tag, push_tag};
+pub use version::{Bump, DEFAULT_PREFIX, VersionError, next_version, release_order};
+
+/// Why a repository was not tagged. Every refusal says what to do.
+#[derive(Debug, Error)]
+pub enum ReleaseError {
+    #[error("{} has uncommitted changes: a release must be a committed state\n  fix: commit or stash them (`git status`)", path.display())]
+    Dirty { path: PathBuf },
+    #[error("{} is {}: releases are cut from main or master\n  fix: check out main or master, or pass --allow-branch",
+        path.display(),
+        branch.as_deref().map_or_else(|| "on a detached HEAD".to_owned(), |b| format!("on branch `{b}`")))]
+    WrongBranch {
+        path: PathBuf,
+        branch: Option<String>,
+    },
+    #[error("HEAD of {} is already tagged {tag}\n  fix: commit something new to release, or push the existing tag", path.display())]
+    AlreadyTagged { path: PathBuf, tag: String },
+    #[error("tag {tag} already exists {place} in {}\n  fix: fetch the tags (`git fetch --tags`) and run again, or choose another bump", path.display())]
+    TagExists {
+        path: PathBuf,
+        tag: String,
+        place: String,
+    },
+    #[error("{} has no remote to push the tag to\n  fix: add one (`git remote add origin URL`) or tag without --push", path.display())]
+    NoRemote { path: PathBuf },
+    #[error("cannot compute the next version of {}", path.display())]
+    Version {
+        path: PathBuf,
+        #[source]
+        source: VersionError,
+    },
+    #[error("cannot create tag {tag} in {}", path.display())]
+    Tag {
+        path: PathBuf,
+        tag: String,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("`{command}` failed in {}: {stderr}", path.display())]
+    GitCommand {
+        path: PathBuf,
+        command: String,
+        stderr: String,
+    },
+    #[error("cannot run git (is it installed and on PATH?)")]
+    Spawn {
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
+    #[error("dependency {name} is not cloned at {}\n  fix: run `ciux ignite` to clone the stack, then tag again", dir.display())]
+    MissingSibling { name: String, dir: PathBuf },
+    #[error("dependency cycle: {}", path.join(" -> "))]
+    Cycle { path: Vec<String> },
+    #[error("nothing was tagged: {} repositor{} cannot be tagged\n  {}", refusals.len(), if refusals.len() == 1 { "y" } else { "ies" }, refusals.join("\n  "))]
+    StackRefused { refusals: Vec<String> },
+    #[error("tagging stopped at {failed}: {reason}{details}")]
+    StackFailed {
+        failed: String,
+        reason: String,
+        details: String,
+    },
+}
+
+impl ReleaseError {
+    /// Configuration problems (exit status 2) rather than failures.
+    pub fn is_usage(&self) -> bool {
+        matches!(self, Self::Cycle { .. })
+    }
+}
