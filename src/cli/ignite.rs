@@ -309,16 +309,25 @@ fn summary(ws: &Workspace, image: &ImageBlock, written: &[PathBuf], installed: b
                 node.name
             ),
         };
-        writeln!(err, "{line}")?;
+        writeln!(err, "{}", one_line(&line))?;
     }
     let status = match (image.build, image.checked) {
         (true, false) => "to build (registry not checked)",
         (true, true) => "to build",
         (false, _) => "found in the registry",
     };
-    writeln!(err, "image {}  {status}", image.url)?;
+    writeln!(err, "image {}  {status}", one_line(&image.url))?;
     for path in written {
-        writeln!(err, "wrote {}", path.display())?;
+        writeln!(err, "wrote {}", one_line(&path.display().to_string()))?;
     }
     Ok(())
+}
+
+/// A summary line with control characters shown as `?`: a path or a `--branch`
+/// value holding a newline cannot start a line of its own (which CI runners
+/// would read as a workflow command such as `::add-path::`).
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }

@@ -1,134 +1,13 @@
-//! `ciux ignite`, `get configpath`, `get deps`: real repositories, bare
-//! "remotes" reached by `file://` URL, env files read back by bash.
+//! Env files: quoting proven through bash, selectors and file names, GitHub
+//! and JSON formats, packages, cluster names.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use proptest::prelude::*;
 
+use super::{Stack, git_dep, run_ok, source};
 use crate::common::ciux_offline as ciux;
-use crate::common::git::{Repo, git};
-
-/// A temporary tree: `remotes/` holds bare repositories, `ws/` the project and its siblings.
-struct Stack {
-    _tmp: tempfile::TempDir,
-    remotes: PathBuf,
-    ws: PathBuf,
-}
-
-impl Stack {
-    fn new() -> Self {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().canonicalize().unwrap();
-        let (remotes, ws) = (root.join("remotes"), root.join("ws"));
-        std::fs::create_dir_all(&remotes).unwrap();
-        std::fs::create_dir_all(&ws).unwrap();
-        Self {
-            _tmp: tmp,
-            remotes,
-            ws,
-        }
-    }
-
-    /// A bare remote `name.git` whose default branch is `first` (tagged v1.0.0),
-    /// with one more commit on each of `others`; returns its `file://` URL.
-    fn remote(&self, name: &str, first: &str, others: &[&str], config: Option<&str>) -> String {
-        let src = self.remotes.join(format!("{name}-src"));
-        let mut repo = Repo::init(&src);
-        repo.git(&["checkout", "-q", "-b", first]);
-        let mut files = vec![("README", name)];
-        if let Some(config) = config {
-            files.push((".ciux.toml", config));
-        }
-        repo.commit("initial", &files);
-        repo.tag("v1.0.0");
-        for branch in others {
-            repo.git(&["checkout", "-q", "-b", branch, first]);
-            repo.commit(&format!("on {branch}"), &[("branch", branch)]);
-        }
-        repo.git(&["checkout", "-q", first]);
-        let bare = self.remotes.join(format!("{name}.git"));
-        git(
-            &self.remotes,
-            &[
-                "clone",
-                "-q",
-                "--bare",
-                src.to_str().unwrap(),
-                bare.to_str().unwrap(),
-            ],
-        );
-        format!("file://{}", bare.display())
-    }
-
-    /// Push one more commit to `branch` of remote `name`.
-    fn advance(&self, name: &str, branch: &str) {
-        let src = self.remotes.join(format!("{name}-src"));
-        let mut repo = Repo {
-            dir: src,
-            clock: 1_800_000_000,
-        };
-        repo.git(&["checkout", "-q", branch]);
-        repo.commit("more", &[("more", "more")]);
-        let bare = self.remotes.join(format!("{name}.git"));
-        repo.git(&["push", "-q", bare.to_str().unwrap(), branch]);
-    }
-
-    /// The project `proj` in `ws/`, on `branch`, with `config` as `.ciux.toml`.
-    fn project(&self, branch: &str, config: &str) -> Repo {
-        let mut repo = Repo::init(&self.ws.join("proj"));
-        repo.git(&["checkout", "-q", "-b", branch]);
-        repo.commit(
-            "initial",
-            &[(".ciux.toml", config), (".gitignore", ".ciux.d/\n")],
-        );
-        repo
-    }
-}
-
-fn git_dep(url: &str, clone: bool, labels: &str) -> String {
-    format!("[[dependencies]]\nurl = \"{url}\"\nclone = {clone}\nlabels = {{ {labels} }}\n")
-}
-
-/// Source `file` in bash and return the values of `names`, NUL-separated on the wire.
-fn source(file: &Path, names: &[&str], cwd: &Path) -> Vec<String> {
-    let mut script = String::from("set -eu; source \"$1\"");
-    for name in names {
-        script.push_str(&format!("; printf '%s\\0' \"${{{name}}}\""));
-    }
-    let out = Command::new("bash")
-        .current_dir(cwd)
-        .args(["--noprofile", "--norc", "-c", &script, "bash"])
-        .arg(file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "bash: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut values: Vec<String> = out
-        .stdout
-        .split(|b| *b == 0)
-        .map(|v| String::from_utf8(v.to_vec()).unwrap())
-        .collect();
-    values.pop();
-    values
-}
-
-fn run_ok(cmd: &mut assert_cmd::Command) -> (String, String) {
-    let out = cmd.output().unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    );
-    assert!(
-        out.status.success(),
-        "exit {:?}\n{stderr}",
-        out.status.code()
-    );
-    (stdout, stderr)
-}
+use crate::common::git::Repo;
 
 #[test]
 fn hostile_branch_and_path_round_trip_and_run_nothing() {
@@ -197,230 +76,6 @@ proptest! {
         leftovers.sort();
         prop_assert_eq!(leftovers, vec!["dep", "proj"]);
     }
-}
-
-#[test]
-fn dependencies_use_the_same_branch_else_main_else_master() {
-    let stack = Stack::new();
-    let same = stack.remote("same", "main", &["feature"], None);
-    let on_main = stack.remote("on-main", "main", &["master"], None);
-    let on_master = stack.remote("on.master", "master", &[], None);
-    let config = [
-        git_dep(&same, false, ""),
-        git_dep(&on_main, false, ""),
-        git_dep(&on_master, false, ""),
-    ]
-    .concat();
-    let repo = stack.project("feature", &config);
-    let (_, stderr) =
-        run_ok(ciux(&repo.dir).args(["ignite", "--format", "sh", "--format", "json"]));
-    assert!(
-        stderr.contains("branch main (fallback to main)"),
-        "{stderr}"
-    );
-    let values = source(
-        &repo.dir.join(".ciux.d/ciux.sh"),
-        &[
-            "SAME_WORKBRANCH",
-            "ON_MAIN_WORKBRANCH",
-            "ON_MASTER_WORKBRANCH",
-        ],
-        &stack.ws,
-    );
-    assert_eq!(values, ["feature", "main", "master"]);
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(repo.dir.join(".ciux.d/ciux.json")).unwrap())
-            .unwrap();
-    let reasons: Vec<&str> = json["workspace"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["branch_reason"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        reasons,
-        [
-            "checked_out",
-            "same_branch",
-            "fallback_main",
-            "fallback_master"
-        ]
-    );
-    // Not cloned: remote only, no _DIR or _VERSION.
-    assert!(!stack.ws.join("same").exists());
-    assert_eq!(json["env"].get("SAME_DIR"), None);
-
-    // `--branch` overrides the checked-out branch.
-    run_ok(ciux(&repo.dir).args(["ignite", "-b", "main"]));
-    let values = source(
-        &repo.dir.join(".ciux.d/ciux.sh"),
-        &["PROJ_WORKBRANCH", "SAME_WORKBRANCH"],
-        &stack.ws,
-    );
-    assert_eq!(values, ["main", "main"]);
-}
-
-#[test]
-fn a_dependency_without_any_usable_branch_is_named() {
-    let stack = Stack::new();
-    let url = stack.remote("lonely", "dev", &[], None);
-    let repo = stack.project("feature", &git_dep(&url, true, ""));
-    let out = ciux(&repo.dir).arg("ignite").output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("dependency lonely") && stderr.contains("feature, main, master"),
-        "{stderr}"
-    );
-}
-
-#[test]
-fn detached_head_uses_github_variables() {
-    let stack = Stack::new();
-    let url = stack.remote("dep", "main", &["pr-branch"], None);
-    let mut repo = stack.project("main", &git_dep(&url, false, ""));
-    repo.git(&["checkout", "-q", "--detach"]);
-    run_ok(
-        ciux(&repo.dir)
-            .arg("ignite")
-            .env("GITHUB_HEAD_REF", "pr-branch")
-            .env("GITHUB_REF_NAME", "12/merge"),
-    );
-    let values = source(
-        &repo.dir.join(".ciux.d/ciux.sh"),
-        &["PROJ_WORKBRANCH", "DEP_WORKBRANCH"],
-        &stack.ws,
-    );
-    assert_eq!(values, ["pr-branch", "pr-branch"]);
-    run_ok(
-        ciux(&repo.dir)
-            .arg("ignite")
-            .env("GITHUB_HEAD_REF", "")
-            .env("GITHUB_REF_NAME", "main"),
-    );
-    let values = source(
-        &repo.dir.join(".ciux.d/ciux.sh"),
-        &["PROJ_WORKBRANCH", "DEP_WORKBRANCH"],
-        &stack.ws,
-    );
-    assert_eq!(values, ["main", "main"]);
-}
-
-#[test]
-fn siblings_are_cloned_then_used_in_place() {
-    let stack = Stack::new();
-    let a = stack.remote("a", "main", &["feature"], None);
-    let b = stack.remote("b", "main", &[], None);
-    let repo = stack.project(
-        "feature",
-        &[git_dep(&a, true, ""), git_dep(&b, true, "")].concat(),
-    );
-    let (_, stderr) = run_ok(ciux(&repo.dir).arg("ignite"));
-    assert!(
-        stderr.contains("a: cloned") && stderr.contains("b: cloned"),
-        "{stderr}"
-    );
-    assert_eq!(
-        git(&stack.ws.join("a"), &["rev-parse", "--abbrev-ref", "HEAD"]),
-        "feature"
-    );
-    assert_eq!(
-        git(&stack.ws.join("b"), &["rev-parse", "--abbrev-ref", "HEAD"]),
-        "main"
-    );
-    let file = repo.dir.join(".ciux.d/ciux.sh");
-    let values = source(&file, &["A_DIR", "B_VERSION"], &stack.ws);
-    assert_eq!(values, [stack.ws.join("a").to_str().unwrap(), "v1.0.0"]);
-
-    // Re-run: opened in place, not re-cloned (an untracked file survives).
-    std::fs::write(stack.ws.join("a/marker"), "x").unwrap();
-    let (_, stderr) = run_ok(ciux(&repo.dir).arg("ignite"));
-    assert!(!stderr.contains("cloning"), "{stderr}");
-    assert!(
-        stderr.contains("a  v1.0.0-1-g") && stderr.contains("in place"),
-        "{stderr}"
-    );
-    assert!(stack.ws.join("a/marker").exists());
-
-    // The remote moved: a clean in-place sibling is fetched and fast-forwarded.
-    stack.advance("b", "main");
-    let (_, stderr) = run_ok(ciux(&repo.dir).arg("ignite"));
-    assert!(stderr.contains("in place, updated"), "{stderr}");
-    assert_eq!(
-        source(&file, &["B_VERSION"], &stack.ws)[0]
-            .split('-')
-            .nth(1),
-        Some("1")
-    );
-
-    // A dirty in-place sibling is left alone, with a warning.
-    stack.advance("b", "main");
-    std::fs::write(stack.ws.join("b/README"), "local change").unwrap();
-    let before = git(&stack.ws.join("b"), &["rev-parse", "HEAD"]);
-    let (_, stderr) = run_ok(ciux(&repo.dir).arg("ignite"));
-    assert!(
-        stderr.contains("uncommitted changes") && stderr.contains("dirty: left alone"),
-        "{stderr}"
-    );
-    assert_eq!(git(&stack.ws.join("b"), &["rev-parse", "HEAD"]), before);
-    assert!(source(&file, &["B_VERSION"], &stack.ws)[0].ends_with("-dirty"));
-}
-
-#[test]
-fn transitive_dependencies_join_and_cycles_are_errors() {
-    let stack = Stack::new();
-    let leaf = stack.remote("leaf", "main", &[], None);
-    let mid = stack.remote(
-        "mid",
-        "main",
-        &[],
-        Some(&git_dep(&leaf, true, "itest = \"true\"")),
-    );
-    let repo = stack.project("main", &git_dep(&mid, true, "itest = \"true\""));
-    run_ok(ciux(&repo.dir).args(["ignite", "-l", "itest", "--format", "json"]));
-    assert!(
-        stack.ws.join("leaf/.git").exists(),
-        "the transitive dependency is cloned as a sibling"
-    );
-    let json: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(repo.dir.join(".ciux.d/ciux_itest.json")).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(
-        json["workspace"]["edges"],
-        serde_json::json!([{"from": "proj", "to": "mid"}, {"from": "mid", "to": "leaf"}])
-    );
-    assert_eq!(json["env"]["LEAF_VERSION"], "v1.0.0");
-
-    // The selector applies at every level.
-    let (stdout, _) = run_ok(ciux(&repo.dir).args(["get", "deps", "-l", "itest!=true"]));
-    assert_eq!(stdout, "");
-
-    // leaf -> proj closes a cycle.
-    let cyclic = stack.remote(
-        "c1",
-        "main",
-        &[],
-        Some(&git_dep(
-            &format!("file://{}/proj", stack.ws.display()),
-            false,
-            "",
-        )),
-    );
-    let repo2 = {
-        let mut r = Repo::init(&stack.ws.join("proj2"));
-        r.commit("initial", &[(".ciux.toml", &git_dep(&cyclic, true, ""))]);
-        r
-    };
-    std::fs::rename(&repo.dir, stack.ws.join("proj-old")).unwrap();
-    std::fs::rename(&repo2.dir, &repo.dir).unwrap();
-    let out = ciux(&repo.dir).arg("ignite").output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("error: dependency cycle: proj -> c1 -> proj"),
-        "{stderr}"
-    );
 }
 
 #[test]
@@ -500,12 +155,12 @@ fn selectors_choose_dependencies_and_name_the_file() {
 fn github_files_are_read_back_by_the_runner_format() {
     let stack = Stack::new();
     let mut repo = Repo::init(&stack.ws.join("proj"));
-    let branch = "evil\nPATH=/tmp";
+    let branch = "evil\nPATH=/tmp\n::add-path::/tmp";
     // git refuses newlines in branch names: inject through --branch instead.
     repo.commit("initial", &[("f", "1")]);
     let (env_file, output_file) = (stack.ws.join("github_env"), stack.ws.join("github_output"));
     std::fs::write(&env_file, "EARLIER=1\n").unwrap();
-    run_ok(
+    let (_, stderr) = run_ok(
         ciux(&repo.dir)
             .args([
                 "ignite",
@@ -522,6 +177,11 @@ fn github_files_are_read_back_by_the_runner_format() {
             ])
             .env("GITHUB_ENV", &env_file)
             .env("GITHUB_OUTPUT", &output_file),
+    );
+    assert!(!stderr.lines().any(|l| l.starts_with("::")), "{stderr}");
+    assert!(
+        stderr.contains("branch evil?PATH=/tmp?::add-path::/tmp (from --branch)"),
+        "{stderr}"
     );
     for file in [&env_file, &output_file] {
         let pairs = ciux::emit::parse_github_file(&std::fs::read_to_string(file).unwrap()).unwrap();
@@ -547,7 +207,7 @@ fn github_files_are_read_back_by_the_runner_format() {
     );
     let dotenv = std::fs::read_to_string(repo.dir.join(".ciux.d/ciux.env")).unwrap();
     assert!(
-        dotenv.contains("PROJ_WORKBRANCH=\"evil\\nPATH=/tmp\"\n"),
+        dotenv.contains("PROJ_WORKBRANCH=\"evil\\nPATH=/tmp\\n::add-path::/tmp\"\n"),
         "{dotenv}"
     );
 
