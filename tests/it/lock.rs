@@ -6,8 +6,8 @@ use crate::plan::{Stack, git_dep, stdout_of};
 
 /// proj -> lib -> base, all on `main`.
 fn chain(stack: &Stack) -> Repo {
-    let base = stack.remote("base", "");
-    let lib = stack.remote("lib", &git_dep(&base, ""));
+    let base = stack.remote("base", "main", &[], Some(""));
+    let lib = stack.remote("lib", "main", &[], Some(&git_dep(&base, "")));
     let mut repo = Repo::init(&stack.ws.join("proj"));
     repo.commit(
         "initial",
@@ -61,8 +61,8 @@ fn locked_reproduces_the_locked_commits_after_remotes_moved_on() {
     );
 
     // The remotes move on; a plain ignite follows them.
-    let lib_new = stack.advance("lib");
-    stack.advance("base");
+    let lib_new = stack.advance("lib", "main");
+    stack.advance("base", "main");
     stdout_of(ciux(&repo.dir).arg("ignite"));
     assert_eq!(head(&lib_dir), lib_new);
     assert_ne!(env_value(&repo, "LIB_VERSION"), "v1.0.0");

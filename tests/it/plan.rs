@@ -2,65 +2,10 @@
 //! cloned as `ignite` does, every format, and the GitHub files read back the
 //! way the runner reads them.
 
-use std::path::PathBuf;
-
 use crate::common::ciux_offline as ciux;
-use crate::common::git::{Repo, git};
+use crate::common::git::Repo;
 
-/// `remotes/` holds bare repositories, `ws/` the project and its siblings.
-pub(crate) struct Stack {
-    _tmp: tempfile::TempDir,
-    pub(crate) remotes: PathBuf,
-    pub(crate) ws: PathBuf,
-}
-
-impl Stack {
-    pub(crate) fn new() -> Self {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().canonicalize().unwrap();
-        let (remotes, ws) = (root.join("remotes"), root.join("ws"));
-        std::fs::create_dir_all(&remotes).unwrap();
-        std::fs::create_dir_all(&ws).unwrap();
-        Self {
-            _tmp: tmp,
-            remotes,
-            ws,
-        }
-    }
-
-    /// A bare remote `name.git` on `main`, tagged v1.0.0, with `config` as
-    /// `.ciux.toml`; returns its `file://` URL.
-    pub(crate) fn remote(&self, name: &str, config: &str) -> String {
-        let src = self.remotes.join(format!("{name}-src"));
-        let mut repo = Repo::init(&src);
-        repo.commit("initial", &[("README", name), (".ciux.toml", config)]);
-        repo.tag("v1.0.0");
-        let bare = self.remotes.join(format!("{name}.git"));
-        git(
-            &self.remotes,
-            &[
-                "clone",
-                "-q",
-                "--bare",
-                src.to_str().unwrap(),
-                bare.to_str().unwrap(),
-            ],
-        );
-        format!("file://{}", bare.display())
-    }
-
-    /// Push one more commit to `main` of remote `name`; returns its id.
-    pub(crate) fn advance(&self, name: &str) -> String {
-        let mut repo = Repo {
-            dir: self.remotes.join(format!("{name}-src")),
-            clock: 1_800_000_000,
-        };
-        let head = repo.commit("more", &[("more", "more")]);
-        let bare = self.remotes.join(format!("{name}.git"));
-        repo.git(&["push", "-q", bare.to_str().unwrap(), "main"]);
-        head
-    }
-}
+pub(crate) use crate::common::stack::Stack;
 
 pub(crate) fn git_dep(url: &str, extra: &str) -> String {
     format!(
@@ -71,8 +16,13 @@ pub(crate) fn git_dep(url: &str, extra: &str) -> String {
 /// A diamond: proj -> lib -> base, proj -> base, plus an image. The project is
 /// on `feature-x`, which no dependency has.
 fn diamond(stack: &Stack) -> Repo {
-    let base = stack.remote("base", "[deploy]\ncommand = \"./deploy-base.sh\"\n");
-    let lib = stack.remote("lib", &git_dep(&base, ""));
+    let base = stack.remote(
+        "base",
+        "main",
+        &[],
+        Some("[deploy]\ncommand = \"./deploy-base.sh\"\n"),
+    );
+    let lib = stack.remote("lib", "main", &[], Some(&git_dep(&base, "")));
     let config = format!(
         "registry = \"registry.example.org/astro\"\n\n[deploy]\ncommand = \"./e2e/deploy.sh\"\n\n{}{}\
          [[dependencies]]\nimage = \"registry.example.org/astro/spark-py:k8s-3.4.1\"\nlabels = {{ ci = \"true\" }}\n",
@@ -242,7 +192,7 @@ fn plan_prints_every_format_and_skips_an_unset_summary() {
 fn plan_reports_a_cycle_with_its_path() {
     let stack = Stack::new();
     let proj_url = format!("file://{}", stack.ws.join("proj").display());
-    let back = stack.remote("back", &git_dep(&proj_url, ""));
+    let back = stack.remote("back", "main", &[], Some(&git_dep(&proj_url, "")));
     let mut repo = Repo::init(&stack.ws.join("proj"));
     repo.commit("initial", &[(".ciux.toml", &git_dep(&back, ""))]);
     let out = ciux(&repo.dir).arg("plan").output().unwrap();

@@ -7,6 +7,7 @@ pub mod fake;
 pub mod git;
 pub mod recipe;
 pub mod registry;
+pub mod stack;
 
 use std::path::Path;
 
