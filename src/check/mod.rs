@@ -277,16 +277,7 @@ fn dir_name(path: &Path) -> String {
     )
 }
 
-/// Quote `text` for a POSIX shell when it holds anything but safe characters,
-/// so a fix can be pasted whatever a branch or path is called.
-pub fn shell_quote(text: &str) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./=:@+,%".contains(c);
-    if !text.is_empty() && text.chars().all(safe) {
-        text.to_owned()
-    } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
-    }
-}
+pub use crate::emit::quote_word as shell_quote;
 
 #[cfg(test)]
 mod tests {

@@ -24,6 +24,18 @@ pub fn quote_sh(value: &str) -> String {
     out
 }
 
+/// `text` as one shell word: as is when it holds only characters no shell treats
+/// specially (so commands and `export CIUX_BUILD=true` read as written), else
+/// quoted by [`quote_sh`].
+pub fn quote_word(text: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:@+,%".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        text.to_owned()
+    } else {
+        quote_sh(text)
+    }
+}
+
 /// A comment line that stays one line: control characters become spaces.
 fn comment_line(text: &str) -> String {
     text.chars()

@@ -253,24 +253,10 @@ pub fn export_lines(vars: &[(&str, String)]) -> String {
         .collect()
 }
 
-/// `value` as is when it is made only of characters no shell treats specially
-/// (so `export CIUX_BUILD=true` reads as the contract shows it), else quoted by
-/// [`crate::emit::quote_sh`]. NUL cannot appear in a shell variable and is dropped.
+/// `value` as one shell word ([`crate::emit::quote_word`]). NUL cannot appear in
+/// a shell variable and is dropped.
 pub fn quote(value: &str) -> String {
-    let value = value.replace('\0', "");
-    let plain = !value.is_empty()
-        && value.bytes().all(|b| {
-            b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'-' | b'_' | b'.' | b'/' | b':' | b'@' | b'+' | b',' | b'='
-                )
-        });
-    if plain {
-        value
-    } else {
-        crate::emit::quote_sh(&value)
-    }
+    crate::emit::quote_word(&value.replace('\0', ""))
 }
 
 #[cfg(test)]
