@@ -10,6 +10,8 @@
 
 mod sibling;
 
+/// Quote a word for the fix lines we print (one definition, in `emit`).
+pub use crate::emit::quote_word as shell_quote;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
@@ -276,8 +278,6 @@ fn dir_name(path: &Path) -> String {
         |n| n.to_string_lossy().into_owned(),
     )
 }
-
-pub use crate::emit::quote_word as shell_quote;
 
 #[cfg(test)]
 mod tests {
