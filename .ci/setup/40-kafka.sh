@@ -9,17 +9,12 @@
 #   and runs the Python baseline of scripts/bench-compare.sh.
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
+# shellcheck source=/dev/null
+source "$(dirname "$0")/../apt-ensure.sh"
 export DEBIAN_FRONTEND=noninteractive
 
 packages=(cmake libcurl4-openssl-dev python3-pip unzip)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+apt_ensure "${packages[@]}"
 
 dir="${CIUX_TANSU_DIR:-/opt/ciux-test/bin}"
 if [ ! -x "$dir/tansu" ]; then

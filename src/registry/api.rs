@@ -3,7 +3,7 @@
 
 use ureq::http::Method;
 
-use super::client::{Client, MANIFEST_TYPES, Manifest};
+use super::client::{Client, MANIFEST_TYPES, Manifest, Reply};
 use super::{Lookup, Reference, RegistryError};
 
 /// Tags asked for per page; registries may send fewer and a `Link` to the next page.
@@ -12,22 +12,31 @@ const PAGE_SIZE: usize = 1000;
 const MAX_PAGES: usize = 1000;
 
 impl Client {
-    /// Does the registry hold this tag or digest? `HEAD` on the manifest.
-    pub fn lookup(&self, reference: &Reference) -> Result<Lookup, RegistryError> {
+    /// `HEAD` or `GET` on the manifest of `reference`, accepting every manifest type.
+    fn manifest_request(
+        &self,
+        reference: &Reference,
+        method: Method,
+    ) -> Result<Reply, RegistryError> {
         let url = format!(
             "{}/manifests/{}",
             self.base(reference),
             reference.manifest_reference()
         );
-        let reply = self.send(
+        self.send(
             reference,
-            Method::HEAD,
+            method,
             &url,
             &[("Accept", MANIFEST_TYPES)],
             None,
             "pull",
             "manifest of",
-        )?;
+        )
+    }
+
+    /// Does the registry hold this tag or digest? `HEAD` on the manifest.
+    pub fn lookup(&self, reference: &Reference) -> Result<Lookup, RegistryError> {
+        let reply = self.manifest_request(reference, Method::HEAD)?;
         match reply.status {
             200 => match reply.header("docker-content-digest") {
                 Some(digest) => Ok(Lookup::Present {
@@ -46,20 +55,7 @@ impl Client {
 
     /// Fetch a manifest; `None` when absent.
     pub fn manifest(&self, reference: &Reference) -> Result<Option<Manifest>, RegistryError> {
-        let url = format!(
-            "{}/manifests/{}",
-            self.base(reference),
-            reference.manifest_reference()
-        );
-        let reply = self.send(
-            reference,
-            Method::GET,
-            &url,
-            &[("Accept", MANIFEST_TYPES)],
-            None,
-            "pull",
-            "manifest of",
-        )?;
+        let reply = self.manifest_request(reference, Method::GET)?;
         match reply.status {
             200 => {
                 let digest = reply
