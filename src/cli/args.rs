@@ -26,7 +26,7 @@ pub struct Cli {
 pub enum Command {
     /// Resolve the dependency graph, clone siblings, check images, write env files.
     Ignite(IgniteArgs),
-    /// Print one resolved value: revision, image, configpath, deps.
+    /// Print one resolved value: revision, image, configpath, deps, clustername.
     #[command(subcommand)]
     Get(GetCommand),
     /// Print the ordered deploy plan.

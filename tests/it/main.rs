@@ -7,6 +7,7 @@ mod actionlint;
 #[cfg(feature = "bench")]
 mod bench;
 mod check;
+mod cli;
 mod config;
 mod ignite;
 mod image;
