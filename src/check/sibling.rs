@@ -46,10 +46,7 @@ pub fn resolve_branch<'a>(
     project_branch: Option<&'a str>,
     remote: &'a BTreeSet<String>,
 ) -> Option<&'a str> {
-    project_branch
-        .into_iter()
-        .chain(["main", "master"])
-        .find(|b| remote.contains(*b))
+    crate::git::remote::branch_rule(project_branch, |b| remote.contains(b)).map(|(b, _)| b)
 }
 
 /// The findings for one sibling, given the project's branch.

@@ -55,8 +55,9 @@ pub(crate) fn run(args: IgniteArgs, quiet: bool) -> Result<()> {
         .context("the workspace has no project node")?;
     let root = project.dir.clone().unwrap_or_default();
     let config = Config::load(&root)?;
-    let image = project_image(&root, &config, &ws, &args.image)?;
-    check_required_images(&config, &ws, &args.image)?;
+    let client = Client::from_env(&config.insecure_registries, config.registry.as_deref());
+    let image = project_image(&root, &config, &ws, &args.image, &client)?;
+    check_required_images(&config, &ws, &args.image, &client)?;
     let env = emit::build_env(&ws, &image)?;
     let env_file = emit::env_file_path(
         &root,
@@ -104,6 +105,7 @@ pub(crate) fn project_image(
     config: &Config,
     ws: &Workspace,
     opts: &ImageOpts,
+    client: &Client,
 ) -> Result<ImageBlock> {
     if config.registry.is_none() {
         let version = ws
@@ -113,8 +115,7 @@ pub(crate) fn project_image(
         return Ok(unchecked_image(config, &ws.project, version, opts));
     }
     let repo = Repo::discover(root)?;
-    let client = Client::from_env(&config.insecure_registries, config.registry.as_deref());
-    let decision = image::resolve(&repo, config, &super::image::options(opts, true), &client)?;
+    let decision = image::resolve(&repo, config, &super::image::options(opts, true), client)?;
     Ok(ImageBlock::from(decision))
 }
 
@@ -122,7 +123,12 @@ pub(crate) fn project_image(
 /// dependencies at their version, image dependencies): an error listing the
 /// missing ones. With `--on-registry-error=build`, an unreachable registry is a
 /// warning here, since nothing of ours gets built from it.
-fn check_required_images(config: &Config, ws: &Workspace, opts: &ImageOpts) -> Result<()> {
+fn check_required_images(
+    config: &Config,
+    ws: &Workspace,
+    opts: &ImageOpts,
+    client: &Client,
+) -> Result<()> {
     let required: Vec<String> = ws
         .dependencies()
         .filter_map(|node| match node.kind {
@@ -136,8 +142,7 @@ fn check_required_images(config: &Config, ws: &Workspace, opts: &ImageOpts) -> R
     if required.is_empty() {
         return Ok(());
     }
-    let client = Client::from_env(&config.insecure_registries, config.registry.as_deref());
-    match image::missing_images(&required, &client) {
+    match image::missing_images(&required, client) {
         Ok(missing) if missing.is_empty() => Ok(()),
         Ok(missing) => anyhow::bail!(
             "{} required image(s) missing from the registry:\n  {}",

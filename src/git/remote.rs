@@ -63,22 +63,29 @@ impl std::fmt::Display for BranchReason {
     }
 }
 
-/// The branch a dependency uses: the project's branch if the remote has it,
-/// else `main`, else `master`. Returns the branch, its commit and the reason.
+/// The rule for the branch a dependency uses: the project's branch if the
+/// remote has it (`has`), else `main`, else `master`; with the reason.
+pub fn branch_rule(
+    wanted: Option<&str>,
+    has: impl Fn(&str) -> bool,
+) -> Option<(&str, BranchReason)> {
+    [
+        wanted.map(|w| (w, BranchReason::SameBranch)),
+        Some(("main", BranchReason::FallbackMain)),
+        Some(("master", BranchReason::FallbackMaster)),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|(name, _)| has(name))
+}
+
+/// [`branch_rule`] over a remote's heads: the branch, its commit and the reason.
 pub fn choose_branch(
     heads: &Heads,
     wanted: Option<&str>,
 ) -> Option<(String, String, BranchReason)> {
-    let candidates = [
-        wanted.map(|w| (w, BranchReason::SameBranch)),
-        Some(("main", BranchReason::FallbackMain)),
-        Some(("master", BranchReason::FallbackMaster)),
-    ];
-    candidates.into_iter().flatten().find_map(|(name, reason)| {
-        heads
-            .get(name)
-            .map(|commit| (name.to_owned(), commit.clone(), reason))
-    })
+    let (name, reason) = branch_rule(wanted, |name| heads.contains_key(name))?;
+    Some((name.to_owned(), heads[name].clone(), reason))
 }
 
 /// Whether `url` names a repository on this machine (`file://` or a path).
