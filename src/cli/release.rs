@@ -1,6 +1,5 @@
 //! `ciux tag`: create the next release tag (one repository, or the stack with `--all`).
 
-use std::io::IsTerminal;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -137,10 +136,10 @@ fn workspace_root(workspace: &crate::workspace::Workspace) -> std::path::PathBuf
         .unwrap_or_default()
 }
 
-/// A spinner on stderr when it is a terminal; otherwise one line says what
-/// is awaited.
+/// A spinner on stderr when it is a terminal outside CI; otherwise one line
+/// says what is awaited.
 fn spinner(message: &str) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
+    if !super::progress::bars_allowed(false) {
         eprintln!("{message}");
         return ProgressBar::hidden();
     }
