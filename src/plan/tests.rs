@@ -35,6 +35,7 @@ pub(crate) fn sample() -> Plan {
         branch: Some("feature-x".into()),
         reason: Some("checked-out branch".into()),
         dir: Some("/ci/fink-broker".into()),
+        path: Some(".".into()),
         image_url: Some("registry.example.org/astro/fink-broker:v3.1.2-rc1-40-g75a25ee".into()),
         digest: None,
         build: true,
@@ -49,6 +50,7 @@ pub(crate) fn sample() -> Plan {
         branch: Some("main".into()),
         reason: Some("branch feature-x absent on remote".into()),
         dir: Some("/ci/fink-alert-simulator".into()),
+        path: Some("../fink-alert-simulator".into()),
         image_url: Some("registry.example.org/astro/fink-alert-simulator:v1.0.0".into()),
         digest: Some(
             "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".into(),
