@@ -11,6 +11,7 @@ mod cli;
 mod config;
 mod ignite;
 mod image;
+mod image_engine;
 mod lock;
 mod plan;
 mod registry;
