@@ -4,6 +4,7 @@
 mod common;
 
 mod actionlint;
+mod actions;
 #[cfg(feature = "bench")]
 mod bench;
 mod check;
