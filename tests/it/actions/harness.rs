@@ -104,7 +104,8 @@ tag)
   "$CIUX_TEST_ENGINE/docker" "$@" || exit $?
   src="$(archive_of "$2")"
   [ -f "$src" ] || src="$(ls "$state"/images/*.tar | head -n 1)"
-  cp "$src" "$(archive_of "$3")" ;;
+  dst="$(archive_of "$3")"
+  [ "$src" = "$dst" ] || cp "$src" "$dst" ;;
 buildx)
   [ "$2 $3 $4" = "imagetools create --tag" ] && [ $# -eq 6 ] || { echo "bad buildx: $*" >&2; exit 125; }
   skopeo copy -q --src-tls-verify=false --dest-tls-verify=false "docker://$6" "docker://$5" ;;
@@ -252,11 +253,38 @@ pub struct Run {
 }
 
 impl Run {
+    /// The log, short: what steps printed, failed steps, errors.
+    pub fn digest(&self) -> String {
+        let mut text = String::new();
+        for line in self.log.lines() {
+            let Ok(entry) = serde_json::from_str::<Value>(line) else {
+                text.push_str(line);
+                text.push('\n');
+                continue;
+            };
+            let keep = entry["raw_output"] == true
+                || entry["stepResult"] == "failure"
+                || entry["jobResult"].is_string()
+                || entry["level"] == "error";
+            if keep {
+                let name = entry["matrix"]["name"].as_str().unwrap_or_default();
+                text.push_str(&format!(
+                    "[{} {name}] {}\n",
+                    entry["jobID"].as_str().unwrap_or_default(),
+                    entry["msg"].as_str().unwrap_or_default().trim_end()
+                ));
+            }
+        }
+        text
+    }
+
     /// The jobs that ran and succeeded, by id (matrix jobs once per entry).
     pub fn succeeded(&self, job: &str) -> usize {
         self.results
             .iter()
-            .filter(|(k, v)| (k.as_str() == job || k.starts_with(&format!("{job} "))) && *v == "success")
+            .filter(|(k, v)| {
+                (k.as_str() == job || k.starts_with(&format!("{job} "))) && *v == "success"
+            })
             .count()
     }
 
@@ -277,7 +305,10 @@ impl Run {
                     "endgroup" => depth -= 1,
                     _ => {}
                 }
-                assert!((0..=1).contains(&depth), "{job}: groups out of order: {commands:?}");
+                assert!(
+                    (0..=1).contains(&depth),
+                    "{job}: groups out of order: {commands:?}"
+                );
             }
             assert_eq!(depth, 0, "{job}: unclosed group: {commands:?}");
         }
@@ -359,7 +390,13 @@ impl Act {
         let bare = self.remotes.join(format!("{name}.git"));
         git(
             &self.remotes,
-            &["clone", "-q", "--bare", src.to_str().unwrap(), bare.to_str().unwrap()],
+            &[
+                "clone",
+                "-q",
+                "--bare",
+                src.to_str().unwrap(),
+                bare.to_str().unwrap(),
+            ],
         );
         format!("file://{}", bare.display())
     }
@@ -389,8 +426,10 @@ impl Act {
             .arg("--local-repository")
             .arg(format!("OWNER/ciux@main={}", self.action.display()));
         for (repository, dir) in MAPPINGS {
-            cmd.arg("--local-repository")
-                .arg(format!("{repository}={}", self.standins.join(dir).display()));
+            cmd.arg("--local-repository").arg(format!(
+                "{repository}={}",
+                self.standins.join(dir).display()
+            ));
         }
         for var in [
             "GITHUB_ACTIONS",
@@ -459,13 +498,17 @@ impl Act {
                         .or_default()
                         .push_str(entry["content"].as_str().unwrap_or_default());
                 }
-                run.commands
-                    .entry(job.clone())
-                    .or_default()
-                    .push((command.to_owned(), entry["arg"].as_str().unwrap_or_default().to_owned()));
+                run.commands.entry(job.clone()).or_default().push((
+                    command.to_owned(),
+                    entry["arg"].as_str().unwrap_or_default().to_owned(),
+                ));
             }
         }
-        eprintln!("act {event} {}: {:.1} s", workflow.display(), wall.as_secs_f64());
+        eprintln!(
+            "act {event} {}: {:.1} s",
+            workflow.display(),
+            wall.as_secs_f64()
+        );
         run
     }
 
