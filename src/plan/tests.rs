@@ -375,6 +375,72 @@ fn schema_doc_matches_the_serialized_fields() {
     assert_eq!(plan.waves, [["lib"], ["app"]]);
 }
 
+/// The reason tables of docs/plan-schema.md hold exactly the strings the code
+/// writes: every `BranchReason`, and every build reason a plan can carry.
+#[test]
+fn schema_doc_lists_the_real_reasons() {
+    use crate::git::remote::BranchReason;
+    use crate::image::Reason;
+    let doc = include_str!("../../docs/plan-schema.md");
+    let table = |header: &str| -> Vec<String> {
+        let start = doc.find(header).unwrap();
+        doc[start..]
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with("| `"))
+            .map(|l| l.split('`').nth(1).unwrap().to_string())
+            .collect()
+    };
+    let all = [
+        BranchReason::Option,
+        BranchReason::CheckedOut,
+        BranchReason::GithubHeadRef,
+        BranchReason::GithubRefName,
+        BranchReason::Detached,
+        BranchReason::SameBranch,
+        BranchReason::FallbackMain,
+        BranchReason::FallbackMaster,
+    ];
+    // A new variant fails to compile here: add it to `all` and to the doc.
+    for reason in &all {
+        match reason {
+            BranchReason::Option
+            | BranchReason::CheckedOut
+            | BranchReason::GithubHeadRef
+            | BranchReason::GithubRefName
+            | BranchReason::Detached
+            | BranchReason::SameBranch
+            | BranchReason::FallbackMain
+            | BranchReason::FallbackMaster => {}
+        }
+    }
+    let real: Vec<String> = all.iter().map(ToString::to_string).collect();
+    assert_eq!(table("| `reason` | when |"), real);
+
+    // Build reasons: the image decision's, rendered with placeholders, and the
+    // plan's own for an unchecked image (`NotChecked` and `RegistryFailed`
+    // never reach a plan: they are unchecked).
+    let commit = "<commit>";
+    let build = [
+        Reason::DirtySources.to_string(),
+        super::workspace::UNCHECKED.to_string(),
+        Reason::Found {
+            tag: "<tag>".into(),
+            commit: commit.into(),
+        }
+        .to_string(),
+        Reason::NotFound { window: 7 }
+            .to_string()
+            .replace('7', "<n>"),
+        Reason::InputsChanged {
+            tag: "<tag>".into(),
+            label: Some("<label>".into()),
+        }
+        .to_string(),
+    ];
+    assert_eq!(table("| `build_reason` | build |"), build);
+}
+
 mod properties {
     use proptest::prelude::*;
 

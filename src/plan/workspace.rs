@@ -130,9 +130,12 @@ fn relative_to(base: &Path, path: &Path) -> PathBuf {
     relative
 }
 
+/// The build reason of a project image the registry was not asked about.
+pub(crate) const UNCHECKED: &str = "registry not checked";
+
 fn build_reason(image: &ImageBlock) -> &str {
     match (image.checked, image.build) {
-        (false, _) => "registry not checked",
+        (false, _) => UNCHECKED,
         _ => &image.reason,
     }
 }
