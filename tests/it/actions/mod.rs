@@ -365,7 +365,14 @@ fn tag_push_names_the_image_with_the_tag() {
     proj.commit("release", &[("src/main.txt", "release\n")]);
     proj.tag("v1.1.0");
     proj.git(&["checkout", "-q", "--detach", "v1.1.0"]);
-    let workflow = act.workflow("ci.yml", CI);
+    // This run hands the action a binary (`binary:`): nothing built or cached.
+    let ci = CI.replacen(
+        "      - id: ciux\n        uses: OWNER/ciux@main\n        with:\n          selector: ci=true\n",
+        "      - run: echo \"CIUX_BIN=$CIUX_TEST_BINARY\" >> \"$GITHUB_ENV\"\n      - id: ciux\n        uses: OWNER/ciux@main\n        with:\n          selector: ci=true\n          binary: ${{ env.CIUX_BIN }}\n",
+        1,
+    );
+    assert_ne!(ci, CI);
+    let workflow = act.workflow("ci.yml", &ci);
     let run = act.run(
         &proj.dir,
         "push",
@@ -373,6 +380,15 @@ fn tag_push_names_the_image_with_the_tag() {
         &workflow,
     );
     assert_ok(&run);
+    // The ignite job used the binary and left the cache alone; the two
+    // matrix jobs, started together, both missed it and installed.
+    assert_eq!(act.take_state("cargo-calls").len(), 2);
+    let cache = act.take_state("cache-calls");
+    assert_eq!(
+        cache.len(),
+        4,
+        "a restore and a save per matrix job: {cache:?}"
+    );
     let outputs = assert_outputs_match_local(&act, &proj, &[("GITHUB_REF_NAME", "v1.1.0")]);
     let plan: Value = serde_json::from_str(outputs["plan"].as_str().unwrap()).unwrap();
     assert_eq!(plan["components"][3]["name"], "proj");
