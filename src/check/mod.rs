@@ -167,16 +167,15 @@ pub fn check(path: &Path, pushing: &[PushedRef]) -> Result<CheckReport, crate::g
     let name = dir_name(repo.root());
     let branch = repo.current_branch()?;
     let mut findings = Vec::new();
-    let finding = |severity, code, message: String, fix: Option<String>, hint: Option<&str>| {
-        Finding {
+    let finding =
+        |severity, code, message: String, fix: Option<String>, hint: Option<&str>| Finding {
             severity,
             code,
             repository: name.clone(),
             message,
             fix,
             hint: hint.map(str::to_owned),
-        }
-    };
+        };
     let config = match Config::load(repo.root()) {
         Ok(config) => Some(config),
         Err(err) => {
@@ -205,7 +204,9 @@ pub fn check(path: &Path, pushing: &[PushedRef]) -> Result<CheckReport, crate::g
             "no annotated version tag is reachable from HEAD: the version is a bare commit hash"
                 .into(),
             Some("git fetch --tags".into()),
-            Some("if the project has no release yet, `ciux tag --rc --create` creates the first one"),
+            Some(
+                "if the project has no release yet, `ciux tag --rc --create` creates the first one",
+            ),
         ));
     }
     if let Some(config) = &config {
@@ -233,7 +234,9 @@ pub fn check(path: &Path, pushing: &[PushedRef]) -> Result<CheckReport, crate::g
             "detached",
             "detached HEAD: dependencies resolve to main/master unless CI is given a branch".into(),
             None,
-            Some("check out a branch: `git switch BRANCH`, or `git switch -c BRANCH` for a new one"),
+            Some(
+                "check out a branch: `git switch BRANCH`, or `git switch -c BRANCH` for a new one",
+            ),
         )),
         Some(b) => {
             let pushed = pushing
@@ -251,7 +254,11 @@ pub fn check(path: &Path, pushing: &[PushedRef]) -> Result<CheckReport, crate::g
                     Severity::Warning,
                     "branch-not-upstream",
                     format!("branch `{b}` is not on `{remote}`: CI cannot check it out"),
-                    Some(format!("git push -u {} {}", shell_quote(&remote), shell_quote(b))),
+                    Some(format!(
+                        "git push -u {} {}",
+                        shell_quote(&remote),
+                        shell_quote(b)
+                    )),
                     None,
                 ));
             }

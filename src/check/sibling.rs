@@ -53,16 +53,15 @@ pub fn resolve_branch<'a>(
 pub fn sibling_findings(project_branch: Option<&str>, facts: &SiblingFacts) -> Vec<Finding> {
     let name = &facts.name;
     let dir = shell_quote(&facts.dir.display().to_string());
-    let finding = |severity, code, message: String, fix: Option<String>, hint: Option<String>| {
-        Finding {
+    let finding =
+        |severity, code, message: String, fix: Option<String>, hint: Option<String>| Finding {
             severity,
             code,
             repository: name.clone(),
             message,
             fix,
             hint,
-        }
-    };
+        };
     let local = match &facts.state {
         SiblingState::Missing => {
             return vec![finding(
@@ -82,7 +81,9 @@ pub fn sibling_findings(project_branch: Option<&str>, facts: &SiblingFacts) -> V
                 "sibling-not-a-repository",
                 format!("{} exists but is not a git repository", facts.dir.display()),
                 None,
-                Some(format!("move it away, then run `ciux ignite` to clone {name}")),
+                Some(format!(
+                    "move it away, then run `ciux ignite` to clone {name}"
+                )),
             )];
         }
         SiblingState::Present(local) => local,

@@ -310,7 +310,13 @@ fn install_packages(ws: &Workspace, quiet: bool) -> Vec<String> {
 fn summary(ws: &Workspace, image: &ImageBlock, written: &[PathBuf], installed: bool) -> Result<()> {
     let actions = crate::github::in_actions();
     let mut err = std::io::stderr().lock();
-    let mut put = |line: &str| writeln!(err, "{}", crate::safe_text::stderr_text(&one_line(line), actions));
+    let mut put = |line: &str| {
+        writeln!(
+            err,
+            "{}",
+            crate::safe_text::stderr_text(&one_line(line), actions)
+        )
+    };
     for node in &ws.nodes {
         let branch = match (&node.branch, &node.branch_reason) {
             (Some(b), Some(r)) => format!("  branch {b} ({r})"),

@@ -43,10 +43,17 @@ pub(crate) fn run(args: TagArgs) -> Result<()> {
         return Ok(());
     }
     create_tag(&repo, &plan)?;
-    crate::safe_text::eprint_line(&format!("tagged {} as {}", plan.repository.display(), plan.tag));
+    crate::safe_text::eprint_line(&format!(
+        "tagged {} as {}",
+        plan.repository.display(),
+        plan.tag
+    ));
     push_tag(&plan)?;
     if let Some(target) = &plan.push {
-        crate::safe_text::eprint_line(&format!("pushed {} to {} ({})", plan.tag, target.remote, target.url));
+        crate::safe_text::eprint_line(&format!(
+            "pushed {} to {} ({})",
+            plan.tag, target.remote, target.url
+        ));
     }
     print_stdout(&format!("{}\n", plan.tag))?;
     Ok(())

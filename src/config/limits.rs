@@ -249,8 +249,9 @@ mod tests {
                 assert_eq!(depth_error(&text, true), None, "{}", path.display());
             }
         }
-        let toml = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ciux.example.toml"))
-            .unwrap();
+        let toml =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ciux.example.toml"))
+                .unwrap();
         assert_eq!(depth_error(&toml, false), None);
         assert_eq!(
             depth_error("a:\n  - b: [1, {c: \"[[[[\"}]\n", true),

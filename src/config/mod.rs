@@ -172,9 +172,10 @@ pub fn migrate(root: &Path) -> Result<PathBuf, anyhow::Error> {
     if toml_path.exists() {
         return Err(ConfigError::WouldOverwrite { path: toml_path }.into());
     }
-    let text = limits::read_config_file(&legacy_path, root)?.ok_or_else(|| ConfigError::NoLegacy {
-        dir: root.to_path_buf(),
-    })?;
+    let text =
+        limits::read_config_file(&legacy_path, root)?.ok_or_else(|| ConfigError::NoLegacy {
+            dir: root.to_path_buf(),
+        })?;
     let config = Config::from_legacy_str(&text, &legacy_path)?;
     let rendered = render_toml(&config);
     // Never write a file that would not read back.

@@ -150,7 +150,9 @@ pub(crate) mod tests {
             Load::Dot => ". \"$1\"",
             Load::Source => "source \"$1\"",
         };
-        let mut script = format!("set -eu; env -0; printf 'CIUX-SPLIT\\0'; {command}; env -0; printf 'CIUX-SPLIT\\0'");
+        let mut script = format!(
+            "set -eu; env -0; printf 'CIUX-SPLIT\\0'; {command}; env -0; printf 'CIUX-SPLIT\\0'"
+        );
         for name in names {
             script.push_str(&format!("; printf '%s\\0' \"${name}\""));
         }
@@ -227,7 +229,11 @@ pub(crate) mod tests {
                     .unwrap()
                     .map(|e| e.unwrap().file_name())
                     .collect();
-                assert_eq!(entries.len(), 1, "{shell} {load:?}: something ran: {entries:?}");
+                assert_eq!(
+                    entries.len(),
+                    1,
+                    "{shell} {load:?}: something ran: {entries:?}"
+                );
             }
         }
     }

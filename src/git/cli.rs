@@ -25,7 +25,9 @@ fn seconds(var: &str, default: u64) -> u64 {
         Ok(text) => match text.trim().parse::<u64>() {
             Ok(n) if n > 0 => n,
             _ => {
-                tracing::warn!("{var}={text:?} is not a positive number of seconds; using {default}");
+                tracing::warn!(
+                    "{var}={text:?} is not a positive number of seconds; using {default}"
+                );
                 default
             }
         },

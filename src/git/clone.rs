@@ -178,7 +178,14 @@ fn clone_beside(job: &SyncJob) -> Result<(), CloneError> {
         job,
         None,
         "clone",
-        &["clone", "-q", &branch, "--", clone_source(&job.url), &target],
+        &[
+            "clone",
+            "-q",
+            &branch,
+            "--",
+            clone_source(&job.url),
+            &target,
+        ],
     )?;
     std::fs::rename(temp.path(), &job.dir).map_err(io_error)?;
     // Renamed: nothing left for the guard to remove.
@@ -203,12 +210,14 @@ fn remove_leftovers(job: &SyncJob) {
                 .and_then(|rest| rest.split_once('-'))
                 .and_then(|(pid, _)| pid.parse::<u32>().ok())
                 .is_some_and(|pid| {
-                    pid != std::process::id()
-                        && !Path::new(&format!("/proc/{pid}")).exists()
+                    pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
                 })
         });
         if is_leftover && entry.file_type().is_ok_and(|t| t.is_dir()) {
-            tracing::info!("removing {}, left by an interrupted clone", entry.path().display());
+            tracing::info!(
+                "removing {}, left by an interrupted clone",
+                entry.path().display()
+            );
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }

@@ -63,7 +63,10 @@ mod tests {
         };
         assert!(error.to_string().contains("class="), "{error}");
         let shown = Libgit2(error).to_string();
-        assert!(!shown.contains("class=") && !shown.contains("code="), "{shown}");
+        assert!(
+            !shown.contains("class=") && !shown.contains("code="),
+            "{shown}"
+        );
         assert!(shown.contains("/nonexistent/ciux-test"), "{shown}");
     }
 }

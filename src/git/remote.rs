@@ -146,11 +146,12 @@ fn list_local(url: &str) -> Result<Heads, RemoteError> {
 }
 
 fn list_with_cli(url: &str) -> Result<Heads, RemoteError> {
-    let output = super::cli::output(super::cli::git_command().args(["ls-remote", "--heads", "--", url]))
-        .map_err(|e| RemoteError::List {
-            url: redact_url(url),
-            message: e.describe(),
-        })?;
+    let output =
+        super::cli::output(super::cli::git_command().args(["ls-remote", "--heads", "--", url]))
+            .map_err(|e| RemoteError::List {
+                url: redact_url(url),
+                message: e.describe(),
+            })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         return Err(RemoteError::List {

@@ -127,11 +127,11 @@ pub(crate) fn assert_pasteable(fix: &str) {
         command_start = word == "&&";
     }
     for bad in ['`', '<', '>', '|', ';'] {
-        let unquoted: String = fix
-            .split('\'')
-            .step_by(2)
-            .collect();
-        assert!(!unquoted.contains(bad), "{fix:?} holds `{bad}` outside quotes");
+        let unquoted: String = fix.split('\'').step_by(2).collect();
+        assert!(
+            !unquoted.contains(bad),
+            "{fix:?} holds `{bad}` outside quotes"
+        );
     }
     assert!(!fix.contains(", or "), "{fix:?} is prose");
 }

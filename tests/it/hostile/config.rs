@@ -40,10 +40,17 @@ fn deeply_nested_yaml_fails_fast() {
     );
     repo.commit("deep", &[(".ciux", &deep)]);
     assert_every_command_refuses(&repo.dir, &[".ciux:2:", "nested more than 32 levels deep"]);
-    let toml = format!("registry = \"r.example.org\"\nx = {}{}\n", "[".repeat(60), "]".repeat(60));
+    let toml = format!(
+        "registry = \"r.example.org\"\nx = {}{}\n",
+        "[".repeat(60),
+        "]".repeat(60)
+    );
     std::fs::remove_file(repo.dir.join(".ciux")).unwrap();
     repo.commit("deep toml", &[(".ciux.toml", &toml)]);
-    assert_every_command_refuses(&repo.dir, &[".ciux.toml:2:", "nested more than 32 levels deep"]);
+    assert_every_command_refuses(
+        &repo.dir,
+        &[".ciux.toml:2:", "nested more than 32 levels deep"],
+    );
 }
 
 /// `.ciux.toml` that is not a regular file in the repository: a symbolic link
@@ -58,7 +65,13 @@ fn configuration_must_be_a_bounded_regular_file() {
             std::os::unix::fs::symlink("/dev/zero", &path).unwrap()
         }),
         ("a FIFO", &|| {
-            assert!(Command::new("mkfifo").arg(&path).status().unwrap().success())
+            assert!(
+                Command::new("mkfifo")
+                    .arg(&path)
+                    .status()
+                    .unwrap()
+                    .success()
+            )
         }),
         ("dangling", &|| {
             std::os::unix::fs::symlink(repo.dir.join("nowhere.toml"), &path).unwrap()
@@ -78,7 +91,10 @@ fn configuration_must_be_a_bounded_regular_file() {
             let text = format!("{stdout}{stderr}");
             assert_eq!(code, Some(2), "{want} {command:?}: {text}");
             assert!(took < Duration::from_secs(10), "{want}: {took:?}");
-            assert!(text.contains(".ciux.toml") && text.contains(want), "{want}: {text}");
+            assert!(
+                text.contains(".ciux.toml") && text.contains(want),
+                "{want}: {text}"
+            );
         }
     }
     // A symbolic link to a regular file inside the repository is read.
@@ -118,6 +134,12 @@ fn colliding_dependencies_are_configuration_errors() {
     let repo = project(&stack, same_prefix);
     assert_every_command_refuses(
         &repo.dir,
-        &[".ciux.toml:5:", "DEP_A_*", "dep-a", "dep.a", ".ciux.toml:2:"],
+        &[
+            ".ciux.toml:5:",
+            "DEP_A_*",
+            "dep-a",
+            "dep.a",
+            ".ciux.toml:2:",
+        ],
     );
 }

@@ -51,8 +51,14 @@ fn a_remote_that_never_answers_does_not_hang() {
                 Duration::from_secs(60),
             );
             assert_eq!(code, Some(1), "{command:?} {url}: {stderr}");
-            assert!(took < Duration::from_secs(30), "{command:?} {url} took {took:?}");
-            assert!(stderr.contains(&url), "{command:?}: names the remote: {stderr}");
+            assert!(
+                took < Duration::from_secs(30),
+                "{command:?} {url} took {took:?}"
+            );
+            assert!(
+                stderr.contains(&url),
+                "{command:?}: names the remote: {stderr}"
+            );
             assert!(
                 stderr.contains("within 2 s") && stderr.contains("CIUX_GIT_TIMEOUT"),
                 "{command:?}: names the timeout: {stderr}"
@@ -100,15 +106,24 @@ fn messages_hold_no_library_internals() {
         Duration::from_secs(30),
     );
     assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains("is not inside a git repository"), "{stderr}");
-    assert!(!stderr.contains("class=") && !stderr.contains("code="), "{stderr}");
+    assert!(
+        stderr.contains("is not inside a git repository"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("class=") && !stderr.contains("code="),
+        "{stderr}"
+    );
 
     let stack = Stack::new();
     let mut repo = stack.project("main", "");
     std::fs::remove_file(repo.dir.join(".ciux.toml")).unwrap();
     repo.commit(
         "legacy",
-        &[(".ciux", "dependencies:\n  - url: https://example.org/a\n    labels:\n      ci: [1]\n")],
+        &[(
+            ".ciux",
+            "dependencies:\n  - url: https://example.org/a\n    labels:\n      ci: [1]\n",
+        )],
     );
     let (code, _, stderr, _) = run(
         ciux_cmd(&repo.dir).args(["get", "deps"]),
@@ -116,7 +131,10 @@ fn messages_hold_no_library_internals() {
     );
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains(".ciux:4:"), "{stderr}");
-    assert!(!stderr.contains("untagged") && !stderr.contains("LabelValue"), "{stderr}");
+    assert!(
+        !stderr.contains("untagged") && !stderr.contains("LabelValue"),
+        "{stderr}"
+    );
 }
 
 /// `check`'s fix lines, on a detached HEAD without tags, are commands to
@@ -130,10 +148,17 @@ fn check_fix_lines_are_commands() {
         ciux_cmd(&repo.dir).args(["check", "--format", "json"]),
         Duration::from_secs(30),
     );
-    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
     let findings = report["findings"].as_array().unwrap();
-    let codes: Vec<&str> = findings.iter().map(|f| f["code"].as_str().unwrap()).collect();
-    assert!(codes.contains(&"no-tags") && codes.contains(&"detached"), "{codes:?}");
+    let codes: Vec<&str> = findings
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"no-tags") && codes.contains(&"detached"),
+        "{codes:?}"
+    );
     for f in findings {
         if let Some(fix) = f["fix"].as_str() {
             crate::check::assert_pasteable(fix);
@@ -155,13 +180,13 @@ fn stalling_git_config(dir: &Path, marker: &Path) -> std::path::PathBuf {
         format!("#!/bin/sh\ntouch '{}'\nsleep 60\n", marker.display()),
     )
     .unwrap();
-    std::fs::set_permissions(
-        &hook,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let config = dir.join("gitconfig");
+    std::fs::write(
+        &config,
+        format!("[core]\n\thooksPath = {}\n", hooks.display()),
     )
     .unwrap();
-    let config = dir.join("gitconfig");
-    std::fs::write(&config, format!("[core]\n\thooksPath = {}\n", hooks.display())).unwrap();
     config
 }
 
@@ -171,13 +196,21 @@ fn stalling_git_config(dir: &Path, marker: &Path) -> std::path::PathBuf {
 fn an_interrupted_clone_leaves_no_sibling_behind() {
     let stack = Stack::new();
     let url = stack.remote("dep", "main", &[], None);
-    let repo = project(&stack, &format!("[[dependencies]]\nurl = \"{url}\"\nclone = true\n"));
+    let repo = project(
+        &stack,
+        &format!("[[dependencies]]\nurl = \"{url}\"\nclone = true\n"),
+    );
     let marker = stack.ws.join("cloning");
     let config = stalling_git_config(&stack.remotes, &marker);
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ciux"));
     cmd.current_dir(&repo.dir).arg("ignite");
     crate::common::git::isolate_env(&mut cmd);
-    for var in ["GITHUB_ACTIONS", "GITHUB_HEAD_REF", "GITHUB_REF_NAME", "CIUXCONFIG"] {
+    for var in [
+        "GITHUB_ACTIONS",
+        "GITHUB_HEAD_REF",
+        "GITHUB_REF_NAME",
+        "CIUXCONFIG",
+    ] {
         cmd.env_remove(var);
     }
     let mut child = cmd
@@ -196,14 +229,20 @@ fn an_interrupted_clone_leaves_no_sibling_behind() {
     assert!(marker.exists(), "the clone reached its checkout");
     // Ctrl-C reaches the whole foreground process group.
     let group = format!("-{}", child.id());
-    Command::new("kill").args(["-INT", "--", &group]).status().unwrap();
+    Command::new("kill")
+        .args(["-INT", "--", &group])
+        .status()
+        .unwrap();
     child.wait().unwrap();
     let sibling = stack.ws.join("dep");
     assert!(!sibling.exists(), "an interrupted clone is not a sibling");
     let (code, _, stderr, _) = run(ciux_cmd(&repo.dir).arg("ignite"), Duration::from_secs(60));
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("cloned"), "{stderr}");
-    assert_eq!(git(&sibling, &["describe", "--always", "--dirty"]), "v1.0.0");
+    assert_eq!(
+        git(&sibling, &["describe", "--always", "--dirty"]),
+        "v1.0.0"
+    );
     let names: Vec<String> = super::entries(&stack.ws)
         .into_iter()
         .map(|n| n.to_string_lossy().into_owned())
@@ -252,7 +291,10 @@ fn two_ignites_at_once_take_turns() {
     }
     let env = std::fs::read_to_string(repo.dir.join(".ciux.d/ciux.sh")).unwrap();
     for name in ["A", "B", "C"] {
-        assert!(env.contains(&format!("export {name}_VERSION='v1.0.0'")), "{env}");
+        assert!(
+            env.contains(&format!("export {name}_VERSION='v1.0.0'")),
+            "{env}"
+        );
     }
 
     let lock_path = repo.dir.join(".ciux.d/ignite.lock");

@@ -146,7 +146,9 @@ pub(super) fn assert_stderr_inert(stderr: &str) {
     for line in stderr.lines() {
         let start = line.trim_start();
         assert!(
-            !start.starts_with("::") || start == "::endgroup::" || start.starts_with("::group::ciux "),
+            !start.starts_with("::")
+                || start == "::endgroup::"
+                || start.starts_with("::group::ciux "),
             "workflow command on stderr: {line:?}\n{stderr}"
         );
         assert!(
@@ -157,7 +159,10 @@ pub(super) fn assert_stderr_inert(stderr: &str) {
 }
 
 /// Run `cmd` with a bound; (exit code, stdout, stderr, time taken).
-pub(super) fn run(cmd: &mut assert_cmd::Command, limit: Duration) -> (Option<i32>, String, String, Duration) {
+pub(super) fn run(
+    cmd: &mut assert_cmd::Command,
+    limit: Duration,
+) -> (Option<i32>, String, String, Duration) {
     let started = Instant::now();
     let out = cmd.timeout(limit).output().unwrap();
     (
