@@ -9,7 +9,7 @@
 //! writes is whole, and every workflow command starts a line.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -73,7 +73,7 @@ impl Progress for StderrProgress {
         match self {
             Self::Quiet => {}
             Self::Lines => {
-                let _ = writeln!(std::io::stderr(), "{name}: {message}");
+                crate::safe_text::eprint_line(&format!("{name}: {message}"));
             }
             Self::Bars { multi, bars } => {
                 let bar = multi.add(ProgressBar::new_spinner());
@@ -94,7 +94,7 @@ impl Progress for StderrProgress {
         match self {
             Self::Quiet => {}
             Self::Lines => {
-                let _ = writeln!(std::io::stderr(), "{name}: {message}");
+                crate::safe_text::eprint_line(&format!("{name}: {message}"));
             }
             Self::Bars { bars, .. } => {
                 if let Some(bar) = bars.lock().unwrap_or_else(|e| e.into_inner()).remove(name) {
