@@ -35,6 +35,9 @@ pub fn exit_status(err: &anyhow::Error) -> u8 {
             || cause
                 .downcast_ref::<crate::check::CheckFailed>()
                 .is_some_and(|c| c.config_invalid)
+            || cause
+                .downcast_ref::<crate::engine::EngineError>()
+                .is_some_and(crate::engine::EngineError::is_usage)
             || is_bench_usage(cause)
     });
     if usage { 2 } else { 1 }

@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod emit;
+pub mod engine;
 pub mod error;
 pub mod fsutil;
 pub mod git;

@@ -46,6 +46,9 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// The streaming-alert benchmark harness.
     Bench(BenchArgs),
+    /// Container images on this machine: load the built one, clean up old ones.
+    #[command(subcommand)]
+    Image(ImageCommand),
     /// Print shell completions.
     Completions {
         /// The shell to complete for.
@@ -396,4 +399,46 @@ pub struct BenchArgs {
     /// Regression allowed against --baseline, percent (throughput down, p99 up).
     #[arg(long, value_name = "PCT", default_value_t = 10.0)]
     pub max_regression: f64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Make the image this workflow built available to the tests: nothing to do
+    /// for a remote image, check the local engine on a self-hosted runner, else
+    /// load the archive (docker-archive or OCI) into docker or podman.
+    Load(ImageLoadArgs),
+    /// Remove local images matching a pattern older than an age, then dangling ones.
+    Cleanup(ImageCleanupArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImageLoadArgs {
+    /// Runner label(s), e.g. `ubuntu-latest` or `['self-hosted']`.
+    #[arg(short = 'r', long)]
+    pub runner: String,
+    /// The image reference (`CIUX_IMAGE_URL`).
+    #[arg(short = 'i', long)]
+    pub image_url: String,
+    /// `true` when this workflow built the image (`CIUX_BUILD`); anything else uses the remote image.
+    #[arg(short = 'b', long)]
+    pub build_status: String,
+    /// The image archive on a hosted runner (`docker save` or OCI layout tar).
+    #[arg(short = 'a', long, default_value = "artifacts/image.tar")]
+    pub artifact_path: PathBuf,
+    /// Also load the image into this kind cluster.
+    #[arg(long, value_name = "NAME")]
+    pub kind_cluster: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImageCleanupArgs {
+    /// Images whose `repository:tag` contains this text.
+    #[arg(short = 'p', long)]
+    pub pattern: String,
+    /// Remove matching images older than this: a number and m, h, d or w.
+    #[arg(short = 'm', long, default_value = "5d")]
+    pub max_age: String,
+    /// Print what would be removed and remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }

@@ -2,7 +2,7 @@
 //! chart and GitHub step summary, print the human summary on stderr, and fail
 //! naming each gate that did not pass.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
@@ -130,7 +130,7 @@ fn config(a: &BenchArgs, quiet: bool) -> Result<BenchConfig, BenchError> {
         workers: a.workers.unwrap_or(cores).max(1),
         producers: a.producers.unwrap_or(cores / 2).max(1),
         drain_timeout: secs("--drain-timeout", a.drain_timeout)?,
-        progress: !quiet && std::io::stderr().is_terminal(),
+        progress: super::progress::bars_allowed(quiet),
         raw: a.raw,
         container: a.container,
     })

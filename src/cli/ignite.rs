@@ -70,6 +70,7 @@ pub(crate) fn run(args: IgniteArgs, quiet: bool) -> Result<()> {
     } else {
         args.formats.clone()
     };
+    let env_file_written = formats.contains(&EnvFormat::Sh);
     let mut written = Vec::new();
     for format in formats {
         written.extend(write_format(format, &env, &env_file, &ws, &image)?);
@@ -87,7 +88,11 @@ pub(crate) fn run(args: IgniteArgs, quiet: bool) -> Result<()> {
     }
     if actions {
         drop(group);
-        super::plan::publish_workspace(&ws, &image)?;
+        super::plan::publish_workspace(
+            &ws,
+            &image,
+            env_file_written.then_some(env_file.as_path()),
+        )?;
     }
     if !failed.is_empty() {
         anyhow::bail!(

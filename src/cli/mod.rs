@@ -4,6 +4,7 @@ mod args;
 #[cfg(feature = "bench")]
 mod bench;
 mod check;
+mod engine;
 mod get;
 mod ignite;
 mod image;
@@ -64,6 +65,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Promote(args) => image::promote(args),
         Command::Tag(args) => release::run(args),
         Command::Check(args) => check::run(args),
+        Command::Image(command) => engine::run(command),
         Command::Hook(command) => check::run_hook(command),
         #[cfg(feature = "bench")]
         Command::Bench(args) => bench::run(args, quiet),

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 
@@ -18,22 +19,22 @@ use crate::workspace::{self, Checkout, NodeKind, Workspace};
 pub(crate) fn run(args: PlanArgs, quiet: bool) -> Result<()> {
     let actions = github::in_actions();
     let group = github::StderrGroup::start(actions && !quiet, "ciux plan");
-    let (graph, promoted_image_url) = resolve(&args, quiet)?;
+    let (graph, image) = resolve(&args, quiet)?;
     drop(group);
     let plan = Plan::new(graph)?;
     let mut out = Vec::new();
     render(&plan, args.format, &mut out)?;
     print_stdout(&String::from_utf8_lossy(&out))?;
     if actions {
-        publish(&plan, "ciux plan", Some(&promoted_image_url))?;
+        publish(&plan, "ciux plan", &image, None)?;
     }
     Ok(())
 }
 
 /// The graph of the project at `args.path`, resolved as `ignite` resolves it
-/// (same request: siblings cloned or updated), and the promoted image URL.
+/// (same request: siblings cloned or updated), and the project image.
 /// No env file is written.
-fn resolve(args: &PlanArgs, quiet: bool) -> Result<(Graph, String)> {
+fn resolve(args: &PlanArgs, quiet: bool) -> Result<(Graph, ImageBlock)> {
     let selector = Selector::parse(args.selector.as_deref().unwrap_or(""))?;
     let request = workspace::Request {
         path: args.path.path.clone(),
@@ -59,7 +60,7 @@ fn resolve(args: &PlanArgs, quiet: bool) -> Result<(Graph, String)> {
         project_config.registry.as_deref(),
     );
     let image = super::ignite::project_image(&root, &project_config, &ws, &args.image, &client)?;
-    Ok((graph_of(&ws, &image, &configs), image.promoted_url.clone()))
+    Ok((graph_of(&ws, &image, &configs), image))
 }
 
 /// The configuration of each checked-out repository of `ws`, by node name.
@@ -77,10 +78,14 @@ fn configs_of(ws: &Workspace) -> Result<BTreeMap<String, Config>> {
 }
 
 /// What `ignite` publishes in GitHub Actions: the plan of its workspace as
-/// step summary and outputs.
-pub(crate) fn publish_workspace(ws: &Workspace, image: &ImageBlock) -> Result<()> {
+/// step summary and outputs, and the env file it wrote.
+pub(crate) fn publish_workspace(
+    ws: &Workspace,
+    image: &ImageBlock,
+    env_file: Option<&Path>,
+) -> Result<()> {
     let plan = Plan::new(graph_of(ws, image, &configs_of(ws)?))?;
-    publish(&plan, "ciux ignite", Some(&image.promoted_url))
+    publish(&plan, "ciux ignite", image, env_file)
 }
 
 /// Print `plan` in `format`.
@@ -96,17 +101,35 @@ pub(crate) fn render(plan: &Plan, format: PlanFormat, out: &mut impl Write) -> i
 
 /// In GitHub Actions: append the step summary titled `title` and write the
 /// outputs (`ciux_build`, `ciux_image_url`, `ciux_promoted_image_url`, `plan`,
-/// `waves`, `wave_N`). A runner variable that is not set is skipped with a
+/// `waves`, `wave_N`, then `ciux_image_inputs`, `ciux_image_digest` and, for
+/// `ignite`, `env_file`). A runner variable that is not set is skipped with a
 /// warning (the command's own work is done); a file that cannot be written is
 /// an error.
-pub(crate) fn publish(plan: &Plan, title: &str, promoted_image_url: Option<&str>) -> Result<()> {
+pub(crate) fn publish(
+    plan: &Plan,
+    title: &str,
+    image: &ImageBlock,
+    env_file: Option<&Path>,
+) -> Result<()> {
     let mut summary = Vec::new();
     github::write_summary(plan, title, &mut summary).context("cannot render the step summary")?;
+    let mut pairs = github::plan_outputs(plan, Some(&image.promoted_url));
+    pairs.push((
+        github::OUTPUT_IMAGE_INPUTS.into(),
+        image.inputs.clone().unwrap_or_default(),
+    ));
+    pairs.push((
+        github::OUTPUT_IMAGE_DIGEST.into(),
+        image.digest.clone().unwrap_or_default(),
+    ));
+    if let Some(path) = env_file {
+        pairs.push((
+            github::OUTPUT_ENV_FILE.into(),
+            path.to_string_lossy().into_owned(),
+        ));
+    }
     let mut outputs = Vec::new();
-    github::write_file_commands(
-        &mut outputs,
-        &github::plan_outputs(plan, promoted_image_url),
-    )?;
+    github::write_file_commands(&mut outputs, &pairs)?;
     for (var, bytes) in [
         (github::ENV_STEP_SUMMARY, summary),
         (github::ENV_OUTPUT, outputs),

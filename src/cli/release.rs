@@ -1,6 +1,5 @@
 //! `ciux tag`: create the next release tag (one repository, or the stack with `--all`).
 
-use std::io::IsTerminal;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -144,10 +143,10 @@ fn workspace_root(workspace: &crate::workspace::Workspace) -> std::path::PathBuf
         .unwrap_or_default()
 }
 
-/// A spinner on stderr when it is a terminal; otherwise one line says what
-/// is awaited.
+/// A spinner on stderr when it is a terminal outside CI; otherwise one line
+/// says what is awaited.
 fn spinner(message: &str) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
+    if !super::progress::bars_allowed(false) {
         crate::safe_text::eprint_line(message);
         return ProgressBar::hidden();
     }

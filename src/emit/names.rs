@@ -24,6 +24,8 @@ pub const CIUX_IMAGE_INPUTS: &str = "CIUX_IMAGE_INPUTS";
 
 /// GitHub Actions: set when running in a workflow.
 pub const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
+/// Set (`true`) by CI services: GitHub Actions, GitLab CI, act, most others.
+pub const CI: &str = "CI";
 /// GitHub Actions: file of environment variables for the next steps.
 pub const GITHUB_ENV: &str = "GITHUB_ENV";
 /// GitHub Actions: file of step outputs.

@@ -17,8 +17,9 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 pub use output::{
-    OUTPUT_BUILD, OUTPUT_IMAGE_URL, OUTPUT_PLAN, OUTPUT_PROMOTED_IMAGE_URL, OUTPUT_WAVES,
-    plan_outputs, write_file_command, write_file_commands,
+    OUTPUT_BUILD, OUTPUT_ENV_FILE, OUTPUT_IMAGE_DIGEST, OUTPUT_IMAGE_INPUTS, OUTPUT_IMAGE_URL,
+    OUTPUT_PLAN, OUTPUT_PROMOTED_IMAGE_URL, OUTPUT_WAVES, plan_outputs, write_file_command,
+    write_file_commands,
 };
 pub use summary::{markdown_escape, write_summary};
 

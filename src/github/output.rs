@@ -14,6 +14,12 @@ pub const OUTPUT_BUILD: &str = "ciux_build";
 pub const OUTPUT_IMAGE_URL: &str = "ciux_image_url";
 /// The image name with HEAD's version, pushed once CI passes.
 pub const OUTPUT_PROMOTED_IMAGE_URL: &str = "ciux_promoted_image_url";
+/// `CIUX_IMAGE_INPUTS`: fingerprint of the build inputs (`io.ciux.inputs`), empty when not computed.
+pub const OUTPUT_IMAGE_INPUTS: &str = "ciux_image_inputs";
+/// `CIUX_IMAGE_DIGEST`: manifest digest of the image found, empty when it is to be built.
+pub const OUTPUT_IMAGE_DIGEST: &str = "ciux_image_digest";
+/// The env file `ignite` wrote (`.ciux.d/ciux[_SELECTOR].sh`), empty when it wrote none.
+pub const OUTPUT_ENV_FILE: &str = "env_file";
 /// The whole plan, compact JSON (schema 1).
 pub const OUTPUT_PLAN: &str = "plan";
 /// Number of waves; `wave_0` ... `wave_{waves-1}` are set.

@@ -66,6 +66,10 @@ pub struct Component {
     pub reason: Option<String>,
     /// Directory of the working tree (git components).
     pub dir: Option<String>,
+    /// The same directory relative to the project's (`.`, `../lib`): siblings
+    /// sit at the same place in every job that runs `ignite`, where `dir`,
+    /// absolute, only holds in the job that made the plan.
+    pub path: Option<String>,
     /// Image reference to deploy.
     pub image_url: Option<String>,
     /// Image digest when the registry was asked.
@@ -101,6 +105,7 @@ pub struct Step {
     pub branch: Option<String>,
     pub reason: Option<String>,
     pub dir: Option<String>,
+    pub path: Option<String>,
     pub image_url: Option<String>,
     pub digest: Option<String>,
     pub build: bool,
@@ -196,6 +201,7 @@ impl Plan {
                     branch: c.branch,
                     reason: c.reason,
                     dir: c.dir,
+                    path: c.path,
                     image_url: c.image_url,
                     digest: c.digest,
                     build: c.build,

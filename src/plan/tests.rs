@@ -35,6 +35,7 @@ pub(crate) fn sample() -> Plan {
         branch: Some("feature-x".into()),
         reason: Some("checked-out branch".into()),
         dir: Some("/ci/fink-broker".into()),
+        path: Some(".".into()),
         image_url: Some("registry.example.org/astro/fink-broker:v3.1.2-rc1-40-g75a25ee".into()),
         digest: None,
         build: true,
@@ -49,6 +50,7 @@ pub(crate) fn sample() -> Plan {
         branch: Some("main".into()),
         reason: Some("branch feature-x absent on remote".into()),
         dir: Some("/ci/fink-alert-simulator".into()),
+        path: Some("../fink-alert-simulator".into()),
         image_url: Some("registry.example.org/astro/fink-alert-simulator:v1.0.0".into()),
         digest: Some(
             "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".into(),
@@ -371,6 +373,72 @@ fn schema_doc_matches_the_serialized_fields() {
     let plan: Plan = serde_json::from_str(example).unwrap();
     assert_eq!(plan.schema, SCHEMA_VERSION);
     assert_eq!(plan.waves, [["lib"], ["app"]]);
+}
+
+/// The reason tables of docs/plan-schema.md hold exactly the strings the code
+/// writes: every `BranchReason`, and every build reason a plan can carry.
+#[test]
+fn schema_doc_lists_the_real_reasons() {
+    use crate::git::remote::BranchReason;
+    use crate::image::Reason;
+    let doc = include_str!("../../docs/plan-schema.md");
+    let table = |header: &str| -> Vec<String> {
+        let start = doc.find(header).unwrap();
+        doc[start..]
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with("| `"))
+            .map(|l| l.split('`').nth(1).unwrap().to_string())
+            .collect()
+    };
+    let all = [
+        BranchReason::Option,
+        BranchReason::CheckedOut,
+        BranchReason::GithubHeadRef,
+        BranchReason::GithubRefName,
+        BranchReason::Detached,
+        BranchReason::SameBranch,
+        BranchReason::FallbackMain,
+        BranchReason::FallbackMaster,
+    ];
+    // A new variant fails to compile here: add it to `all` and to the doc.
+    for reason in &all {
+        match reason {
+            BranchReason::Option
+            | BranchReason::CheckedOut
+            | BranchReason::GithubHeadRef
+            | BranchReason::GithubRefName
+            | BranchReason::Detached
+            | BranchReason::SameBranch
+            | BranchReason::FallbackMain
+            | BranchReason::FallbackMaster => {}
+        }
+    }
+    let real: Vec<String> = all.iter().map(ToString::to_string).collect();
+    assert_eq!(table("| `reason` | when |"), real);
+
+    // Build reasons: the image decision's, rendered with placeholders, and the
+    // plan's own for an unchecked image (`NotChecked` and `RegistryFailed`
+    // never reach a plan: they are unchecked).
+    let commit = "<commit>";
+    let build = [
+        Reason::DirtySources.to_string(),
+        super::workspace::UNCHECKED.to_string(),
+        Reason::Found {
+            tag: "<tag>".into(),
+            commit: commit.into(),
+        }
+        .to_string(),
+        Reason::NotFound { window: 7 }
+            .to_string()
+            .replace('7', "<n>"),
+        Reason::InputsChanged {
+            tag: "<tag>".into(),
+            label: Some("<label>".into()),
+        }
+        .to_string(),
+    ];
+    assert_eq!(table("| `build_reason` | build |"), build);
 }
 
 mod properties {

@@ -5,8 +5,9 @@
 //! resolved here: nodes and edges are the workspace's own.
 
 use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
 
-use super::{Component, Graph, Kind};
+use super::{Graph, Kind};
 use crate::config::{Config, Dependency, DependencyKind};
 use crate::emit::ImageBlock;
 use crate::workspace::{Checkout, Node, NodeKind, Workspace};
@@ -29,12 +30,16 @@ pub fn graph_of(ws: &Workspace, image: &ImageBlock, configs: &BTreeMap<String, C
             }
         }
     }
+    let project_dir = ws
+        .project_node()
+        .and_then(|n| n.dir.clone())
+        .unwrap_or_default();
     let components = ws
         .nodes
         .iter()
         .map(|node| {
             let config = configs.get(&node.name);
-            let mut component = Component {
+            let mut component = super::Component {
                 name: node.name.clone(),
                 kind: match node.kind {
                     NodeKind::Project | NodeKind::Git => Kind::Git,
@@ -45,12 +50,17 @@ pub fn graph_of(ws: &Workspace, image: &ImageBlock, configs: &BTreeMap<String, C
                 branch: node.branch.clone(),
                 reason: node.branch_reason.map(|r| r.to_string()),
                 dir: checked_out_dir(node),
+                path: checked_out_dir(node).map(|d| {
+                    relative_to(&project_dir, Path::new(&d))
+                        .display()
+                        .to_string()
+                }),
                 build_command: config.and_then(|c| c.build_command.clone()),
                 deploy_command: entry_deploy
                     .get(&node.name)
                     .map(|c| c.to_string())
                     .or_else(|| config.and_then(|c| c.deploy_command.clone())),
-                ..Component::default()
+                ..super::Component::default()
             };
             match node.kind {
                 NodeKind::Project => {
@@ -100,9 +110,32 @@ fn checked_out_dir(node: &Node) -> Option<String> {
     }
 }
 
+/// `path` relative to the directory `base`: `.` for `base` itself, `../lib`
+/// for a sibling. Lexical (no file system), on absolute paths; a path that
+/// shares nothing with `base` comes back as it is.
+fn relative_to(base: &Path, path: &Path) -> PathBuf {
+    let (base, path): (Vec<_>, Vec<_>) = (base.components().collect(), path.components().collect());
+    let common = base.iter().zip(&path).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return path.iter().collect();
+    }
+    let mut relative: PathBuf = base[common..]
+        .iter()
+        .map(|_| Component::ParentDir)
+        .collect();
+    relative.extend(&path[common..]);
+    if relative.as_os_str().is_empty() {
+        relative.push(".");
+    }
+    relative
+}
+
+/// The build reason of a project image the registry was not asked about.
+pub(crate) const UNCHECKED: &str = "registry not checked";
+
 fn build_reason(image: &ImageBlock) -> &str {
     match (image.checked, image.build) {
-        (false, _) => "registry not checked",
+        (false, _) => UNCHECKED,
         _ => &image.reason,
     }
 }
@@ -260,6 +293,8 @@ deploy = "ktbx install"
         assert_eq!(app.deploy_command.as_deref(), Some("./deploy.sh"));
         assert_eq!(app.reason.as_deref(), Some("checked out"));
         assert_eq!(app.dir.as_deref(), Some("/ci/app"));
+        assert_eq!(app.path.as_deref(), Some("."));
+        assert_eq!(step("lib").path.as_deref(), Some("../lib"));
         // The entry's `deploy` wins over the dependency's own `[deploy]`.
         assert_eq!(
             step("lib").deploy_command.as_deref(),
@@ -269,6 +304,7 @@ deploy = "ktbx install"
         assert!(!step("lib").build);
         // No checkout, no directory.
         assert_eq!(step("remote").dir, None);
+        assert_eq!(step("remote").path, None);
         let spark = step("host:5000/a/spark:k8s-3.4.1");
         assert_eq!(
             (spark.kind, spark.version.as_deref()),
@@ -278,6 +314,16 @@ deploy = "ktbx install"
         assert_eq!(ktbx.kind, Kind::Package);
         assert_eq!(ktbx.version.as_deref(), Some("v1.1.1"));
         assert_eq!(ktbx.deploy_command.as_deref(), Some("ktbx install"));
+    }
+
+    #[test]
+    fn paths_relative_to_the_project() {
+        let rel = |base: &str, path: &str| relative_to(Path::new(base), Path::new(path));
+        assert_eq!(rel("/ci/app", "/ci/app"), PathBuf::from("."));
+        assert_eq!(rel("/ci/app", "/ci/lib"), PathBuf::from("../lib"));
+        assert_eq!(rel("/ci/app", "/ci/app/sub"), PathBuf::from("sub"));
+        assert_eq!(rel("/ci/a/app", "/ci/b/lib"), PathBuf::from("../../b/lib"));
+        assert_eq!(rel("", "/ci/lib"), PathBuf::from("/ci/lib"));
     }
 
     #[test]

@@ -101,7 +101,17 @@ jobs:
           path: .
           selector: ci=true
           branch: main
-          suffix: test{extra_input}
+          suffix: test
+          tmp-registry: tmp.example.org/ci
+          on-registry-error: build
+          format: sh,json
+          install-packages: "false"
+          working-directory: .
+          version: 0.1.0
+          features: bench
+          binary: ""
+          cache: "true"
+          install-only: "false"{extra_input}
       - env:
           A: ${{{{ steps.ciux.outputs.ciux_build }}}}
           B: ${{{{ steps.ciux.outputs.ciux_image_url }}}}
@@ -109,7 +119,13 @@ jobs:
           D: ${{{{ steps.ciux.outputs.plan }}}}
           E: ${{{{ steps.ciux.outputs.waves }}}}
           F: ${{{{ steps.ciux.outputs.wave_0 }}}}
-        run: echo "$A $B $C $D $E $F"
+          G: ${{{{ steps.ciux.outputs.ciux_image_inputs }}}}
+          H: ${{{{ steps.ciux.outputs.ciux_image_digest }}}}
+          I: ${{{{ steps.ciux.outputs.env_file }}}}
+          J: ${{{{ steps.ciux.outputs.wave_7 }}}}
+          K: ${{{{ steps.ciux.outputs.ciux }}}}
+          L: ${{{{ steps.ciux.outputs.cache-hit }}}}
+        run: echo "$A $B $C $D $E $F $G $H $I $J $K $L"
 "#
         )
     };
@@ -119,10 +135,10 @@ jobs:
     assert!(out.status.success(), "{}", report(&out));
 
     // The check has teeth: an input action.yml does not declare is reported.
-    std::fs::write(&file, workflow("\n          tmp-registry: x")).unwrap();
+    std::fs::write(&file, workflow("\n          no-such-input: x")).unwrap();
     let out = lint(tmp.path(), &[file]);
     assert!(!out.status.success());
-    assert!(report(&out).contains("tmp-registry"), "{}", report(&out));
+    assert!(report(&out).contains("no-such-input"), "{}", report(&out));
 }
 
 /// actionlint does not read the scripts of a composite action: check them here.
@@ -134,7 +150,25 @@ fn action_scripts_take_inputs_from_env_and_pass_shellcheck() {
     let action: serde_json::Value = yaml_serde::from_str(&text).unwrap();
     assert_eq!(action["runs"]["using"], "composite");
     let inputs: Vec<&String> = action["inputs"].as_object().unwrap().keys().collect();
-    assert_eq!(inputs, ["branch", "path", "selector", "suffix"]);
+    assert_eq!(
+        inputs,
+        [
+            "binary",
+            "branch",
+            "cache",
+            "features",
+            "format",
+            "install-only",
+            "install-packages",
+            "on-registry-error",
+            "path",
+            "selector",
+            "suffix",
+            "tmp-registry",
+            "version",
+            "working-directory",
+        ]
+    );
     let outputs = action["outputs"].as_object().unwrap();
     for name in [
         "ciux_build",
@@ -143,6 +177,12 @@ fn action_scripts_take_inputs_from_env_and_pass_shellcheck() {
         "plan",
         "waves",
         "wave_0",
+        "wave_7",
+        "ciux_image_inputs",
+        "ciux_image_digest",
+        "env_file",
+        "ciux",
+        "cache-hit",
     ] {
         assert!(outputs.contains_key(name), "output {name}");
     }
@@ -152,7 +192,7 @@ fn action_scripts_take_inputs_from_env_and_pass_shellcheck() {
         .iter()
         .filter_map(|s| s["run"].as_str())
         .collect();
-    assert_eq!(scripts.len(), 2);
+    assert_eq!(scripts.len(), 3);
     let tmp = tempfile::tempdir().unwrap();
     for (i, script) in scripts.iter().enumerate() {
         assert!(!script.contains("${{"), "expression inside run: {script}");

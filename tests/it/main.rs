@@ -4,6 +4,7 @@
 mod common;
 
 mod actionlint;
+mod actions;
 #[cfg(feature = "bench")]
 mod bench;
 mod check;
@@ -12,6 +13,7 @@ mod config;
 mod hostile;
 mod ignite;
 mod image;
+mod image_engine;
 mod lock;
 mod plan;
 mod registry;

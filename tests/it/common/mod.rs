@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod engine;
 pub mod fake;
 pub mod git;
 pub mod recipe;
