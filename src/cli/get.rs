@@ -14,8 +14,12 @@ use crate::workspace::{self, NodeKind};
 pub(crate) fn run(command: GetCommand) -> Result<()> {
     match command {
         GetCommand::Revision(args) => {
-            let repo = Repo::discover(&args.path)?;
+            let repo = Repo::discover(&args.path.path)?;
             let version = describe_head(&repo)?;
+            if args.is_release {
+                return print_stdout(&release_revision(&repo, &version, &args.path.path)?)
+                    .map_err(Into::into);
+            }
             print_stdout(&format!("{version}\n"))?;
             Ok(())
         }
@@ -41,6 +45,29 @@ pub(crate) fn run(command: GetCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `get revision --isrelease`: the tag and a newline when HEAD is exactly a
+/// release (tagged, clean, on main or master, or GitHub's branch variables
+/// naming one on a detached HEAD); else nothing.
+fn release_revision(
+    repo: &Repo,
+    version: &crate::git::Describe,
+    path: &std::path::Path,
+) -> Result<String> {
+    let Some(tag) = version
+        .tag
+        .as_ref()
+        .filter(|_| version.distance == 0 && !version.dirty)
+    else {
+        return Ok(String::new());
+    };
+    let (branch, _) =
+        workspace::project_branch(&request(path.to_path_buf(), Selector::default()), repo)?;
+    Ok(match branch.as_deref() {
+        Some("main" | "master") => format!("{tag}\n"),
+        _ => String::new(),
+    })
 }
 
 fn request(path: PathBuf, selector: Selector) -> workspace::Request {
