@@ -9,6 +9,7 @@ mod bench;
 mod check;
 mod cli;
 mod config;
+mod dropin;
 mod ignite;
 mod image;
 mod image_engine;
