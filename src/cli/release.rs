@@ -1,4 +1,5 @@
-//! `ciux tag`: create the next release tag (one repository, or the stack with `--all`).
+//! `ciux tag`: the next release tag, printed with its git commands, or created
+//! (`--create`) and pushed (`--push`); one repository, or the stack with `--all`.
 
 use std::io::IsTerminal;
 use std::time::Duration;
