@@ -23,5 +23,6 @@ mod parallel;
 pub mod plan;
 pub mod registry;
 pub mod release;
+pub mod safe_text;
 pub mod selector;
 pub mod workspace;

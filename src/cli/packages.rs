@@ -37,7 +37,7 @@ pub(crate) fn install(ws: &Workspace, quiet: bool, actions: bool) -> Result<Repo
         .unwrap_or_else(|| "Go's bin directory".into());
     if !quiet {
         for what in &report.installed {
-            eprintln!("installed {} into {}", one_line(what), one_line(&place));
+            crate::safe_text::eprint_line(&format!("installed {what} into {place}"));
         }
     }
     if actions && !report.installed.is_empty() {
@@ -48,15 +48,9 @@ pub(crate) fn install(ws: &Workspace, quiet: bool, actions: bool) -> Result<Repo
             packages::add_to_github_path(std::path::Path::new(&file), dir)
                 .with_context(|| format!("cannot add {} to $GITHUB_PATH", dir.display()))?;
             if !quiet {
-                eprintln!("added {} to $GITHUB_PATH", one_line(&place));
+                crate::safe_text::eprint_line(&format!("added {place} to $GITHUB_PATH"));
             }
         }
     }
     Ok(report)
-}
-
-fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
 }

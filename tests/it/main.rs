@@ -10,6 +10,7 @@ mod check;
 mod cli;
 mod config;
 mod dropin;
+mod hostile;
 mod ignite;
 mod image;
 mod image_engine;
