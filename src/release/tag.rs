@@ -109,7 +109,7 @@ pub fn plan_tag(repo: &Repo, request: &TagRequest) -> Result<TagPlan, ReleaseErr
     if let Some(name) = &remote_name {
         match remote::remote_tags(&path, name) {
             Ok(remote_tags) => {
-                if remote_tags.iter().any(|t| *t == tag) {
+                if remote_tags.contains(&tag) {
                     return Err(ReleaseError::TagExists {
                         path,
                         tag,

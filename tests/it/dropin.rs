@@ -13,7 +13,10 @@ use crate::common::stack::Stack;
 
 /// The reference tool's command tree (its cobra definitions): command paths,
 /// aliases, and the flags each takes (short, long).
-const REFERENCE: &[(&[&str], &[(char, &str)])] = &[
+/// A command path and the (short, long) flags it takes.
+type Entry = (&'static [&'static str], &'static [(char, &'static str)]);
+
+const REFERENCE: &[Entry] = &[
     (&["completion"], &[]),
     (&["get"], &[]),
     (&["get", "clustername"], &[]),
