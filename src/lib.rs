@@ -18,6 +18,7 @@ pub mod github;
 pub mod hook;
 pub mod image;
 pub mod lock;
+pub mod packages;
 mod parallel;
 pub mod plan;
 pub mod registry;

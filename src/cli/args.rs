@@ -13,6 +13,10 @@ pub struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace); `CIUX_LOG` overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// Log level as a number, as the reference tool takes it (`-v2`, `-v 2`,
+    /// `--verbosity 2`): 0 warnings, 1 info, 2 debug, 3 trace.
+    #[arg(long, value_name = "N", global = true)]
+    pub verbosity: Option<u8>,
     /// Only errors on stderr, no progress bars.
     #[arg(short, long, global = true)]
     pub quiet: bool,
@@ -25,6 +29,7 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Resolve the dependency graph, clone siblings, check images, write env files.
+    #[command(visible_aliases = ["ig", "ign"])]
     Ignite(IgniteArgs),
     /// Print one resolved value: revision, image, configpath, deps, clustername.
     #[command(subcommand)]
@@ -35,7 +40,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Put the tested image under its promoted tag (a manifest copy by digest).
     Promote(PromoteArgs),
-    /// Create the next release tag.
+    /// The next release tag: print it and the git commands (default), or create (--create) and push (--push) it.
+    #[command(visible_alias = "rel")]
     Tag(TagArgs),
     /// The local pre-push check.
     Check(CheckArgs),
@@ -49,7 +55,10 @@ pub enum Command {
     /// Container images on this machine: load the built one, clean up old ones.
     #[command(subcommand)]
     Image(ImageCommand),
+    /// Write man pages: `ciux.1` on stdout, or every page into --out-dir.
+    Man(ManArgs),
     /// Print shell completions.
+    #[command(visible_alias = "completion")]
     Completions {
         /// The shell to complete for.
         shell: clap_complete::Shell,
@@ -87,7 +96,10 @@ pub enum OnRegistryError {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct IgniteArgs {
+    #[command(subcommand)]
+    pub action: Option<IgniteAction>,
     #[command(flatten)]
     pub path: PathArg,
     /// Label selector for dependencies (Kubernetes syntax, e.g. `itest=true,ci`).
@@ -104,8 +116,12 @@ pub struct IgniteArgs {
     /// Output formats (repeatable): sh, dotenv, json, github.
     #[arg(long = "format", value_enum)]
     pub formats: Vec<EnvFormat>,
-    /// Run the install command of `package` dependencies.
+    /// Do not install `package` dependencies and sibling Go modules
+    /// (`go install`), which ignite does by default as the reference tool does.
     #[arg(long)]
+    pub no_install_packages: bool,
+    /// Install packages: the default (kept so existing scripts still parse).
+    #[arg(long, hide = true, conflicts_with = "no_install_packages")]
     pub install_packages: bool,
     /// Write `.ciux.d/ciux.lock` with the resolution.
     #[arg(long, conflicts_with = "locked")]
@@ -113,6 +129,33 @@ pub struct IgniteArgs {
     /// Reproduce the resolution recorded in `.ciux.d/ciux.lock`.
     #[arg(long)]
     pub locked: bool,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum IgniteAction {
+    /// Rewrite the env file from the siblings already on disk: no clone, no
+    /// fetch, no registry (the image is reported unchecked).
+    Env(IgniteEnvArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct IgniteEnvArgs {
+    #[command(flatten)]
+    pub path: PathArg,
+    /// Label selector for dependencies (Kubernetes syntax).
+    #[arg(short = 'l', long)]
+    pub selector: Option<String>,
+    /// The project's branch.
+    #[arg(short = 'b', long)]
+    pub branch: Option<String>,
+    #[command(flatten)]
+    pub image: ImageOpts,
+    /// Ignore dependencies: resolve the main project only.
+    #[arg(short = 'm', long = "main")]
+    pub main_only: bool,
+    /// Output formats (repeatable): sh, dotenv, json, github.
+    #[arg(long = "format", value_enum)]
+    pub formats: Vec<EnvFormat>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -126,15 +169,29 @@ pub enum EnvFormat {
 #[derive(Debug, Subcommand)]
 pub enum GetCommand {
     /// Print the version of the repository (`git describe --always --abbrev=7 --dirty`).
-    Revision(PathArg),
+    #[command(visible_alias = "rev")]
+    Revision(RevisionArgs),
     /// Compute the project image.
+    #[command(visible_alias = "img")]
     Image(GetImageArgs),
     /// Print the path of the env file for a selector; fails if it does not exist.
     Configpath(SelectorPathArgs),
     /// List the selected dependencies with their versions.
+    #[command(visible_alias = "dependencies")]
     Deps(SelectorPathArgs),
     /// Print a Kubernetes-in-Docker cluster name: `<user>-<branch>-<head>[-dirty]`.
+    #[command(visible_alias = "cn")]
     Clustername(PathArg),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RevisionArgs {
+    #[command(flatten)]
+    pub path: PathArg,
+    /// Print the release tag only when HEAD is exactly tagged, clean and on
+    /// main/master; else print nothing.
+    #[arg(short = 'r', long = "isrelease")]
+    pub is_release: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -142,10 +199,10 @@ pub struct GetImageArgs {
     #[command(flatten)]
     pub path: PathArg,
     /// Ask the registry whether the image exists.
-    #[arg(long)]
+    #[arg(short = 'c', long)]
     pub check: bool,
     /// Print `export CIUX_IMAGE_URL=...` and `export CIUX_BUILD=...` lines.
-    #[arg(long)]
+    #[arg(short = 'e', long)]
     pub env: bool,
     #[command(flatten)]
     pub image: ImageOpts,
@@ -236,12 +293,20 @@ pub struct TagArgs {
     /// Print what would be done and change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Push the tag to the branch's remote.
+    /// Create the tag (annotated, or signed when `tag.gpgSign` is set). Without
+    /// --create or --push, `ciux tag` prints the next version and the git
+    /// commands that create and push it, and changes nothing.
+    #[arg(long)]
+    pub create: bool,
+    /// Create the tag and push it to the branch's remote.
     #[arg(long)]
     pub push: bool,
     /// Tag the whole stack in dependency order.
     #[arg(long)]
     pub all: bool,
+    /// With --all: only these repositories (names as in the configuration, comma-separated).
+    #[arg(long, value_name = "NAME,...", value_delimiter = ',', requires = "all")]
+    pub only: Vec<String>,
     /// Tag message (default `Release <tag>`).
     #[arg(short = 'm', long)]
     pub message: Option<String>,
@@ -441,4 +506,11 @@ pub struct ImageCleanupArgs {
     /// Print what would be removed and remove nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ManArgs {
+    /// Write `ciux.1` and one page per subcommand (`ciux-get-image.1`, ...) here.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }

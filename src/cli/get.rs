@@ -14,8 +14,12 @@ use crate::workspace::{self, NodeKind};
 pub(crate) fn run(command: GetCommand) -> Result<()> {
     match command {
         GetCommand::Revision(args) => {
-            let repo = Repo::discover(&args.path)?;
+            let repo = Repo::discover(&args.path.path)?;
             let version = describe_head(&repo)?;
+            if args.is_release {
+                return print_stdout(&release_revision(&repo, &version, &args.path.path)?)
+                    .map_err(Into::into);
+            }
             print_stdout(&format!("{version}\n"))?;
             Ok(())
         }
@@ -41,6 +45,29 @@ pub(crate) fn run(command: GetCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `get revision --isrelease`: the tag and a newline when HEAD is exactly a
+/// release (tagged, clean, on main or master, or GitHub's branch variables
+/// naming one on a detached HEAD); else nothing.
+fn release_revision(
+    repo: &Repo,
+    version: &crate::git::Describe,
+    path: &std::path::Path,
+) -> Result<String> {
+    let Some(tag) = version
+        .tag
+        .as_ref()
+        .filter(|_| version.distance == 0 && !version.dirty)
+    else {
+        return Ok(String::new());
+    };
+    let (branch, _) =
+        workspace::project_branch(&request(path.to_path_buf(), Selector::default()), repo)?;
+    Ok(match branch.as_deref() {
+        Some("main" | "master") => format!("{tag}\n"),
+        _ => String::new(),
+    })
 }
 
 fn request(path: PathBuf, selector: Selector) -> workspace::Request {
@@ -94,6 +121,15 @@ fn configpath(args: SelectorPathArgs) -> Result<()> {
 
 /// One tab-separated line per selected dependency: kind, name, branch, version
 /// (`-` when not known). Lists remotes, but changes nothing on disk.
+/// The branch checked out in a dependency's sibling directory, if any.
+fn checked_out_branch(node: &workspace::Node) -> Option<String> {
+    if node.kind != NodeKind::Git {
+        return None;
+    }
+    let repo = Repo::discover(node.dir.as_deref()?).ok()?;
+    repo.current_branch().ok().flatten()
+}
+
 fn deps(args: SelectorPathArgs) -> Result<()> {
     let selector = Selector::parse(args.selector.as_deref().unwrap_or(""))?;
     let ws = workspace::resolve(
@@ -108,8 +144,17 @@ fn deps(args: SelectorPathArgs) -> Result<()> {
             NodeKind::Package => "package",
         };
         let branch = node.branch.as_deref().unwrap_or("-");
-        let version = node.version.as_deref().unwrap_or("-");
-        out.push_str(&format!("{kind}\t{}\t{branch}\t{version}\n", node.name));
+        let mut version = node.version.as_deref().unwrap_or("-").to_owned();
+        // The version is that of the checkout: say so when the checkout is on
+        // another branch than the one the dependency will use.
+        if let Some(checked_out) = checked_out_branch(node) {
+            if node.branch.as_deref() != Some(checked_out.as_str()) {
+                version.push_str(&format!(" (checked out on {checked_out})"));
+            }
+        }
+        let line = format!("{kind}\t{}\t{branch}\t{version}", node.name);
+        out.push_str(&line.replace(['\n', '\r'], "?"));
+        out.push('\n');
     }
     print_stdout(&out)?;
     Ok(())

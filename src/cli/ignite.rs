@@ -3,13 +3,12 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::progress::StderrProgress;
-use super::{EnvFormat, IgniteArgs, ImageOpts, OnRegistryError};
+use super::{EnvFormat, IgniteAction, IgniteArgs, IgniteEnvArgs, ImageOpts, OnRegistryError};
 use crate::config::Config;
 use crate::emit::{self, Env, ImageBlock, names};
 use crate::error::UsageError;
@@ -30,6 +29,31 @@ struct Report<'a> {
 }
 
 pub(crate) fn run(args: IgniteArgs, quiet: bool) -> Result<()> {
+    if let Some(IgniteAction::Env(env)) = args.action.clone() {
+        return run_offline(env, quiet);
+    }
+    run_with(args, quiet, false)
+}
+
+/// `ciux ignite env`: the env files from what is on disk, without the network.
+fn run_offline(env: IgniteEnvArgs, quiet: bool) -> Result<()> {
+    let args = IgniteArgs {
+        action: None,
+        path: env.path,
+        selector: env.selector,
+        branch: env.branch,
+        image: env.image,
+        main_only: env.main_only,
+        formats: env.formats,
+        no_install_packages: true,
+        install_packages: false,
+        lock: false,
+        locked: false,
+    };
+    run_with(args, quiet, true)
+}
+
+fn run_with(args: IgniteArgs, quiet: bool, offline: bool) -> Result<()> {
     // In GitHub Actions, clone logs and the summary fold into one group.
     let actions = crate::github::in_actions();
     let group = crate::github::StderrGroup::start(actions && !quiet, "ciux ignite");
@@ -41,7 +65,8 @@ pub(crate) fn run(args: IgniteArgs, quiet: bool) -> Result<()> {
         main_only: args.main_only,
         github_head_ref: std::env::var(names::GITHUB_HEAD_REF).ok(),
         github_ref_name: std::env::var(names::GITHUB_REF_NAME).ok(),
-        synchronise: true,
+        synchronise: !offline,
+        offline,
     };
     let _lock = lock_workspace(&request, &selector, quiet)?;
     let progress = StderrProgress::new(quiet);
@@ -57,8 +82,19 @@ pub(crate) fn run(args: IgniteArgs, quiet: bool) -> Result<()> {
     let root = project.dir.clone().unwrap_or_default();
     let config = Config::load(&root)?;
     let client = Client::from_env(&config.insecure_registries, config.registry.as_deref());
-    let image = project_image(&root, &config, &ws, &args.image, &client)?;
-    check_required_images(&config, &ws, &args.image, &client)?;
+    let image = if offline {
+        let version = ws
+            .project_node()
+            .and_then(|n| n.version.as_deref())
+            .unwrap_or("");
+        let mut block = unchecked_image(&config, &ws.project, version, &args.image);
+        block.reason = "not checked: `ciux ignite env` works offline".into();
+        block
+    } else {
+        let image = project_image(&root, &config, &ws, &args.image, &client)?;
+        check_required_images(&config, &ws, &args.image, &client)?;
+        image
+    };
     let env = emit::build_env(&ws, &image)?;
     let env_file = emit::env_file_path(
         &root,
@@ -78,13 +114,15 @@ pub(crate) fn run(args: IgniteArgs, quiet: bool) -> Result<()> {
     if args.lock {
         written.push(super::lock::write(&ws)?);
     }
-    let failed = if args.install_packages {
-        install_packages(&ws, quiet)
+    let install = !args.no_install_packages;
+    let installed = if install {
+        super::packages::install(&ws, quiet, actions)?
     } else {
-        Vec::new()
+        crate::packages::Report::default()
     };
+    let failed = installed.failed.clone();
     if !quiet {
-        summary(&ws, &image, &written, args.install_packages)?;
+        summary(&ws, &image, &written, install)?;
     }
     if actions {
         drop(group);
@@ -294,24 +332,6 @@ fn append_github(env: &Env) -> Result<Vec<PathBuf>> {
     Ok(written)
 }
 
-/// Run `go install module@version` for each package; returns the ones that failed.
-fn install_packages(ws: &Workspace, quiet: bool) -> Vec<String> {
-    let mut failed = Vec::new();
-    for node in ws.nodes.iter().filter(|n| n.kind == NodeKind::Package) {
-        let status = Command::new("go").args(["install", &node.name]).status();
-        match status {
-            Ok(s) if s.success() => {
-                if !quiet {
-                    crate::safe_text::eprint_line(&format!("installed {}", node.name));
-                }
-            }
-            Ok(s) => failed.push(format!("{} (go install exited with {s})", node.name)),
-            Err(e) => failed.push(format!("{} (cannot run go: {e})", node.name)),
-        }
-    }
-    failed
-}
-
 fn summary(ws: &Workspace, image: &ImageBlock, written: &[PathBuf], installed: bool) -> Result<()> {
     let actions = crate::github::in_actions();
     let mut err = std::io::stderr().lock();
@@ -353,7 +373,7 @@ fn summary(ws: &Workspace, image: &ImageBlock, written: &[PathBuf], installed: b
             NodeKind::Image => format!("  image {}", node.name),
             NodeKind::Package if installed => format!("  package {}", node.name),
             NodeKind::Package => format!(
-                "  package {} (not installed; --install-packages)",
+                "  package {} (not installed: --no-install-packages)",
                 node.name
             ),
         };

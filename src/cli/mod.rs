@@ -9,7 +9,9 @@ mod get;
 mod ignite;
 mod image;
 mod lock;
+mod man;
 mod migrate;
+mod packages;
 mod plan;
 mod progress;
 mod release;
@@ -28,8 +30,8 @@ use crate::error::exit_status;
 /// Errors are printed once here: `error: <message>` then one `caused by:` line
 /// per source. A broken pipe on stdout is not an error (`ciux ... | head`).
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_logging(cli.verbose, cli.quiet);
+    let cli = Cli::parse_from(reference_verbosity(std::env::args_os()));
+    init_logging(cli.verbose.max(cli.verbosity.unwrap_or(0)), cli.quiet);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -66,6 +68,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tag(args) => release::run(args),
         Command::Check(args) => check::run(args),
         Command::Image(command) => engine::run(command),
+        Command::Man(args) => man::run(args),
         Command::Hook(command) => check::run_hook(command),
         #[cfg(feature = "bench")]
         Command::Bench(args) => bench::run(args, quiet),
@@ -75,6 +78,43 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Err(crate::error::NotImplemented("bench (built without the `bench` feature)").into())
         }
     }
+}
+
+/// The reference tool's `-v N` / `-vN` (a number) become `--verbosity=N`; our
+/// `-v`, `-vv` stay counts. Only a lone digit after `-v` is taken as its
+/// value, and nothing after `--`.
+fn reference_verbosity(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
+    let mut out = Vec::new();
+    let mut args = args.into_iter().peekable();
+    let mut rest = false;
+    while let Some(arg) = args.next() {
+        if rest {
+            out.push(arg);
+            continue;
+        }
+        let text = arg.to_string_lossy().into_owned();
+        if text == "--" {
+            rest = true;
+            out.push(arg);
+        } else if let Some(digits) = text
+            .strip_prefix("-v")
+            .filter(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()))
+        {
+            out.push(format!("--verbosity={digits}").into());
+        } else if text == "-v"
+            && args.peek().is_some_and(|next| {
+                next.len() == 1 && next.to_string_lossy().chars().all(|c| c.is_ascii_digit())
+            })
+        {
+            let next = args.next().unwrap_or_default();
+            out.push(format!("--verbosity={}", next.to_string_lossy()).into());
+        } else {
+            out.push(arg);
+        }
+    }
+    out
 }
 
 fn init_logging(verbose: u8, quiet: bool) {
@@ -111,4 +151,34 @@ pub(crate) fn print_stdout(text: &str) -> io::Result<()> {
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reference_verbosity;
+
+    fn norm(args: &[&str]) -> Vec<String> {
+        reference_verbosity(args.iter().map(|a| a.into()))
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn reference_verbosity_numbers() {
+        assert_eq!(
+            norm(&["ciux", "-v2", "get"]),
+            ["ciux", "--verbosity=2", "get"]
+        );
+        assert_eq!(
+            norm(&["ciux", "-v", "2", "get"]),
+            ["ciux", "--verbosity=2", "get"]
+        );
+        assert_eq!(norm(&["ciux", "-vv", "get"]), ["ciux", "-vv", "get"]);
+        assert_eq!(
+            norm(&["ciux", "-v", "get", "."]),
+            ["ciux", "-v", "get", "."]
+        );
+        assert_eq!(norm(&["ciux", "--", "-v2"]), ["ciux", "--", "-v2"]);
+    }
 }

@@ -44,6 +44,7 @@ fn resolve(args: &PlanArgs, quiet: bool) -> Result<(Graph, ImageBlock)> {
         github_head_ref: std::env::var(names::GITHUB_HEAD_REF).ok(),
         github_ref_name: std::env::var(names::GITHUB_REF_NAME).ok(),
         synchronise: true,
+        ..Default::default()
     };
     let ws = workspace::resolve(&request, &StderrProgress::new(quiet))?;
     let project = ws

@@ -1,4 +1,5 @@
-//! `ciux tag`: create the next release tag (one repository, or the stack with `--all`).
+//! `ciux tag`: the next release tag, printed with its git commands, or created
+//! (`--create`) and pushed (`--push`); one repository, or the stack with `--all`.
 
 use std::time::Duration;
 
@@ -12,8 +13,9 @@ use crate::error::UsageError;
 use crate::git::Repo;
 use crate::registry::Client;
 use crate::release::{
-    Bump, ReleaseError, Silent, StackReport, StepState, TagPlan, TagRequest, apply_stack,
-    create_tag, dependency_image, plan_stack, plan_tag, push_tag, stack_members, wait_for_image,
+    Bump, ReleaseError, Silent, StackPlan, StackReport, StepState, TagPlan, TagRequest,
+    apply_stack, clone_missing, create_tag, dependency_image, plan_stack, plan_tag, push_tag,
+    select_members, stack_members, tag_commands, wait_for_image,
 };
 
 pub(crate) fn run(args: TagArgs) -> Result<()> {
@@ -41,6 +43,11 @@ pub(crate) fn run(args: TagArgs) -> Result<()> {
         print_stdout(&describe_plan(&plan))?;
         return Ok(());
     }
+    if !creates(&args) {
+        let in_dir = !is_current_repo(repo.root());
+        print_stdout(&print_only(&plan, in_dir))?;
+        return Ok(());
+    }
     create_tag(&repo, &plan)?;
     crate::safe_text::eprint_line(&format!(
         "tagged {} as {}",
@@ -58,6 +65,52 @@ pub(crate) fn run(args: TagArgs) -> Result<()> {
     Ok(())
 }
 
+/// Whether the tag is made: `--create` or `--push`; else only the commands are printed.
+fn creates(args: &TagArgs) -> bool {
+    args.create || args.push
+}
+
+/// Whether `root` is the repository of the current directory (commands then need no `-C`).
+fn is_current_repo(root: &std::path::Path) -> bool {
+    let here = std::env::current_dir()
+        .ok()
+        .and_then(|dir| Repo::discover(&dir).ok());
+    match here {
+        Some(here) => {
+            let canon =
+                |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+            canon(here.root()) == canon(root)
+        }
+        None => false,
+    }
+}
+
+/// What plain `ciux tag` prints: the next version in a comment, then the
+/// commands to paste (the output is itself a valid shell script).
+fn print_only(plan: &TagPlan, in_dir: bool) -> String {
+    let after = plan.previous.as_deref().map_or_else(
+        || "no previous release".to_owned(),
+        |p| format!("after {p}"),
+    );
+    let mut text = format!(
+        "# next release of {}: {} ({after}); to create it, run:\n",
+        comment_safe(&plan.repository.to_string_lossy()),
+        plan.tag
+    );
+    for line in tag_commands(plan, in_dir) {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text
+}
+
+/// A value inside a `#` comment stays on that line.
+fn comment_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
 /// `--all`: plan the whole stack (every refusal first), then tag in order.
 fn run_all(args: &TagArgs, request: &TagRequest) -> Result<()> {
     let resolve = crate::workspace::Request {
@@ -66,8 +119,17 @@ fn run_all(args: &TagArgs, request: &TagRequest) -> Result<()> {
         ..Default::default()
     };
     let workspace = crate::workspace::resolve(&resolve, &Silent)?;
-    let members = stack_members(&workspace)?;
-    let steps = plan_stack(&members, request)?;
+    let members = select_members(stack_members(&workspace)?, &args.only)?;
+    // Dependencies without a sibling are cloned bare to be tagged; the
+    // directory lives until the end of the command.
+    let scratch = tempfile::Builder::new()
+        .prefix("ciux-tag-")
+        .tempdir()
+        .context("cannot create a temporary directory for the bare clones")?;
+    let mut members = members;
+    clone_missing(&mut members, scratch.path())?;
+    let StackPlan { steps, released } = plan_stack(&members, request)?;
+    let plan_text = stack_plan_text(&members, &steps, &released);
     // The image the project requires of each `pull = true` dependency, when waited for.
     let config = crate::config::Config::load(&workspace_root(&workspace))?;
     let mut images = Vec::new();
@@ -79,7 +141,7 @@ fn run_all(args: &TagArgs, request: &TagRequest) -> Result<()> {
         });
     }
     if args.dry_run {
-        let mut text = String::new();
+        let mut text = plan_text;
         for (i, (step, image)) in steps.iter().zip(&images).enumerate() {
             text.push_str(&format!(
                 "{}. {}: {}",
@@ -94,6 +156,36 @@ fn run_all(args: &TagArgs, request: &TagRequest) -> Result<()> {
         print_stdout(&text)?;
         return Ok(());
     }
+    if !creates(args) {
+        let mut text = plan_text;
+        let bare = members.iter().any(|m| m.missing.is_some());
+        if !steps.is_empty() {
+            text.push_str("# to create and push them, run `ciux tag --all --push`");
+            if bare {
+                text.push_str(" (dependencies without a sibling are cloned for it)");
+            }
+            text.push_str(", or:\n");
+        }
+        for step in &steps {
+            if members
+                .iter()
+                .any(|m| m.name == step.name && m.missing.is_some())
+            {
+                text.push_str(&format!(
+                    "# {} has no sibling checkout: clone it first\n",
+                    comment_safe(&step.name)
+                ));
+                continue;
+            }
+            for line in tag_commands(&step.plan, true) {
+                text.push_str(&line);
+                text.push('\n');
+            }
+        }
+        print_stdout(&text)?;
+        return Ok(());
+    }
+    eprint!("{plan_text}");
     let timeout = Duration::from_secs(args.wait_timeout);
     let mut images = images.into_iter();
     let report = apply_stack(steps, |step| {
@@ -135,6 +227,42 @@ fn run_all(args: &TagArgs, request: &TagRequest) -> Result<()> {
     Ok(())
 }
 
+/// The plan shown first: every repository of the stack with its next tag and
+/// why, or why it is left out. Lines are `#` comments, so plain `tag --all`
+/// output stays a shell script.
+fn stack_plan_text(
+    members: &[crate::release::Member],
+    steps: &[crate::release::StackStep],
+    released: &[(String, String)],
+) -> String {
+    let mut text = String::new();
+    for member in members {
+        let name = comment_safe(&member.name);
+        if let Some(step) = steps.iter().find(|s| s.name == member.name) {
+            let after = step.plan.previous.as_deref().map_or_else(
+                || "no previous release".to_owned(),
+                |p| format!("after {p}"),
+            );
+            let branch = step.plan.branch.as_deref().unwrap_or("detached HEAD");
+            let place = match &member.missing {
+                Some(missing) => format!(
+                    "not cloned: bare clone of {}",
+                    comment_safe(&missing.shown_url)
+                ),
+                None => comment_safe(&member.dir.to_string_lossy()),
+            };
+            text.push_str(&format!(
+                "# {name} {} ({after}, branch {}, {place})\n",
+                step.plan.tag,
+                comment_safe(branch)
+            ));
+        } else if let Some((_, tag)) = released.iter().find(|(n, _)| *n == member.name) {
+            text.push_str(&format!("# {name} already released at {tag}: skipped\n"));
+        }
+    }
+    text
+}
+
 /// The project's directory in the resolved workspace.
 fn workspace_root(workspace: &crate::workspace::Workspace) -> std::path::PathBuf {
     workspace
@@ -160,6 +288,8 @@ fn finish_flags(args: &TagArgs) -> String {
     let mut flags = format!("--{} ", bump_name(bump_of(args)));
     if args.push {
         flags.push_str("--push ");
+    } else {
+        flags.push_str("--create ");
     }
     if args.allow_branch {
         flags.push_str("--allow-branch ");

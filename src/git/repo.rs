@@ -102,6 +102,11 @@ impl Repo {
     }
 
     fn has_changes(&self, paths: Option<&[String]>) -> Result<bool, GitError> {
+        // A bare repository (`tag --all` clones missing dependencies bare)
+        // has no work tree to differ from HEAD.
+        if self.git.is_bare() {
+            return Ok(false);
+        }
         let mut options = StatusOptions::new();
         options
             .include_untracked(false)

@@ -128,6 +128,14 @@ pub fn explain(
     options: &ImageOptions,
     client: &Client,
 ) -> Result<Explained, ImageError> {
+    // The image tag comes from the last change of the sources: a shallow
+    // clone cuts that history, even when HEAD itself is tagged.
+    if repo.is_shallow() {
+        return Err(GitError::Shallow {
+            path: repo.root().to_path_buf(),
+        }
+        .into());
+    }
     let naming = naming(repo, config, options)?;
     let dirty_sources = repo.is_dirty_under(&config.source_paths)?;
     let check_registry = options.check && !dirty_sources;

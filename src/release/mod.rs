@@ -16,10 +16,10 @@ use thiserror::Error;
 pub(crate) use remote::branch_remote;
 pub use remote::redact;
 pub use stack::{
-    Edge, Member, Silent, StackReport, StackStep, StepState, apply_stack, plan_stack,
-    stack_members, tag_order,
+    Edge, Member, MissingClone, Silent, StackPlan, StackReport, StackStep, StepState, apply_stack,
+    clone_missing, plan_stack, select_members, stack_members, tag_order,
 };
-pub use tag::{PushTarget, TagPlan, TagRequest, create_tag, plan_tag, push_tag};
+pub use tag::{PushTarget, TagPlan, TagRequest, create_tag, plan_tag, push_tag, tag_commands};
 pub use version::{Bump, DEFAULT_PREFIX, VersionError, next_version, release_order};
 pub use wait::{dependency_image, next_delay, wait_for_image};
 
@@ -42,6 +42,14 @@ pub enum ReleaseError {
         path: PathBuf,
         tag: String,
         place: String,
+    },
+    #[error("{} lacks {} version tag{} that the remote `{remote}` has ({}): the next version would be wrong\n  fix: `git fetch --tags`, or in GitHub Actions set `fetch-depth: 0` on actions/checkout",
+        path.display(), missing.len(), if missing.len() == 1 { "" } else { "s" },
+        missing.iter().take(5).cloned().collect::<Vec<_>>().join(", "))]
+    IncompleteTags {
+        path: PathBuf,
+        remote: String,
+        missing: Vec<String>,
     },
     #[error("{} has no remote to push the tag to\n  fix: add one (`git remote add origin URL`) or tag without --push", path.display())]
     NoRemote { path: PathBuf },
@@ -73,6 +81,17 @@ pub enum ReleaseError {
     Git(#[from] crate::git::GitError),
     #[error("dependency {name} is not cloned at {}\n  fix: run `ciux ignite` to clone the stack, then tag again", dir.display())]
     MissingSibling { name: String, dir: PathBuf },
+    #[error("cannot clone {name} from {url} to tag it: {reason}")]
+    CloneForTag {
+        name: String,
+        url: String,
+        reason: String,
+    },
+    #[error("--only names {} not in the stack (its repositories: {})", unknown.join(", "), known.join(", "))]
+    UnknownMembers {
+        unknown: Vec<String>,
+        known: Vec<String>,
+    },
     #[error("the image of {name}, `{reference}`, is not a valid reference")]
     BadImage {
         name: String,
@@ -105,6 +124,9 @@ pub enum ReleaseError {
 impl ReleaseError {
     /// Configuration problems (exit status 2) rather than failures.
     pub fn is_usage(&self) -> bool {
-        matches!(self, Self::Cycle { .. } | Self::Config(_))
+        matches!(
+            self,
+            Self::Cycle { .. } | Self::Config(_) | Self::UnknownMembers { .. }
+        )
     }
 }

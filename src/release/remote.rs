@@ -62,13 +62,15 @@ pub(crate) fn remote_url(repo: &git2::Repository, name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Whether `refs/tags/<tag>` exists on `remote` (one `git ls-remote`).
-pub(crate) fn remote_has_tag(dir: &Path, remote: &str, tag: &str) -> Result<bool, ReleaseError> {
-    let refname = format!("refs/tags/{tag}");
-    let out = git(dir, &["ls-remote", "--tags", "--", remote, &refname])?;
+/// The tag names on `remote` (one `git ls-remote --tags`; peeled `^{}` lines skipped).
+pub(crate) fn remote_tags(dir: &Path, remote: &str) -> Result<Vec<String>, ReleaseError> {
+    let out = git(dir, &["ls-remote", "--tags", "--refs", "--", remote])?;
     Ok(out
         .lines()
-        .any(|line| line.split('\t').nth(1) == Some(refname.as_str())))
+        .filter_map(|line| line.split('\t').nth(1))
+        .filter_map(|r| r.strip_prefix("refs/tags/"))
+        .map(str::to_owned)
+        .collect())
 }
 
 /// Push one tag to `remote`.

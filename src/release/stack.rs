@@ -20,9 +20,25 @@ use crate::workspace::{NodeKind, Workspace};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Member {
     pub name: String,
+    /// The checkout; empty until [`clone_missing`] clones a dependency that has none.
     pub dir: PathBuf,
+    /// A git dependency with no sibling checkout: where to clone it from, and its branch.
+    #[serde(skip)]
+    pub missing: Option<MissingClone>,
     /// `pull = true`: the project requires its image (`--wait-images` waits for it).
     pub pull: bool,
+}
+
+/// A dependency to clone before it can be tagged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingClone {
+    /// The URL as configured (may hold credentials: never printed).
+    pub url: String,
+    /// The URL without credentials, for messages.
+    pub shown_url: String,
+    pub branch: Option<String>,
+    /// Where `ciux ignite` would have put it.
+    pub sibling: PathBuf,
 }
 
 /// `from` depends on `to`.
@@ -99,13 +115,25 @@ pub fn stack_members(ws: &Workspace) -> Result<Vec<Member>, ReleaseError> {
         if !taggable {
             continue;
         }
-        match &node.dir {
-            Some(dir) => members.push(Member {
+        match (&node.dir, &node.raw_url) {
+            (Some(dir), _) => members.push(Member {
                 name,
                 dir: dir.clone(),
+                missing: None,
                 pull: node.pull,
             }),
-            None => {
+            (None, Some(url)) if node.kind == NodeKind::Git => members.push(Member {
+                missing: Some(MissingClone {
+                    url: url.clone(),
+                    shown_url: node.url.clone().unwrap_or_default(),
+                    branch: node.branch.clone(),
+                    sibling: parent.join(&name),
+                }),
+                name,
+                dir: PathBuf::new(),
+                pull: node.pull,
+            }),
+            (None, _) => {
                 return Err(ReleaseError::MissingSibling {
                     dir: parent.join(&name),
                     name,
@@ -114,6 +142,63 @@ pub fn stack_members(ws: &Workspace) -> Result<Vec<Member>, ReleaseError> {
         }
     }
     Ok(members)
+}
+
+/// Keep only the members named in `only` (all when empty); an unknown name is
+/// an error listing the known ones.
+pub fn select_members(members: Vec<Member>, only: &[String]) -> Result<Vec<Member>, ReleaseError> {
+    if only.is_empty() {
+        return Ok(members);
+    }
+    let unknown: Vec<String> = only
+        .iter()
+        .filter(|name| !members.iter().any(|m| &m.name == *name))
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ReleaseError::UnknownMembers {
+            unknown,
+            known: members.iter().map(|m| m.name.clone()).collect(),
+        });
+    }
+    Ok(members
+        .into_iter()
+        .filter(|m| only.contains(&m.name))
+        .collect())
+}
+
+/// Clone each member that has no checkout into `into` (bare, the one branch
+/// and the tags reachable from it: all a tag needs), and point the member at it.
+pub fn clone_missing(members: &mut [Member], into: &Path) -> Result<(), ReleaseError> {
+    for member in members.iter_mut() {
+        let Some(missing) = &member.missing else {
+            continue;
+        };
+        let dir = into.join(format!("{}.git", member.name));
+        let dir_text = dir.to_string_lossy().into_owned();
+        let mut args = vec![
+            "-c",
+            "http.lowSpeedLimit=1000",
+            "-c",
+            "http.lowSpeedTime=60",
+            "clone",
+            "--quiet",
+            "--bare",
+            "--single-branch",
+        ];
+        if let Some(branch) = &missing.branch {
+            args.push("--branch");
+            args.push(branch);
+        }
+        args.extend(["--", missing.url.as_str(), dir_text.as_str()]);
+        super::remote::git(into, &args).map_err(|err| ReleaseError::CloneForTag {
+            name: member.name.clone(),
+            url: missing.shown_url.clone(),
+            reason: err.to_string(),
+        })?;
+        member.dir = dir;
+    }
+    Ok(())
 }
 
 /// Progress of the workspace resolution: `ciux tag` shows none.
@@ -133,12 +218,20 @@ pub struct StackStep {
     pub plan: TagPlan,
 }
 
+/// The stack's plan: what will be tagged, and what is already released.
+#[derive(Debug, Clone, Serialize)]
+pub struct StackPlan {
+    pub steps: Vec<StackStep>,
+    /// Members whose HEAD already carries a release tag: `(name, tag)`, skipped.
+    pub released: Vec<(String, String)>,
+}
+
 /// Plan every member (given in tagging order); all refusals are collected.
-pub fn plan_stack(
-    members: &[Member],
-    request: &TagRequest,
-) -> Result<Vec<StackStep>, ReleaseError> {
+/// A member whose HEAD is already tagged is reported and skipped, not refused:
+/// a dependency released earlier is part of the stack as it is.
+pub fn plan_stack(members: &[Member], request: &TagRequest) -> Result<StackPlan, ReleaseError> {
     let mut steps = Vec::new();
+    let mut released = Vec::new();
     let mut refusals = Vec::new();
     for member in members {
         let name = member.name.clone();
@@ -151,11 +244,12 @@ pub fn plan_stack(
                 pull: member.pull,
                 plan,
             }),
+            Err(ReleaseError::AlreadyTagged { tag, .. }) => released.push((name, tag)),
             Err(err) => refusals.push(format!("{name}: {}", first_line(&err.to_string()))),
         }
     }
     if refusals.is_empty() {
-        Ok(steps)
+        Ok(StackPlan { steps, released })
     } else {
         Err(ReleaseError::StackRefused { refusals })
     }

@@ -59,6 +59,11 @@ const RELEASE_BRANCHES: [&str; 2] = ["main", "master"];
 /// reached and nothing is pushed, a warning is logged and tagging goes on.
 pub fn plan_tag(repo: &Repo, request: &TagRequest) -> Result<TagPlan, ReleaseError> {
     let path = repo.root().to_path_buf();
+    // A shallow clone (GitHub's default checkout) has neither the history nor
+    // the tags: the next version would be computed from nothing.
+    if repo.is_shallow() {
+        return Err(crate::git::GitError::Shallow { path }.into());
+    }
     if repo.is_dirty()? {
         return Err(ReleaseError::Dirty { path });
     }
@@ -102,15 +107,34 @@ pub fn plan_tag(repo: &Repo, request: &TagRequest) -> Result<TagPlan, ReleaseErr
     }
     let remote_name = remote::branch_remote(repo.git(), branch.as_deref());
     if let Some(name) = &remote_name {
-        match remote::remote_has_tag(&path, name, &tag) {
-            Ok(true) => {
-                return Err(ReleaseError::TagExists {
-                    path,
-                    tag,
-                    place: format!("on the remote `{name}`"),
-                });
+        match remote::remote_tags(&path, name) {
+            Ok(remote_tags) => {
+                if remote_tags.contains(&tag) {
+                    return Err(ReleaseError::TagExists {
+                        path,
+                        tag,
+                        place: format!("on the remote `{name}`"),
+                    });
+                }
+                // Version tags the remote has and this clone lacks (a checkout
+                // without tags): the next version would be wrong.
+                let missing: Vec<String> = remote_tags
+                    .into_iter()
+                    .filter(|t| crate::git::parse_semver_tag(t).is_some())
+                    .filter(|t| {
+                        repo.git()
+                            .find_reference(&format!("refs/tags/{t}"))
+                            .is_err()
+                    })
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(ReleaseError::IncompleteTags {
+                        path,
+                        remote: name.clone(),
+                        missing,
+                    });
+                }
             }
-            Ok(false) => {}
             Err(err) if request.push => return Err(err),
             Err(err) => {
                 tracing::warn!("cannot ask remote `{name}` whether {tag} exists there: {err}")
@@ -143,6 +167,29 @@ pub fn plan_tag(repo: &Repo, request: &TagRequest) -> Result<TagPlan, ReleaseErr
         signed,
         push,
     })
+}
+
+/// The commands that carry out `plan` by hand, as `ciux tag` prints them when
+/// asked for nothing more (the reference tool's output, which release
+/// procedures read and run): `git tag -m "Release X" X` then `git push --tag`,
+/// each word shell-quoted. `in_dir` adds `-C DIR` for a repository other than
+/// the current one.
+pub fn tag_commands(plan: &TagPlan, in_dir: bool) -> Vec<String> {
+    use crate::emit::quote_word;
+    let git = if in_dir {
+        format!("git -C {}", quote_word(&plan.repository.to_string_lossy()))
+    } else {
+        "git".to_owned()
+    };
+    let sign = if plan.signed { " -s" } else { "" };
+    vec![
+        format!(
+            "{git} tag{sign} -m {} {}",
+            quote_word(&plan.message),
+            quote_word(&plan.tag)
+        ),
+        format!("{git} push --tag"),
+    ]
 }
 
 /// Create the annotated tag of `plan` (signed through `git tag -s` when
@@ -298,7 +345,34 @@ fn latest_reachable(
 
 #[cfg(test)]
 mod tests {
-    use super::parse_git_date;
+    use super::{TagPlan, parse_git_date, tag_commands};
+
+    #[test]
+    fn printed_commands_quote_every_word() {
+        let mut plan = TagPlan {
+            repository: "/w/my repo".into(),
+            branch: Some("main".into()),
+            commit: "0".repeat(40),
+            previous: None,
+            tag: "v1.0.0".into(),
+            message: "Release v1.0.0".into(),
+            signed: false,
+            push: None,
+        };
+        assert_eq!(
+            tag_commands(&plan, false),
+            ["git tag -m 'Release v1.0.0' v1.0.0", "git push --tag"]
+        );
+        plan.signed = true;
+        plan.message = "it's $(done)".into();
+        assert_eq!(
+            tag_commands(&plan, true),
+            [
+                "git -C '/w/my repo' tag -s -m 'it'\\''s $(done)' v1.0.0",
+                "git -C '/w/my repo' push --tag"
+            ]
+        );
+    }
 
     #[test]
     fn git_dates() {

@@ -35,7 +35,7 @@ pub enum VersionError {
     )]
     AlreadyFinal { last: String },
     #[error(
-        "no version tag is reachable from HEAD, so there is no candidate to release\n  fix: `ciux tag --rc` creates v0.1.0-rc0"
+        "no version tag is reachable from HEAD, so there is no candidate to release\n  fix: `ciux tag --rc --create` creates v0.1.0-rc0"
     )]
     NothingToRelease,
     #[error(

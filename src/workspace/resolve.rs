@@ -33,6 +33,9 @@ pub struct Request {
     /// Clone or update `clone = true` siblings; when false (`ciux get deps`)
     /// nothing on disk changes and absent siblings are remote-only.
     pub synchronise: bool,
+    /// No network at all (`ciux ignite env`): remotes are not listed, each
+    /// sibling on disk keeps the branch it has checked out.
+    pub offline: bool,
 }
 
 /// The project's branch: `--branch`, the checked-out branch, then on a detached
@@ -98,7 +101,11 @@ pub fn resolve(request: &Request, progress: &dyn Progress) -> Result<Workspace, 
     let mut frontier: Vec<(String, Config)> = vec![(name, config)];
     while !frontier.is_empty() {
         let new_git = add_level(&mut ws, &frontier, &request.selector, &siblings);
-        resolve_branches(&mut ws, &new_git, branch.as_deref())?;
+        if request.offline {
+            branches_on_disk(&mut ws, &new_git);
+        } else {
+            resolve_branches(&mut ws, &new_git, branch.as_deref())?;
+        }
         synchronise(&mut ws, &new_git, request.synchronise, progress)?;
         frontier = read_versions_and_configs(&mut ws, &new_git)?;
     }
@@ -175,6 +182,22 @@ fn add_level(
         }
     }
     new_git
+}
+
+/// Offline: the branch of each sibling is the one checked out there.
+fn branches_on_disk(ws: &mut Workspace, new_git: &[usize]) {
+    for &i in new_git {
+        let node = &mut ws.nodes[i];
+        let branch = node
+            .dir
+            .as_deref()
+            .and_then(|dir| Repo::discover(dir).ok())
+            .and_then(|repo| repo.current_branch().ok().flatten());
+        if branch.is_some() {
+            node.branch_reason = Some(BranchReason::CheckedOut);
+        }
+        node.branch = branch;
+    }
 }
 
 /// List the remotes of new git nodes in parallel and choose each one's branch.

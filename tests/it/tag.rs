@@ -38,8 +38,13 @@ pub(crate) fn refs(dir: &Path) -> String {
     git(dir, &["for-each-ref", "--format=%(refname) %(objectname)"])
 }
 
+/// `ciux tag --create ARGS` (plain `ciux tag` only prints the commands).
 fn tag(dir: &Path, args: &[&str]) -> std::process::Output {
-    ciux(dir).arg("tag").args(args).output().unwrap()
+    ciux(dir)
+        .args(["tag", "--create"])
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn stderr(out: &std::process::Output) -> String {
@@ -385,4 +390,148 @@ fn wait_images_needs_all() {
     let p = project(tmp.path());
     let out = tag(&p.repo.dir, &["--wait-images"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
+fn plain_tag_prints_the_commands_and_running_them_tags() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut p = project(tmp.path());
+    let before = (refs(&p.repo.dir), refs(&p.bare));
+    let out = ciux(&p.repo.dir).arg("tag").arg(".").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("# next release of ")
+            && lines[0].contains(": v1.2.3-rc5 (after v1.2.3-rc4)"),
+        "{stdout}"
+    );
+    assert_eq!(
+        &lines[1..],
+        [
+            "git tag -m 'Release v1.2.3-rc5' v1.2.3-rc5",
+            "git push --tag"
+        ]
+    );
+    assert_eq!(
+        (refs(&p.repo.dir), refs(&p.bare)),
+        before,
+        "nothing created"
+    );
+    // What it prints is what a release procedure runs.
+    let run = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&stdout)
+        .current_dir(&p.repo.dir)
+        .env("GIT_COMMITTER_NAME", "T")
+        .env("GIT_COMMITTER_EMAIL", "t@example.org")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(p.repo.git_describe(), "v1.2.3-rc5");
+    assert_eq!(git(&p.bare, &["tag", "-l", "v1.2.3-rc5"]), "v1.2.3-rc5");
+    // From elsewhere, the commands name the repository.
+    p.repo.commit("three", &[("src/a.txt", "3\n")]);
+    let out = ciux(tmp.path())
+        .args(["tag", "--patch", "proj"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains(&format!(
+            "git -C {} tag -m",
+            p.repo.dir.canonicalize().unwrap().display()
+        )),
+        "{stdout}"
+    );
+}
+
+/// A shallow clone (`git clone --depth 1`, GitHub's default checkout) and a
+/// clone without tags are refused by every command that reads history, with the fix.
+#[test]
+fn shallow_and_tagless_clones_are_refused_with_the_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bare = bare_remote(&tmp.path().join("remote.git"));
+    let mut repo = Repo::init(&tmp.path().join("proj"));
+    repo.commit("one", &[("src/a.txt", "1\n")]);
+    repo.tag("v0.2.0");
+    repo.commit("two", &[("src/a.txt", "2\n")]);
+    repo.commit("three", &[("src/a.txt", "3\n")]);
+    repo.git(&["remote", "add", "origin", &file_url(&bare)]);
+    repo.git(&["push", "-q", "-u", "origin", "main", "--tags"]);
+    let shallow = tmp.path().join("shallow");
+    git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            &file_url(&bare),
+            shallow.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        git(&shallow, &["rev-parse", "--is-shallow-repository"]),
+        "true"
+    );
+    let before = refs(&bare);
+    for args in [
+        &["tag"][..],
+        &["tag", "--create"],
+        &["tag", "--push"],
+        &["tag", "--all"],
+        &["tag", "--all", "--push"],
+        &["get", "revision"],
+        &["get", "image"],
+        &["explain"],
+        &["promote", "--dry-run"],
+        &["check"],
+    ] {
+        let out = ciux(&shallow).args(args).output().unwrap();
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{args:?} accepted a shallow clone");
+        assert!(
+            err.contains("shallow") || String::from_utf8_lossy(&out.stdout).contains("shallow"),
+            "{args:?}: {err}"
+        );
+        if args[0] != "check" {
+            assert!(err.contains("fetch-depth: 0"), "{args:?}: {err}");
+        }
+    }
+    assert_eq!(refs(&bare), before, "nothing pushed");
+    // Whole history, no tags: the remote's v0.2.0 is missing here.
+    let tagless = tmp.path().join("tagless");
+    git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            "--no-tags",
+            &file_url(&bare),
+            tagless.to_str().unwrap(),
+        ],
+    );
+    for args in [&["tag"][..], &["tag", "--push"]] {
+        let out = ciux(&tagless).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("lacks 1 version tag that the remote `origin` has (v0.2.0)")
+                && err.contains("git fetch --tags"),
+            "{err}"
+        );
+    }
+    assert_eq!(refs(&bare), before, "nothing pushed");
+    git(&tagless, &["fetch", "-q", "--tags"]);
+    let out = ciux(&tagless).arg("tag").output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("v0.2.1-rc0 (after v0.2.0)"),
+        "{}",
+        stderr(&out)
+    );
 }

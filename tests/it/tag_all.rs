@@ -57,7 +57,7 @@ impl Diamond {
 
     fn tag_all(&self, args: &[&str]) -> Output {
         ciux(self.proj())
-            .args(["tag", "--all"])
+            .args(["tag", "--all", "--create"])
             .args(args)
             .output()
             .unwrap()
@@ -253,13 +253,93 @@ fn env_report_sources_to_the_new_versions() {
 }
 
 #[test]
-fn missing_sibling() {
+fn a_dependency_without_a_sibling_is_cloned_bare_tagged_and_pushed() {
     let d = Diamond::new();
     std::fs::rename(d.tmp.path().join("ws/base"), d.tmp.path().join("elsewhere")).unwrap();
-    let out = d.tag_all(&[]);
-    assert_eq!(out.status.code(), Some(1));
+    let out = d.tag_all(&["--push"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
     assert!(
-        text(&out.stderr).contains("dependency base is not cloned at"),
+        stderr.contains(
+            "# base v1.0.1-rc0 (after v1.0.0, branch main, not cloned: bare clone of file://"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "base v1.0.1-rc0\nleft v1.0.1-rc0\nright v1.0.1-rc0\nproj v1.0.1-rc0\n"
+    );
+    // The tag is on the remote, at the commit the remote's main points at.
+    assert_eq!(
+        git(&d.remote("base"), &["rev-parse", "v1.0.1-rc0^{commit}"]),
+        git(&d.remote("base"), &["rev-parse", "main"])
+    );
+    assert!(
+        !d.tmp.path().join("ws/base").exists(),
+        "no sibling is left behind"
+    );
+}
+
+#[test]
+fn plain_tag_all_prints_the_plan_and_commands_and_creates_nothing() {
+    let mut d = Diamond::new();
+    // `left` is already released at its HEAD: reported and skipped, not refused.
+    d.repos[1].git(&["tag", "-a", "v1.0.1", "-m", "Release v1.0.1"]);
+    let before = d.all_refs();
+    let out = ciux(d.proj()).args(["tag", "--all"]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("# left already released at v1.0.1: skipped\n"),
+        "{stdout}"
+    );
+    for name in ["base", "right", "proj"] {
+        assert!(
+            stdout.contains(&format!("# {name} v1.0.1-rc0 (after v1.0.0, branch main, ")),
+            "{stdout}"
+        );
+    }
+    assert_eq!(d.all_refs(), before, "plain tag --all creates nothing");
+    // The printed output is a script: running it creates the tags.
+    let run = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&stdout)
+        .current_dir(d.proj())
+        .env("GIT_COMMITTER_NAME", "T")
+        .env("GIT_COMMITTER_EMAIL", "t@example.org")
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    for (repo, name) in d.repos.iter().zip(["base", "left", "right", "proj"]) {
+        let want = if name == "left" {
+            "v1.0.1"
+        } else {
+            "v1.0.1-rc0"
+        };
+        assert_eq!(repo.git_describe(), want, "{name}");
+        if name != "left" {
+            assert_eq!(
+                git(&d.remote(name), &["tag", "-l", want]),
+                want,
+                "{name} pushed"
+            );
+        }
+    }
+}
+
+#[test]
+fn only_limits_the_stack() {
+    let d = Diamond::new();
+    let out = d.tag_all(&["--only", "base,proj"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "base v1.0.1-rc0\nproj v1.0.1-rc0\n");
+    assert!(git(&d.repos[1].dir, &["tag", "-l", "v1.0.1-rc0"]).is_empty());
+    let out = d.tag_all(&["--only", "base,nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains(
+            "--only names nope not in the stack (its repositories: base, left, right, proj)"
+        ),
         "{}",
         text(&out.stderr)
     );

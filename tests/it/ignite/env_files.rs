@@ -224,18 +224,27 @@ fn github_files_are_read_back_by_the_runner_format() {
     );
 }
 
+/// `go` here is a stand-in that records its arguments and working directory
+/// and answers `go env`: a real Go toolchain and module proxy would add a large
+/// download to every CI machine for what is, on our side, one command line.
 #[test]
-fn packages_are_installed_only_on_request_and_failures_are_named() {
+fn packages_and_go_module_siblings_are_installed_by_default_and_failures_are_named() {
     let stack = Stack::new();
-    let config = "[[dependencies]]\npackage = \"example.org/tool@v1.1.1\"\n\
-                  [[dependencies]]\npackage = \"example.org/broken@v0.1.0\"\n";
-    let repo = stack.project("main", config);
-    // A stand-in `go` that records its arguments and fails for the broken module.
+    let url = stack.remote("tool-src", "main", &[], None);
+    let config = format!(
+        "[[dependencies]]\npackage = \"example.org/tool@v1.1.1\"\n\
+         [[dependencies]]\npackage = \"example.org/broken@v0.1.0\"\n\
+         [[dependencies]]\nurl = \"{url}\"\nclone = true\n"
+    );
+    let repo = stack.project("main", &config);
     let bin = stack.ws.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let log = stack.ws.join("go.log");
+    let gobin = stack.ws.join("gopath/bin");
     let script = format!(
-        "#!/bin/sh\necho \"$*\" >> '{}'\ncase \"$2\" in *broken*) exit 3;; esac\n",
+        "#!/bin/sh\ncase \"$1\" in env) [ \"$2\" = GOPATH ] && echo '{}'; exit 0;; esac\n\
+         echo \"$* in $(pwd)\" >> '{}'\ncase \"$2\" in *broken*) echo 'module not found' >&2; exit 3;; esac\n",
+        stack.ws.join("gopath").display(),
         log.display()
     );
     std::fs::write(bin.join("go"), script).unwrap();
@@ -243,38 +252,76 @@ fn packages_are_installed_only_on_request_and_failures_are_named() {
     std::fs::set_permissions(bin.join("go"), std::fs::Permissions::from_mode(0o755)).unwrap();
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
 
-    let (_, stderr) = run_ok(ciux(&repo.dir).arg("ignite").env("PATH", &path));
+    let (_, stderr) = run_ok(
+        ciux(&repo.dir)
+            .args(["ignite", "--no-install-packages"])
+            .env("PATH", &path),
+    );
     assert!(
         !log.exists(),
-        "nothing installed without --install-packages"
+        "nothing installed with --no-install-packages"
     );
     assert!(
-        stderr.contains("package example.org/tool@v1.1.1 (not installed"),
+        stderr.contains("package example.org/tool@v1.1.1 (not installed: --no-install-packages)"),
         "{stderr}"
     );
+    // The sibling is a Go module: it is installed from its checkout.
+    let sibling = stack.ws.join("tool-src");
+    std::fs::write(sibling.join("go.mod"), "module example.org/toolsrc\n").unwrap();
+    std::fs::write(sibling.join("go.sum"), "").unwrap();
 
+    let github_path = stack.ws.join("github_path");
     let out = ciux(&repo.dir)
-        .args(["ignite", "--install-packages"])
+        .arg("ignite")
         .env("PATH", &path)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_PATH", &github_path)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("installed example.org/tool@v1.1.1"),
+        stderr.contains(&format!(
+            "installed example.org/tool@v1.1.1 into {}",
+            gobin.display()
+        )),
         "{stderr}"
     );
     assert!(
-        stderr.contains("error: cannot install 1 package(s): example.org/broken@v0.1.0"),
+        stderr.contains(&format!("installed tool-src into {}", gobin.display())),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: cannot install 1 package(s): example.org/broken@v0.1.0 (go install example.org/broken@v0.1.0 exited with exit status: 3: module not found)"),
         "{stderr}"
     );
     assert_eq!(
         std::fs::read_to_string(&log).unwrap(),
-        "install example.org/tool@v1.1.1\ninstall example.org/broken@v0.1.0\n"
+        format!(
+            "install example.org/tool@v1.1.1 in {ws}/proj\ninstall example.org/broken@v0.1.0 in {ws}/proj\ninstall in {ws}/tool-src\n",
+            ws = stack.ws.display()
+        )
+    );
+    assert_eq!(
+        std::fs::read_to_string(&github_path).unwrap(),
+        format!("{}\n", gobin.display())
     );
     assert!(
         repo.dir.join(".ciux.d/ciux.sh").exists(),
         "the env file is written before installing"
+    );
+    // Without go on PATH, the fix is named.
+    let out = ciux(&repo.dir)
+        .arg("ignite")
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("go is not on PATH: install Go, or pass --no-install-packages"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
 
@@ -320,6 +367,7 @@ fn env_file_and_json_snapshot() {
     repo.tag("v2.0.0");
     run_ok(ciux(&repo.dir).args([
         "ignite",
+        "--no-install-packages",
         "-p",
         "noscience",
         "--format",
