@@ -386,7 +386,10 @@ mod tests {
         ("ztf/template_schema_ZTF_3p1.avro", Class::Bogus),
         ("ztf/ztf_public_20190903.schema.avro", Class::Bogus),
         ("lsst-v11_0/fakeAlert.avro", Class::Unknown),
-        ("elasticc/alert_mjd60673.2244_obj1198_src2396011.avro", Class::Unknown),
+        (
+            "elasticc/alert_mjd60673.2244_obj1198_src2396011.avro",
+            Class::Unknown,
+        ),
     ];
 
     /// fastavro's reading of the fields the rules use, as JSON lines.
@@ -433,7 +436,11 @@ for path in sys.argv[1:]:
             .args(&paths)
             .output()
             .expect("python3 with fastavro (.ci/setup/40-kafka.sh)");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let theirs: Vec<serde_json::Value> = String::from_utf8(out.stdout)
             .unwrap()
             .lines()
