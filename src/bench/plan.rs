@@ -180,18 +180,34 @@ impl Plan {
     }
 
     /// The datum with every candidate-id field set to `id`.
+    #[cfg(test)]
     pub(crate) fn with_id(&self, data: &[u8], id: i64) -> Result<Vec<u8>, BenchError> {
-        let e = self.decode(data)?;
-        let mut w = Writer::with_capacity(data.len() + 16);
-        let mut at = 0;
-        for &(start, end) in &e.id_spans[..e.n_spans] {
-            w.buf.extend_from_slice(&data[at..start]);
-            w.long(id);
-            at = end;
-        }
-        w.buf.extend_from_slice(&data[at..]);
-        Ok(w.buf)
+        let (_, spans) = self.id_spans(data)?;
+        Ok(splice_id(data, &spans, id))
     }
+
+    /// The candidate id of a datum and the byte ranges of its id fields.
+    pub(crate) fn id_spans(&self, data: &[u8]) -> Result<(Option<i64>, IdSpans), BenchError> {
+        let e = self.decode(data)?;
+        Ok((e.id, IdSpans(e.id_spans, e.n_spans)))
+    }
+}
+
+/// Byte ranges of the candidate-id fields of one datum.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IdSpans([(usize, usize); 2], usize);
+
+/// `data` with the id fields at `spans` replaced by `id`: a copy, no decoding.
+pub(crate) fn splice_id(data: &[u8], spans: &IdSpans, id: i64) -> Vec<u8> {
+    let mut w = Writer::with_capacity(data.len() + 16);
+    let mut at = 0;
+    for &(start, end) in &spans.0[..spans.1] {
+        w.buf.extend_from_slice(&data[at..start]);
+        w.long(id);
+        at = end;
+    }
+    w.buf.extend_from_slice(&data[at..]);
+    w.buf
 }
 
 fn full_name(name: &str, namespace: &str) -> String {
