@@ -41,6 +41,50 @@ stop_broker() {
 }
 trap stop_broker EXIT
 
+# Real alerts, embedded: each sample replayed cyclically (fresh candidate ids)
+# by ciux, and the Python approach (fastavro container per alert) on the very
+# same alerts; both timed in wall and CPU seconds (user + sys of the child).
+real_n="${REAL_ALERTS:-200000}"
+real_py_n="${REAL_PY_ALERTS:-2000}"
+reference="${CIUX_REFERENCE:-../shared/reference}"
+cpu_json() { # OUT CMD...: run CMD, write {"wall": s, "cpu": s} to OUT
+  python3 - "$@" <<'TIME'
+import json, resource, subprocess, sys, time
+out, cmd = sys.argv[1], sys.argv[2:]
+t = time.monotonic()
+subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+json.dump({"wall": time.monotonic() - t, "cpu": r.ru_utime + r.ru_stime}, open(out, "w"))
+TIME
+}
+: >"$out/real.tsv"
+for sample in ztf_alert_schema_3p3_sample.avro lsst-v11_0/fakeAlert.avro; do
+  name="$(basename "$sample" .avro)"
+  echo "== real alerts, embedded: $sample, ciux $real_n alerts, Python $real_py_n" >&2
+  for round in 1 2 3; do
+    cpu_json "$out/real-$name-ciux-$round.json" "$ciux" bench --from "$reference/$sample" --alerts "$real_n" \
+      --report "$out/real-$name-$round.json" --quiet
+    cpu_json "$out/real-$name-py-$round.json" python3 scripts/python_baseline.py --embedded "$reference/$sample" "$real_py_n"
+    printf '%s\t%s\n' "$name" "$round" >>"$out/real.tsv"
+  done
+done
+python3 - "$out" "$real_n" "$real_py_n" <<'PY'
+import json, os, sys
+d, n, pn = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+print("| real alerts, embedded | round | ciux alerts/s | ciux alerts/CPU-s | peak MB | Python alerts/s | Python alerts/CPU-s | ratio wall | ratio CPU |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+for line in open(os.path.join(d, "real.tsv")):
+    name, rnd = line.split()
+    c = json.load(open(os.path.join(d, "real-%s-ciux-%s.json" % (name, rnd))))
+    p = json.load(open(os.path.join(d, "real-%s-py-%s.json" % (name, rnd))))
+    rep = json.load(open(os.path.join(d, "real-%s-%s.json" % (name, rnd))))
+    assert rep["alerts"]["lost"] == 0 and rep["alerts"]["consumed"] == n, rep["alerts"]
+    cw, cc, pw, pc = n / c["wall"], n / c["cpu"], pn / p["wall"], pn / p["cpu"]
+    print("| %s | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.1f× | %.1f× |" % (
+        name, rnd, cw, cc, rep["peak_memory_mb"] or 0, pw, pc, cw / pw, cc / pc))
+PY
+[ -n "${REAL_ONLY:-}" ] && exit 0
+
 echo "== embedded, $embedded_n alerts and a tenth of it" >&2
 "$ciux" bench --alerts "$((embedded_n / 10))" --report "$out/embedded-small.json" --quiet
 "$ciux" bench --alerts "$embedded_n" --report "$out/embedded.json" --quiet

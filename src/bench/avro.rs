@@ -95,11 +95,6 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub(crate) fn int(&mut self) -> Result<i32, BenchError> {
-        let v = self.long()?;
-        i32::try_from(v).map_err(|_| self.err("int out of range"))
-    }
-
     pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], BenchError> {
         let end = self
             .pos
@@ -135,18 +130,6 @@ impl<'a> Reader<'a> {
         std::str::from_utf8(b).map_err(|_| self.err("string is not UTF-8"))
     }
 
-    /// A `["null", T]` union.
-    pub(crate) fn optional<T>(
-        &mut self,
-        read: impl FnOnce(&mut Self) -> Result<T, BenchError>,
-    ) -> Result<Option<T>, BenchError> {
-        match self.long()? {
-            0 => Ok(None),
-            1 => read(self).map(Some),
-            _ => Err(self.err("bad union branch")),
-        }
-    }
-
     /// Array block counts: a negative count is followed by the block's byte size.
     pub(crate) fn block_len(&mut self) -> Result<usize, BenchError> {
         let n = self.long()?;
@@ -154,6 +137,11 @@ impl<'a> Reader<'a> {
             self.long()?;
         }
         Ok(n.unsigned_abs() as usize)
+    }
+
+    /// Bytes read so far.
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
     }
 
     pub(crate) fn is_done(&self) -> bool {

@@ -43,11 +43,50 @@ impl Class {
     }
 }
 
+/// The values the ZTF rules read, whatever schema they came from (our
+/// generated alerts, or a real ZTF 3.x/4.x alert through the decoder plan).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ZtfView {
+    pub(crate) positive: bool,
+    pub(crate) rb: f32,
+    /// Deep real-bogus score (ZTF ≥ 3.3), `None` in older schemas.
+    pub(crate) drb: Option<f32>,
+    pub(crate) nbad: i32,
+    pub(crate) fwhm: f32,
+    pub(crate) elong: f32,
+    pub(crate) magdiff: f32,
+    pub(crate) ssdistnr: Option<f32>,
+    pub(crate) ssmagnr: Option<f32>,
+    pub(crate) distpsnr1: f32,
+    pub(crate) sgscore1: f32,
+    pub(crate) magpsf: f32,
+}
+
+impl ZtfView {
+    fn of(a: &Alert<'_>) -> Self {
+        let c = &a.candidate;
+        Self {
+            positive: matches!(c.isdiffpos.as_str(), "t" | "1"),
+            rb: c.rb,
+            drb: Some(c.drb),
+            nbad: c.nbad,
+            fwhm: c.fwhm,
+            elong: c.elong,
+            magdiff: c.magdiff,
+            ssdistnr: c.ssdistnr,
+            ssmagnr: c.ssmagnr,
+            distpsnr1: c.distpsnr1,
+            sgscore1: c.sgscore1,
+            magpsf: c.magpsf,
+        }
+    }
+}
+
 /// The quality cuts (those of the Fink broker): true when the alert is kept.
-pub fn passes_quality_cuts(a: &Alert<'_>) -> bool {
-    let c = &a.candidate;
-    matches!(c.isdiffpos.as_str(), "t" | "1")
+pub(crate) fn ztf_cuts(c: &ZtfView) -> bool {
+    c.positive
         && c.rb >= 0.55
+        && c.drb.is_none_or(|d| d >= 0.5)
         && c.nbad == 0
         && c.fwhm <= 5.0
         && c.elong <= 1.2
@@ -56,8 +95,17 @@ pub fn passes_quality_cuts(a: &Alert<'_>) -> bool {
 
 /// The class of an alert; rules are tried in order, first match wins.
 pub fn classify(a: &Alert<'_>) -> Class {
-    let c = &a.candidate;
-    if !passes_quality_cuts(a) {
+    let history = a
+        .prv_candidates
+        .iter()
+        .filter_map(|p| p.magpsf.map(|m| (p.jd, f64::from(m))));
+    classify_ztf(&ZtfView::of(a), history)
+}
+
+/// The ZTF rules (docs/bench.md); `history` yields `(jd, magpsf)` of the
+/// earlier detections (non-detections left out).
+pub(crate) fn classify_ztf(c: &ZtfView, history: impl Iterator<Item = (f64, f64)>) -> Class {
+    if !ztf_cuts(c) {
         return Class::Bogus;
     }
     if c.ssdistnr.is_some_and(|d| (0.0..5.0).contains(&d)) && c.ssmagnr.is_some_and(|m| m > 0.0) {
@@ -66,27 +114,73 @@ pub fn classify(a: &Alert<'_>) -> Class {
     if (0.0..1.5).contains(&c.distpsnr1) && c.sgscore1 > 0.5 {
         return Class::VariableStar;
     }
-    if rise(a).is_some_and(|r| r >= 0.5) {
+    if rise(history).is_some_and(|earliest| earliest - f64::from(c.magpsf) >= 0.5) {
         return Class::Transient;
     }
     Class::Unknown
 }
 
-/// Brightening in magnitudes from the earliest previous detection to now
-/// (positive = brighter now), or `None` with fewer than two previous detections.
-fn rise(a: &Alert<'_>) -> Option<f32> {
-    let mut detections = a
-        .prv_candidates
+/// Magnitude of the earliest of at least two earlier detections.
+fn rise(history: impl Iterator<Item = (f64, f64)>) -> Option<f64> {
+    let mut n = 0;
+    let mut earliest: Option<(f64, f64)> = None;
+    for (jd, mag) in history {
+        n += 1;
+        if earliest.is_none_or(|e| jd < e.0) {
+            earliest = Some((jd, mag));
+        }
+    }
+    earliest.filter(|_| n >= 2).map(|e| e.1)
+}
+
+/// The values the LSST rules read (`lsst.v11_0.alert`; ELAsTiCC's
+/// `elasticc.v0_9` under its older names).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LsstView {
+    pub(crate) reliability: Option<f64>,
+    pub(crate) snr: Option<f64>,
+    pub(crate) pixel_flags: bool,
+    pub(crate) is_dipole: bool,
+    /// `ssSource` present, or `diaSource.ssObjectId` set.
+    pub(crate) solar_system: bool,
+    pub(crate) extendedness: Option<f64>,
+    pub(crate) flux: Option<f64>,
+    /// `(mean, sigma, ndata)` of the diaObject's PSF flux in g and r.
+    pub(crate) bands: [(Option<f64>, Option<f64>, Option<f64>); 2],
+}
+
+/// The LSST rules (docs/bench.md); `history` yields `(time, psfFlux)` of
+/// the earlier diaSources.
+pub(crate) fn classify_lsst(c: &LsstView, history: impl Iterator<Item = (f64, f64)>) -> Class {
+    if c.reliability.is_some_and(|r| r < 0.5)
+        || c.snr.is_some_and(|s| s < 5.0)
+        || c.pixel_flags
+        || c.is_dipole
+    {
+        return Class::Bogus;
+    }
+    if c.solar_system {
+        return Class::SolarSystem;
+    }
+    let point_like = c.extendedness.is_none_or(|e| e <= 0.5);
+    let variable = c
+        .bands
         .iter()
-        .filter_map(|p| p.magpsf.map(|m| (p.jd, m)));
-    let first = detections.next()?;
-    detections.next()?;
-    let earliest = a
-        .prv_candidates
-        .iter()
-        .filter_map(|p| p.magpsf.map(|m| (p.jd, m)))
-        .fold(first, |e, d| if d.0 < e.0 { d } else { e });
-    Some(earliest.1 - a.candidate.magpsf)
+        .any(|&(mean, sigma, n)| match (mean, sigma, n) {
+            (Some(m), Some(s), Some(n)) => n >= 3.0 && m.abs() > 0.0 && s / m.abs() > 0.2,
+            _ => false,
+        });
+    if point_like && variable {
+        return Class::VariableStar;
+    }
+    let earliest = rise(history.filter(|&(_, f)| f > 0.0));
+    if let (Some(then), Some(now)) = (earliest, c.flux.filter(|f| *f > 0.0)) {
+        // Brightened by at least 0.5 mag: flux ratio 10^(0.5/2.5).
+        if 2.5 * (now / then).log10() >= 0.5 {
+            return Class::Transient;
+        }
+    }
+    Class::Unknown
 }
 
 #[cfg(test)]
@@ -101,6 +195,7 @@ mod tests {
             candidate: Candidate {
                 isdiffpos: "t".into(),
                 rb: 0.9,
+                drb: 0.9,
                 fwhm: 2.0,
                 elong: 1.05,
                 magpsf: 18.0,

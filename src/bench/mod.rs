@@ -17,8 +17,10 @@ mod generator;
 mod kafka;
 mod metrics;
 mod pipeline;
+mod plan;
 mod report;
 mod rng;
+mod survey;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -29,6 +31,7 @@ pub use chart::write_chart;
 pub use classify::{Class, classify};
 pub use generator::{CANDID_BASE, Generator, Mix};
 pub use report::{Gate, Gates, Report};
+pub use survey::Survey;
 
 use archive::Archive;
 use metrics::{BUCKET_NS, Ledger, Stats};
@@ -130,6 +133,13 @@ pub struct BenchConfig {
     /// Each message is a one-alert Avro container file (the reference alert
     /// simulator's format) instead of a schemaless datum.
     pub container: bool,
+    /// Field mapping and rules; detected from the schema name when `None`.
+    pub survey: Option<Survey>,
+    /// Replay an archive from its start until `--alerts`/`--duration` (or
+    /// forever): set by `--loop`, and implied by `--alerts`/`--duration`.
+    pub replay: bool,
+    /// Writer schema of messages in the Confluent wire format (`--schema-file`).
+    pub wire_schema: Option<String>,
 }
 
 impl BenchConfig {
@@ -153,28 +163,60 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, BenchError> {
     {
         return Err(BenchError::Usage("give --alerts N or --duration S".into()));
     }
-    let (feed, decoder) = match &cfg.source {
-        Source::Generated { seed, mix } if cfg.raw => {
+    let (feed, decoder, schema_json) = match &cfg.source {
+        Source::Generated { seed, mix } => {
+            match cfg.survey {
+                None | Some(Survey::Synthetic) => {}
+                Some(other) => {
+                    return Err(BenchError::Usage(format!(
+                        "generated alerts follow the synthetic schema; --survey {} needs --from",
+                        other.name()
+                    )));
+                }
+            }
             let g = Generator::new(*seed, *mix);
-            let pool = (0..256).map(|i| g.alert(i).0.encode()).collect();
-            (Feed::Pool(pool), Decoder::Skip)
+            if cfg.raw {
+                let pool = (0..256).map(|i| g.alert(i).0.encode()).collect();
+                (Feed::Pool(pool), Decoder::Skip, SCHEMA_JSON.to_string())
+            } else {
+                let plan = Survey::Synthetic.plan(SCHEMA_JSON)?;
+                (
+                    Feed::Generated(g),
+                    Decoder::Plan(Box::new(plan), Survey::Synthetic),
+                    SCHEMA_JSON.to_string(),
+                )
+            }
         }
-        Source::Generated { seed, mix } => (
-            Feed::Generated(Generator::new(*seed, *mix)),
-            Decoder::Native,
-        ),
-        Source::Archive(dir) => {
-            let archive = Archive::load(dir)?;
-            let schema = archive.schema.clone();
-            (Feed::Archive(archive), Decoder::Generic(schema))
+        Source::Archive(path) => {
+            let cycle = cfg.replay || cfg.load.alerts.is_some() || cfg.load.duration.is_some();
+            let archive = Archive::open(path, cfg.survey, cycle)?;
+            let survey = archive.survey;
+            let plan = survey.plan(&archive.schema_json)?;
+            let schema = archive.schema_json.clone();
+            (
+                Feed::Archive(archive),
+                Decoder::Plan(Box::new(plan), survey),
+                schema,
+            )
         }
     };
+    let (feed, decoder) = match &cfg.wire_schema {
+        Some(wire) if !cfg.raw => {
+            let survey = match (cfg.survey, &decoder) {
+                (Some(s), _) => s,
+                (None, Decoder::Plan(_, s)) => *s,
+                (None, _) => Survey::Synthetic,
+            };
+            let plan = survey.plan(wire)?;
+            (
+                Feed::Confluent(Box::new(feed)),
+                Decoder::Confluent(Box::new(Decoder::Plan(Box::new(plan), survey))),
+            )
+        }
+        _ => (feed, decoder),
+    };
     let (feed, decoder) = if cfg.container {
-        let schema = match &decoder {
-            Decoder::Generic(schema) => schema.canonical_form(),
-            _ => SCHEMA_JSON.to_string(),
-        };
-        let header = avro::container_header(&schema);
+        let header = avro::container_header(&schema_json);
         (
             Feed::Container(Box::new(feed), header),
             Decoder::Container(Box::new(decoder)),

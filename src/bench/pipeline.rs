@@ -10,12 +10,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crossbeam_channel::{Receiver, Sender};
 use indicatif::ProgressBar;
 
-use super::alert::Alert;
 use super::archive::Archive;
-use super::classify::{Class, classify};
+use super::classify::Class;
 use super::generator::CANDID_BASE;
 use super::generator::Generator;
 use super::metrics::{Ledger, Stats};
+use super::plan::Plan;
+use super::survey::Survey;
 use super::{BenchError, Load, Shape};
 
 /// One clock for the run: monotonic, expressed as Unix nanoseconds so that
@@ -58,69 +59,86 @@ pub(crate) enum Feed {
     /// Another feed's alerts, each wrapped in a container file (`--container`):
     /// the header (with the writer schema) is computed once.
     Container(Box<Feed>, Vec<u8>),
+    /// Another feed's datums in the Confluent wire format (schema id 1).
+    Confluent(Box<Feed>),
 }
 
 impl Feed {
-    /// Number of alerts available (unbounded for the generator).
-    pub(crate) fn len(&self) -> Option<u64> {
-        match self {
-            Feed::Generated(_) | Feed::Pool(_) => None,
-            Feed::Archive(a) => Some(a.alerts.len() as u64),
-            Feed::Container(inner, _) => inner.len(),
-        }
-    }
-
-    /// Candidate id and encoded datum of alert `i`.
-    pub(crate) fn payload(&self, i: u64) -> (i64, Cow<'_, [u8]>) {
-        match self {
+    /// Candidate id and encoded datum of alert `i`; `None` once an archive
+    /// that does not cycle is exhausted.
+    pub(crate) fn payload(&self, i: u64) -> Result<Option<(i64, Cow<'_, [u8]>)>, BenchError> {
+        Ok(Some(match self {
             Feed::Generated(g) => {
                 let (alert, _) = g.alert(i);
                 (alert.candid, Cow::Owned(alert.encode()))
             }
-            Feed::Archive(a) => {
-                let (candid, bytes) = &a.alerts[i as usize];
-                (*candid, Cow::Borrowed(bytes))
-            }
+            Feed::Archive(a) => match a.next(i)? {
+                Some((candid, bytes)) => (candid, Cow::Owned(bytes)),
+                None => return Ok(None),
+            },
             Feed::Pool(pool) => {
                 let bytes = &pool[i as usize % pool.len().max(1)];
                 (CANDID_BASE + i as i64, Cow::Borrowed(bytes))
             }
-            Feed::Container(inner, header) => {
-                let (candid, datum) = inner.payload(i);
-                (candid, Cow::Owned(super::avro::container(header, &datum)))
-            }
-        }
+            Feed::Container(inner, header) => match inner.payload(i)? {
+                Some((candid, datum)) => {
+                    (candid, Cow::Owned(super::avro::container(header, &datum)))
+                }
+                None => return Ok(None),
+            },
+            Feed::Confluent(inner) => match inner.payload(i)? {
+                Some((candid, datum)) => {
+                    let mut framed = Vec::with_capacity(datum.len() + 5);
+                    framed.extend_from_slice(&[0, 0, 0, 0, 1]);
+                    framed.extend_from_slice(&datum);
+                    (candid, Cow::Owned(framed))
+                }
+                None => return Ok(None),
+            },
+        }))
     }
 }
 
-/// How consumers decode messages: our schema, or an archive's writer schema.
+/// How consumers decode messages: a plan compiled once from the writer
+/// schema, for the survey whose rules classify.
 #[derive(Debug)]
 pub(crate) enum Decoder {
-    Native,
-    Generic(apache_avro::Schema),
+    Plan(Box<Plan>, Survey),
     /// Do not decode: take the candidate id the transport carried (`--raw`).
     Skip,
     /// Messages are one-alert container files (`--container`).
     Container(Box<Decoder>),
+    /// Messages are in the Confluent wire format: magic byte 0, a 4-byte
+    /// schema id, then the datum (`--schema-file`).
+    Confluent(Box<Decoder>),
 }
 
 impl Decoder {
     /// Candidate id and class of a message.
     fn classify(&self, payload: &[u8], candid: Option<i64>) -> Result<(i64, Class), BenchError> {
-        let alert = match self {
-            Decoder::Native => Alert::decode(payload)?,
-            Decoder::Generic(schema) => super::archive::decode_generic(schema, payload)?,
-            Decoder::Container(inner) => {
-                return inner.classify(super::avro::single_datum(payload)?, candid);
+        match self {
+            Decoder::Plan(plan, survey) => {
+                let e = plan.decode(payload)?;
+                let id =
+                    e.id.ok_or_else(|| BenchError::Decode("no candidate id in the alert".into()))?;
+                Ok((id, survey.classify(&e)))
             }
+            Decoder::Container(inner) => {
+                inner.classify(super::avro::single_datum(payload)?, candid)
+            }
+            Decoder::Confluent(inner) => match payload {
+                [0, _, _, _, _, datum @ ..] => inner.classify(datum, candid),
+                _ => Err(BenchError::Decode(
+                    "not in the Confluent wire format (no magic byte 0)".into(),
+                )),
+            },
             Decoder::Skip => {
                 let candid =
                     candid.ok_or_else(|| BenchError::Decode("no candidate id header".into()))?;
                 let class = Class::ALL[candid.rem_euclid(5) as usize];
-                return Ok((candid, class));
+                Ok((candid, class))
             }
-        };
-        Ok((alert.candid, classify(&alert)))
+        }
     }
 }
 
@@ -170,10 +188,7 @@ pub(crate) fn produce(
     clock: &Clock,
     send: &SendFn<'_>,
 ) -> Result<Produced, BenchError> {
-    let limit = match (load.alerts, feed.len()) {
-        (Some(n), Some(m)) => Some(n.min(m)),
-        (a, b) => a.or(b),
-    };
+    let limit = load.alerts;
     let next = AtomicU64::new(0);
     let (sent, bytes, busy) = (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
     let start = Instant::now();
@@ -201,7 +216,9 @@ pub(crate) fn produce(
                             std::thread::sleep(wait);
                         }
                         let t = Instant::now();
-                        let (candid, payload) = feed.payload(i);
+                        let Some((candid, payload)) = feed.payload(i)? else {
+                            return Ok(());
+                        };
                         bytes.fetch_add(payload.len() as u64, Ordering::Relaxed);
                         busy.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
                         send(candid, payload, clock.now())?;

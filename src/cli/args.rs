@@ -389,9 +389,18 @@ pub struct BenchArgs {
     /// Shares of generated classes, e.g. `bogus=0.3,solar_system=0.1,variable_star=0.25,transient=0.05`.
     #[arg(long, value_name = "SPEC")]
     pub mix: Option<String>,
-    /// Replay the Avro container files (`.avro`, `.avro.gz`) of DIR instead of generating alerts.
-    #[arg(long, value_name = "DIR")]
+    /// Replay an Avro container file (`.avro`, `.avro.gz`) or those of a directory instead of generating alerts.
+    #[arg(long, value_name = "PATH")]
     pub from: Option<PathBuf>,
+    /// Field mapping and rules: ztf, lsst or synthetic [default: from the schema name].
+    #[arg(long, value_name = "SURVEY")]
+    pub survey: Option<String>,
+    /// Replay the --from archive cyclically (fresh candidate ids) until --alerts or --duration.
+    #[arg(long = "loop", requires = "from")]
+    pub replay: bool,
+    /// Messages are in the Confluent wire format (magic byte, schema id) with this writer schema.
+    #[arg(long, value_name = "FILE")]
+    pub schema_file: Option<PathBuf>,
     /// Kafka bootstrap servers `host:port[,...]`; without it the embedded transport runs.
     #[arg(long, value_name = "HOSTS")]
     pub brokers: Option<String>,

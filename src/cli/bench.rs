@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 
 use super::{BenchArgs, print_stdout};
 use crate::bench::{
-    self, BenchConfig, BenchError, Gates, Load, Mix, Mode, Report, Shape, Source, Transport,
+    self, BenchConfig, BenchError, Gates, Load, Mix, Mode, Report, Shape, Source, Survey, Transport,
 };
 
 /// Alerts of a run with no `--alerts`, `--duration` or `--from`: a few seconds.
@@ -23,6 +23,9 @@ pub(crate) fn run(args: BenchArgs, quiet: bool) -> Result<()> {
     }
     let cfg = config(&args, quiet)?;
     let gates = gates(&args)?;
+    for path in [&args.report, &args.chart].into_iter().flatten() {
+        writable_dir(path)?;
+    }
     let mut report = bench::run(&cfg)?;
     report.gates = gates.evaluate(&report);
     if let Some(path) = &args.report {
@@ -57,6 +60,22 @@ pub(crate) fn run(args: BenchArgs, quiet: bool) -> Result<()> {
         bail!("{} gate(s) failed: {}", failed.len(), names.join(", "));
     }
     Ok(())
+}
+
+/// Output files go into directories that exist: a typo in `--report` must
+/// not create directories the user did not name. Checked before the run.
+fn writable_dir(path: &Path) -> Result<(), BenchError> {
+    if path == Path::new("-") {
+        return Ok(());
+    }
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) if !dir.is_dir() => Err(usage(format!(
+            "cannot write {}: directory {} does not exist",
+            path.display(),
+            dir.display()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 fn usage(msg: impl Into<String>) -> BenchError {
@@ -98,6 +117,30 @@ fn config(a: &BenchArgs, quiet: bool) -> Result<BenchConfig, BenchError> {
         ));
     }
     let duration = a.duration.map(|d| secs("--duration", d)).transpose()?;
+    if a.alerts == Some(0) {
+        return Err(usage("--alerts 0: a run of no alert measures nothing"));
+    }
+    if duration.is_some_and(|d| d.is_zero()) {
+        return Err(usage("--duration 0: a run of no time measures nothing"));
+    }
+    for (name, v) in [("--workers", a.workers), ("--producers", a.producers)] {
+        if v == Some(0) {
+            return Err(usage(format!("{name} must be at least 1")));
+        }
+    }
+    if a.partitions < 1 {
+        return Err(usage("--partitions must be at least 1"));
+    }
+    let survey = a.survey.as_deref().map(Survey::parse).transpose()?;
+    let wire_schema = match &a.schema_file {
+        Some(path) => Some(
+            std::fs::read_to_string(path).map_err(|source| BenchError::Io {
+                path: path.clone(),
+                source,
+            })?,
+        ),
+        None => None,
+    };
     let alerts = match (a.alerts, duration, &a.from) {
         (Some(n), _, _) => Some(n),
         (None, None, None) => Some(DEFAULT_ALERTS),
@@ -133,6 +176,9 @@ fn config(a: &BenchArgs, quiet: bool) -> Result<BenchConfig, BenchError> {
         progress: super::progress::bars_allowed(quiet),
         raw: a.raw,
         container: a.container,
+        survey,
+        replay: a.replay,
+        wire_schema,
     })
 }
 
