@@ -9,7 +9,8 @@ use anyhow::{Context, Result};
 use super::progress::StderrProgress;
 use super::{PlanArgs, PlanFormat, print_stdout};
 use crate::config::Config;
-use crate::emit::{ImageBlock, names};
+use crate::emit::names;
+use crate::image::WorkspaceImages;
 use crate::github;
 use crate::plan::{Graph, Plan, graph_of, render_dot, render_matrix, render_mermaid, render_text};
 use crate::selector::Selector;
@@ -18,22 +19,24 @@ use crate::workspace::{self, Checkout, NodeKind, Workspace};
 pub(crate) fn run(args: PlanArgs, quiet: bool) -> Result<()> {
     let actions = github::in_actions();
     let group = github::StderrGroup::start(actions && !quiet, "ciux plan");
-    let (graph, promoted_image_url) = resolve(&args, quiet)?;
+    let (graph, images) = resolve(&args, quiet)?;
     drop(group);
     let plan = Plan::new(graph)?;
     let mut out = Vec::new();
     render(&plan, args.format, &mut out)?;
     print_stdout(&String::from_utf8_lossy(&out))?;
     if actions {
-        publish(&plan, "ciux plan", Some(&promoted_image_url))?;
+        publish(&plan, "ciux plan", Some(&images.project.promoted_url))?;
     }
+    // The plan shows the missing images; like `ignite`, it then fails.
+    images.ensure_present()?;
     Ok(())
 }
 
 /// The graph of the project at `args.path`, resolved as `ignite` resolves it
-/// (same request: siblings cloned or updated), and the promoted image URL.
+/// (same request: siblings cloned or updated), and its image decisions.
 /// No env file is written.
-fn resolve(args: &PlanArgs, quiet: bool) -> Result<(Graph, String)> {
+fn resolve(args: &PlanArgs, quiet: bool) -> Result<(Graph, WorkspaceImages)> {
     let selector = Selector::parse(args.selector.as_deref().unwrap_or(""))?;
     let request = workspace::Request {
         path: args.path.path.clone(),
@@ -45,21 +48,18 @@ fn resolve(args: &PlanArgs, quiet: bool) -> Result<(Graph, String)> {
         synchronise: true,
     };
     let ws = workspace::resolve(&request, &StderrProgress::new(quiet))?;
-    let project = ws
-        .project_node()
-        .context("the workspace has no project node")?;
     let configs = configs_of(&ws)?;
     let project_config = configs
         .get(&ws.project)
         .cloned()
         .unwrap_or_else(Config::empty);
-    let root = project.dir.clone().unwrap_or_default();
     let client = crate::registry::Client::from_env(
         &project_config.insecure_registries,
         project_config.registry.as_deref(),
     );
-    let image = super::ignite::project_image(&root, &project_config, &ws, &args.image, &client)?;
-    Ok((graph_of(&ws, &image, &configs), image.promoted_url.clone()))
+    let options = super::image::options(&args.image, true);
+    let images = crate::image::decide_workspace(&ws, &project_config, &options, &client)?;
+    Ok((graph_of(&ws, &images, &configs), images))
 }
 
 /// The configuration of each checked-out repository of `ws`, by node name.
@@ -78,9 +78,9 @@ fn configs_of(ws: &Workspace) -> Result<BTreeMap<String, Config>> {
 
 /// What `ignite` publishes in GitHub Actions: the plan of its workspace as
 /// step summary and outputs.
-pub(crate) fn publish_workspace(ws: &Workspace, image: &ImageBlock) -> Result<()> {
-    let plan = Plan::new(graph_of(ws, image, &configs_of(ws)?))?;
-    publish(&plan, "ciux ignite", Some(&image.promoted_url))
+pub(crate) fn publish_workspace(ws: &Workspace, images: &WorkspaceImages) -> Result<()> {
+    let plan = Plan::new(graph_of(ws, images, &configs_of(ws)?))?;
+    publish(&plan, "ciux ignite", Some(&images.project.promoted_url))
 }
 
 /// Print `plan` in `format`.

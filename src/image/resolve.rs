@@ -61,6 +61,8 @@ pub enum ImageError {
         #[source]
         source: RegistryError,
     },
+    #[error("{} required image(s) missing from the registry:\n  {}", images.len(), images.join("\n  "))]
+    Missing { images: Vec<String> },
 }
 
 impl ImageError {
@@ -457,7 +459,7 @@ fn answer_text(answer: &Lookup) -> String {
 }
 
 /// An error and its causes on one line.
-fn chain(err: &dyn std::error::Error) -> String {
+pub(super) fn chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {
