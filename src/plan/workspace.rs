@@ -81,9 +81,11 @@ pub fn graph_of(
                 component.pull = true;
                 component.image_url = Some(required.image.clone());
                 let (digest, missing, why) = match &required.answer {
-                    Required::Present { digest } => {
-                        (Some(digest.clone()), false, "image found in registry".to_owned())
-                    }
+                    Required::Present { digest } => (
+                        Some(digest.clone()),
+                        false,
+                        "image found in registry".to_owned(),
+                    ),
                     Required::Missing => (None, true, "not in the registry".to_owned()),
                     Required::Unknown { message } => {
                         (None, false, format!("registry not checked: {message}"))

@@ -9,6 +9,7 @@ mod bench;
 mod check;
 mod cli;
 mod config;
+mod decisions;
 mod ignite;
 mod image;
 mod lock;
