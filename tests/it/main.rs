@@ -10,6 +10,7 @@ mod check;
 mod cli;
 mod config;
 mod decisions;
+mod hostile;
 mod ignite;
 mod image;
 mod lock;
