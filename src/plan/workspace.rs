@@ -87,9 +87,8 @@ pub fn graph_of(
                         "image found in registry".to_owned(),
                     ),
                     Required::Missing => (None, true, "not in the registry".to_owned()),
-                    Required::Unknown { message } => {
-                        (None, false, format!("registry not checked: {message}"))
-                    }
+                    // The reason is on stderr, as a warning.
+                    Required::Unknown { .. } => (None, false, "registry not checked".to_owned()),
                 };
                 component.digest = digest;
                 component.missing = missing;
