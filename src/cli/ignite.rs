@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::progress::StderrProgress;
-use super::{EnvFormat, IgniteAction, IgniteArgs, IgniteEnvArgs, ImageOpts, OnRegistryError};
+use super::{EnvFormat, IgniteAction, IgniteArgs, IgniteEnvArgs};
 use crate::config::Config;
 use crate::emit::{self, Env, ImageBlock, names};
 use crate::error::UsageError;
@@ -82,20 +82,25 @@ fn run_with(args: IgniteArgs, quiet: bool, offline: bool) -> Result<()> {
     let root = project.dir.clone().unwrap_or_default();
     let config = Config::load(&root)?;
     let client = Client::from_env(&config.insecure_registries, config.registry.as_deref());
-    let image = if offline {
+    let options = super::image::options(&args.image, true);
+    let images = if offline {
         let version = ws
             .project_node()
             .and_then(|n| n.version.as_deref())
             .unwrap_or("");
-        let mut block = unchecked_image(&config, &ws.project, version, &args.image);
-        block.reason = "not checked: `ciux ignite env` works offline".into();
-        block
+        let mut project = image::unchecked_block(&config, &ws.project, version, &options);
+        project.reason = "not checked: `ciux ignite env` works offline".into();
+        image::WorkspaceImages {
+            project,
+            required: Vec::new(),
+        }
     } else {
-        let image = project_image(&root, &config, &ws, &args.image, &client)?;
-        check_required_images(&config, &ws, &args.image, &client)?;
-        image
+        let images = image::decide_workspace(&ws, &config, &options, &client)?;
+        images.ensure_present()?;
+        images
     };
-    let env = emit::build_env(&ws, &image)?;
+    let image = &images.project;
+    let env = emit::build_env(&ws, image)?;
     let env_file = emit::env_file_path(
         &root,
         &selector,
@@ -109,7 +114,7 @@ fn run_with(args: IgniteArgs, quiet: bool, offline: bool) -> Result<()> {
     let env_file_written = formats.contains(&EnvFormat::Sh);
     let mut written = Vec::new();
     for format in formats {
-        written.extend(write_format(format, &env, &env_file, &ws, &image)?);
+        written.extend(write_format(format, &env, &env_file, &ws, image)?);
     }
     if args.lock {
         written.push(super::lock::write(&ws)?);
@@ -122,13 +127,13 @@ fn run_with(args: IgniteArgs, quiet: bool, offline: bool) -> Result<()> {
     };
     let failed = installed.failed.clone();
     if !quiet {
-        summary(&ws, &image, &written, install)?;
+        summary(&ws, image, &written, install)?;
     }
     if actions {
         drop(group);
         super::plan::publish_workspace(
             &ws,
-            &image,
+            &images,
             env_file_written.then_some(env_file.as_path()),
         )?;
     }
@@ -169,106 +174,6 @@ fn lock_workspace(
             ));
         }
     })?)
-}
-
-/// The project image block: the registry's answer when the configuration names
-/// a registry (see [`crate::image::resolve`]), else an unchecked block.
-pub(crate) fn project_image(
-    root: &Path,
-    config: &Config,
-    ws: &Workspace,
-    opts: &ImageOpts,
-    client: &Client,
-) -> Result<ImageBlock> {
-    if config.registry.is_none() {
-        let version = ws
-            .project_node()
-            .and_then(|n| n.version.as_deref())
-            .unwrap_or("");
-        return Ok(unchecked_image(config, &ws.project, version, opts));
-    }
-    let repo = Repo::discover(root)?;
-    let decision = image::resolve(&repo, config, &super::image::options(opts, true), client)?;
-    Ok(ImageBlock::from(decision))
-}
-
-/// The images the selected dependencies must already have (`pull = true` git
-/// dependencies at their version, image dependencies): an error listing the
-/// missing ones. With `--on-registry-error=build`, an unreachable registry is a
-/// warning here, since nothing of ours gets built from it.
-fn check_required_images(
-    config: &Config,
-    ws: &Workspace,
-    opts: &ImageOpts,
-    client: &Client,
-) -> Result<()> {
-    let required: Vec<String> = ws
-        .dependencies()
-        .filter_map(|node| match node.kind {
-            NodeKind::Git if node.pull => {
-                image::dependency_image(config, &node.name, node.version.as_deref()?)
-            }
-            NodeKind::Image => node.image.clone(),
-            _ => None,
-        })
-        .collect();
-    if required.is_empty() {
-        return Ok(());
-    }
-    match image::missing_images(&required, client) {
-        Ok(missing) if missing.is_empty() => Ok(()),
-        Ok(missing) => anyhow::bail!(
-            "{} required image(s) missing from the registry:\n  {}",
-            missing.len(),
-            missing.join("\n  ")
-        ),
-        Err(err) if opts.on_registry_error == OnRegistryError::Build => {
-            tracing::warn!("cannot check the dependencies' images: {err}");
-            Ok(())
-        }
-        Err(err) => Err(err.into()),
-    }
-}
-
-/// The project image block without asking the registry: name
-/// `registry/<project>[-suffix]` lower-cased, tag the version of HEAD, always
-/// to be built (a configuration without `registry`).
-pub(crate) fn unchecked_image(
-    config: &Config,
-    project: &str,
-    head_version: &str,
-    opts: &ImageOpts,
-) -> ImageBlock {
-    let name = match &opts.suffix {
-        Some(suffix) if !suffix.is_empty() => format!("{project}-{suffix}"),
-        _ => project.to_owned(),
-    }
-    .to_lowercase();
-    let registry = config.registry.clone().unwrap_or_default().to_lowercase();
-    let url_in = |registry: &str| {
-        if registry.is_empty() {
-            format!("{name}:{head_version}")
-        } else {
-            format!("{registry}/{name}:{head_version}")
-        }
-    };
-    let promoted_url = url_in(&registry);
-    let temporary_url = opts.tmp_registry.as_deref().map(url_in);
-    ImageBlock {
-        registry,
-        name: name.clone(),
-        tag: head_version.to_owned(),
-        url: temporary_url
-            .clone()
-            .unwrap_or_else(|| promoted_url.clone()),
-        build: true,
-        promoted_url,
-        temporary_url,
-        checked: false,
-        digest: None,
-        inputs: None,
-        reason: "no registry in the configuration".into(),
-    }
 }
 
 /// Write one format; returns the files written.

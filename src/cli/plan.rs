@@ -10,8 +10,9 @@ use anyhow::{Context, Result};
 use super::progress::StderrProgress;
 use super::{PlanArgs, PlanFormat, print_stdout};
 use crate::config::Config;
-use crate::emit::{ImageBlock, names};
+use crate::emit::names;
 use crate::github;
+use crate::image::WorkspaceImages;
 use crate::plan::{Graph, Plan, graph_of, render_dot, render_matrix, render_mermaid, render_text};
 use crate::selector::Selector;
 use crate::workspace::{self, Checkout, NodeKind, Workspace};
@@ -19,22 +20,24 @@ use crate::workspace::{self, Checkout, NodeKind, Workspace};
 pub(crate) fn run(args: PlanArgs, quiet: bool) -> Result<()> {
     let actions = github::in_actions();
     let group = github::StderrGroup::start(actions && !quiet, "ciux plan");
-    let (graph, image) = resolve(&args, quiet)?;
+    let (graph, images) = resolve(&args, quiet)?;
     drop(group);
     let plan = Plan::new(graph)?;
     let mut out = Vec::new();
     render(&plan, args.format, &mut out)?;
     print_stdout(&String::from_utf8_lossy(&out))?;
     if actions {
-        publish(&plan, "ciux plan", &image, None)?;
+        publish(&plan, "ciux plan", &images.project, None)?;
     }
+    // The plan shows the missing images; like `ignite`, it then fails.
+    images.ensure_present()?;
     Ok(())
 }
 
 /// The graph of the project at `args.path`, resolved as `ignite` resolves it
-/// (same request: siblings cloned or updated), and the project image.
+/// (same request: siblings cloned or updated), and its image decisions.
 /// No env file is written.
-fn resolve(args: &PlanArgs, quiet: bool) -> Result<(Graph, ImageBlock)> {
+fn resolve(args: &PlanArgs, quiet: bool) -> Result<(Graph, WorkspaceImages)> {
     let selector = Selector::parse(args.selector.as_deref().unwrap_or(""))?;
     let request = workspace::Request {
         path: args.path.path.clone(),
@@ -47,21 +50,18 @@ fn resolve(args: &PlanArgs, quiet: bool) -> Result<(Graph, ImageBlock)> {
         ..Default::default()
     };
     let ws = workspace::resolve(&request, &StderrProgress::new(quiet))?;
-    let project = ws
-        .project_node()
-        .context("the workspace has no project node")?;
     let configs = configs_of(&ws)?;
     let project_config = configs
         .get(&ws.project)
         .cloned()
         .unwrap_or_else(Config::empty);
-    let root = project.dir.clone().unwrap_or_default();
     let client = crate::registry::Client::from_env(
         &project_config.insecure_registries,
         project_config.registry.as_deref(),
     );
-    let image = super::ignite::project_image(&root, &project_config, &ws, &args.image, &client)?;
-    Ok((graph_of(&ws, &image, &configs), image))
+    let options = super::image::options(&args.image, true);
+    let images = crate::image::decide_workspace(&ws, &project_config, &options, &client)?;
+    Ok((graph_of(&ws, &images, &configs), images))
 }
 
 /// The configuration of each checked-out repository of `ws`, by node name.
@@ -82,11 +82,11 @@ fn configs_of(ws: &Workspace) -> Result<BTreeMap<String, Config>> {
 /// step summary and outputs, and the env file it wrote.
 pub(crate) fn publish_workspace(
     ws: &Workspace,
-    image: &ImageBlock,
+    images: &WorkspaceImages,
     env_file: Option<&Path>,
 ) -> Result<()> {
-    let plan = Plan::new(graph_of(ws, image, &configs_of(ws)?))?;
-    publish(&plan, "ciux ignite", image, env_file)
+    let plan = Plan::new(graph_of(ws, images, &configs_of(ws)?))?;
+    publish(&plan, "ciux ignite", &images.project, env_file)
 }
 
 /// Print `plan` in `format`.

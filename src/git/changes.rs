@@ -10,7 +10,7 @@
 
 use git2::Oid;
 
-use super::commit_graph::CommitGraphFile;
+use super::history::History;
 use super::{GitError, Repo};
 
 /// The commits whose source equals HEAD's.
@@ -40,31 +40,27 @@ impl Window {
 /// commit ends the window (it introduced the paths); in a shallow clone, reaching
 /// the cut is an error, since the true last change may lie beyond it.
 pub fn source_window(repo: &Repo, paths: &[String]) -> Result<Window, GitError> {
+    window_in(repo, &mut History::new(repo)?, paths)
+}
+
+/// [`source_window`] through an open [`History`] (its commit graph, its ids).
+pub(crate) fn window_in(
+    repo: &Repo,
+    history: &mut History<'_>,
+    paths: &[String],
+) -> Result<Window, GitError> {
     let paths: Vec<String> = if paths.is_empty() {
         vec![".".to_owned()]
     } else {
         paths.to_vec()
     };
-    let git = repo.git();
-    let graph = CommitGraphFile::for_repo(repo);
-    let facts = |id: Oid| -> Result<(Oid, Option<Oid>), GitError> {
-        if let Some(found) = graph.as_ref().and_then(|g| g.commit(id)) {
-            return Ok((found.tree, found.parents.first().copied()));
-        }
-        let commit = git
-            .find_commit(id)
-            .map_err(|source| repo.error(format!("cannot read commit {id}"), source))?;
-        Ok((commit.tree_id(), commit.parent_ids().next()))
-    };
     let head = repo.head_id()?;
-    let (head_tree, mut parent) = facts(head)?;
-    let odb = git
-        .odb()
-        .map_err(|source| repo.error("cannot open the object database", source))?;
-    let head_entries = entries_of(repo, &odb, head_tree, &paths)?;
+    let head_id = history.id(head);
+    let (head_tree, mut parent) = history.tree_and_first_parent(head_id)?;
+    let head_entries = entries_of(repo, history.odb(), head_tree, &paths)?;
     let mut commits = vec![head];
     while let Some(id) = parent {
-        let (tree, next) = match facts(id) {
+        let (tree, next) = match history.tree_and_first_parent(id) {
             // Beyond a shallow clone's cut, parents are missing.
             Err(_) if repo.is_shallow() => (Oid::ZERO_SHA1, None),
             other => other?,
@@ -74,10 +70,10 @@ pub fn source_window(repo: &Repo, paths: &[String]) -> Result<Window, GitError> 
             break;
         }
         // Equal root trees hold equal entries: no tree to read.
-        if tree != head_tree && entries_of(repo, &odb, tree, &paths)? != head_entries {
+        if tree != head_tree && entries_of(repo, history.odb(), tree, &paths)? != head_entries {
             break;
         }
-        commits.push(id);
+        commits.push(history.oid(id).unwrap_or(Oid::ZERO_SHA1));
         parent = next;
     }
     if parent.is_none() && repo.is_shallow() {

@@ -15,7 +15,7 @@ use std::collections::{BinaryHeap, HashMap};
 use git2::Oid;
 use serde::Serialize;
 
-use super::history::{History, OidMap};
+use super::history::{History, IdSet};
 use super::{GitError, Repo, parse_semver_tag};
 
 /// Candidate tags git keeps before giving up (`--candidates`, default 10).
@@ -54,49 +54,154 @@ impl std::fmt::Display for Describe {
 
 /// Describe HEAD, with `-dirty` when tracked files changed.
 pub fn describe_head(repo: &Repo) -> Result<Describe, GitError> {
-    let head = repo.head_id()?;
-    let mut described = describe_commit(repo, head)?;
-    described.dirty = repo.is_dirty()?;
-    Ok(described)
+    Describer::new(repo)?.describe_head()
 }
 
 /// Describe one commit (never dirty). Fails on a shallow clone unless the commit
 /// is itself tagged, since cut history would give a wrong distance.
 pub fn describe_commit(repo: &Repo, commit: Oid) -> Result<Describe, GitError> {
-    let names = semver_tag_names(repo)?;
-    let (tag, distance) = if let Some(name) = names.get(&commit) {
-        (Some(name.clone()), 0)
-    } else {
-        if repo.is_shallow() {
-            return Err(GitError::Shallow {
-                path: repo.root().to_path_buf(),
-            });
-        }
-        let mut history = History::new(repo)?;
-        match walk(&mut history, commit, &names)? {
-            Some((tagged, depth)) => (names.get(&tagged).cloned(), depth),
-            None => (None, 0),
-        }
-    };
-    Ok(Describe {
-        tag,
-        distance,
-        commit: commit.to_string(),
-        abbrev: repo.abbreviate(commit, ABBREV)?,
-        dirty: false,
-    })
+    Describer::new(repo)?.describe(commit)
 }
 
-/// Annotated tags with semver names, by the commit they point at. When several
-/// name one commit, git keeps the most recent tagger date; on a tie the first
-/// in ref-name order.
-fn semver_tag_names(repo: &Repo) -> Result<HashMap<Oid, String>, GitError> {
+/// A version tag of the repository: its name and the commit it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionTag {
+    pub name: String,
+    pub commit: Oid,
+    /// Annotated (a tag object): only those are `git describe` candidates.
+    pub annotated: bool,
+}
+
+/// Describes any number of commits of one repository: the tags are listed once
+/// and the commit graph opened (memory-mapped) once, then reused for HEAD, the
+/// source-change window and every registry candidate of a run.
+pub struct Describer<'r> {
+    repo: &'r Repo,
+    history: History<'r>,
+    /// Semver tags (annotated and lightweight), in ref-name order.
+    tags: Vec<VersionTag>,
+    /// The describe name of each commit an annotated semver tag names.
+    names: HashMap<Oid, String>,
+    /// The commits of [`Describer::names`] by dense history id.
+    named_ids: IdSet,
+}
+
+impl std::fmt::Debug for Describer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Describer")
+            .field("repo", &self.repo.root())
+            .field("tags", &self.tags.len())
+            .finish()
+    }
+}
+
+impl<'r> Describer<'r> {
+    /// List the tags and open the history of `repo`.
+    pub fn new(repo: &'r Repo) -> Result<Self, GitError> {
+        let tags = version_tags(repo)?;
+        let names = describe_names(repo, &tags)?;
+        Ok(Self {
+            repo,
+            history: History::new(repo)?,
+            tags,
+            names,
+            named_ids: IdSet::default(),
+        })
+    }
+
+    pub fn repo(&self) -> &'r Repo {
+        self.repo
+    }
+
+    /// The semver tags of the repository (annotated and lightweight), listed once.
+    pub fn tags(&self) -> &[VersionTag] {
+        &self.tags
+    }
+
+    /// Describe HEAD, with `-dirty` when tracked files changed.
+    pub fn describe_head(&mut self) -> Result<Describe, GitError> {
+        let head = self.repo.head_id()?;
+        let mut described = self.describe(head)?;
+        described.dirty = self.repo.is_dirty()?;
+        Ok(described)
+    }
+
+    /// Describe one commit (never dirty). Fails on a shallow clone unless the
+    /// commit is itself tagged, since cut history would give a wrong distance.
+    pub fn describe(&mut self, commit: Oid) -> Result<Describe, GitError> {
+        let (tag, distance) = if let Some(name) = self.names.get(&commit) {
+            (Some(name.clone()), 0)
+        } else {
+            if self.repo.is_shallow() {
+                return Err(GitError::Shallow {
+                    path: self.repo.root().to_path_buf(),
+                });
+            }
+            self.assign_named_ids();
+            let start = self.history.id(commit);
+            let named = &self.named_ids;
+            match walk(&mut self.history, start, &|id| named.contains(&id))? {
+                Some((tagged, depth)) => {
+                    let name = self
+                        .history
+                        .oid(tagged)
+                        .and_then(|oid| self.names.get(&oid))
+                        .cloned();
+                    (name, depth)
+                }
+                None => (None, 0),
+            }
+        };
+        Ok(Describe {
+            tag,
+            distance,
+            commit: commit.to_string(),
+            abbrev: abbreviate(self.repo, self.history.odb(), commit, ABBREV)?,
+            dirty: false,
+        })
+    }
+
+    /// The source-change window of HEAD ([`super::source_window`]), read
+    /// through the same commit graph.
+    pub fn source_window(&mut self, paths: &[String]) -> Result<super::Window, GitError> {
+        super::changes::window_in(self.repo, &mut self.history, paths)
+    }
+
+    /// Give every tagged commit its dense id, once (ids never change).
+    fn assign_named_ids(&mut self) {
+        if self.named_ids.len() == self.names.len() {
+            return;
+        }
+        for oid in self.names.keys() {
+            let id = self.history.id(*oid);
+            self.named_ids.insert(id);
+        }
+    }
+}
+
+/// The shortest unique abbreviation of `id`, at least `min` hex digits, as
+/// `git rev-parse --short=<min>` computes it (all objects count).
+fn abbreviate(repo: &Repo, odb: &git2::Odb<'_>, id: Oid, min: usize) -> Result<String, GitError> {
+    let hex = id.to_string();
+    for len in min..hex.len() {
+        match odb.exists_prefix(id, len) {
+            Ok(_) => return Ok(hex[..len].to_owned()),
+            Err(e) if e.code() == git2::ErrorCode::Ambiguous => continue,
+            Err(source) => return Err(repo.error("cannot abbreviate a commit id", source)),
+        }
+    }
+    Ok(hex)
+}
+
+/// The semver tags, in ref-name order, with the commit each names. The peeled
+/// value packed-refs records (as `git pack-refs` writes it) is used when there
+/// is one, so that listing 500 packed tags reads no tag object, as in git.
+fn version_tags(repo: &Repo) -> Result<Vec<VersionTag>, GitError> {
     let git = repo.git();
-    let mut best: HashMap<Oid, (String, i64)> = HashMap::new();
     let refs = git
         .references_glob("refs/tags/*")
         .map_err(|source| repo.error("cannot list tags", source))?;
-    let mut named: Vec<(String, Oid)> = Vec::new();
+    let mut out = Vec::new();
     for reference in refs {
         let reference = reference.map_err(|source| repo.error("cannot read a tag", source))?;
         let (Ok(name), Some(target)) = (reference.name(), reference.target()) else {
@@ -105,63 +210,97 @@ fn semver_tag_names(repo: &Repo) -> Result<HashMap<Oid, String>, GitError> {
         let Some(short) = name.strip_prefix("refs/tags/") else {
             continue;
         };
-        if parse_semver_tag(short).is_some() {
-            named.push((short.to_owned(), target));
-        }
-    }
-    named.sort();
-    for (name, target) in named {
-        // Lightweight tags point straight at a commit: they are not candidates.
-        let Ok(tag) = git.find_tag(target) else {
+        if parse_semver_tag(short).is_none() {
             continue;
-        };
-        let tagger_date = tag.tagger().map_or(0, |t| t.when().seconds());
-        let Ok(commit) = tag.as_object().peel_to_commit() else {
-            continue;
-        };
-        match best.get(&commit.id()) {
-            Some((_, date)) if *date >= tagger_date => {}
-            _ => {
-                best.insert(commit.id(), (name, tagger_date));
-            }
         }
+        let (commit, annotated) = match reference.target_peel() {
+            Some(peeled) if peeled != target => (peeled, true),
+            _ => match git.find_object(target, None) {
+                Ok(object) if object.kind() == Some(git2::ObjectType::Tag) => {
+                    match object.peel_to_commit() {
+                        Ok(commit) => (commit.id(), true),
+                        Err(_) => continue,
+                    }
+                }
+                Ok(object) if object.kind() == Some(git2::ObjectType::Commit) => (target, false),
+                _ => continue,
+            },
+        };
+        out.push(VersionTag {
+            name: short.to_owned(),
+            commit,
+            annotated,
+        });
     }
-    Ok(best.into_iter().map(|(id, (name, _))| (id, name)).collect())
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
 }
 
-/// What the walk needs to know of a commit.
+/// The describe name of each commit annotated semver tags name. When several
+/// name one commit, git keeps the most recent tagger date; on a tie the first
+/// in ref-name order. Tag objects are read only for such commits.
+fn describe_names(repo: &Repo, tags: &[VersionTag]) -> Result<HashMap<Oid, String>, GitError> {
+    let mut by_commit: HashMap<Oid, Vec<&str>> = HashMap::new();
+    for tag in tags.iter().filter(|t| t.annotated) {
+        by_commit.entry(tag.commit).or_default().push(&tag.name);
+    }
+    let git = repo.git();
+    let mut names = HashMap::with_capacity(by_commit.len());
+    for (commit, candidates) in by_commit {
+        let name = if candidates.len() == 1 {
+            candidates[0].to_owned()
+        } else {
+            let mut best: Option<(&str, i64)> = None;
+            for name in candidates {
+                let date = git
+                    .find_reference(&format!("refs/tags/{name}"))
+                    .and_then(|r| r.peel_to_tag())
+                    .map(|t| t.tagger().map_or(0, |s| s.when().seconds()))
+                    .map_err(|source| repo.error(format!("cannot read tag {name}"), source))?;
+                if best.is_none_or(|(_, d)| date > d) {
+                    best = Some((name, date));
+                }
+            }
+            best.map(|(n, _)| n.to_owned()).unwrap_or_default()
+        };
+        names.insert(commit, name);
+    }
+    Ok(names)
+}
+
+/// What the walk needs to know of a commit, by dense id (see [`History`]).
 pub(crate) trait CommitGraph {
     type Error;
     /// Committer timestamp and parent ids.
-    fn commit(&mut self, id: Oid) -> Result<(i64, &[Oid]), Self::Error>;
+    fn commit(&mut self, id: u32) -> Result<(i64, &[u32]), Self::Error>;
 }
 
 /// Commits to visit, newest committer date first; equal dates first-in, first-out
 /// (git's `commit_list_insert_by_date`).
 #[derive(Default)]
 struct DateQueue {
-    heap: BinaryHeap<(i64, Reverse<u64>, Oid)>,
+    heap: BinaryHeap<(i64, Reverse<u64>, u32)>,
     inserted: u64,
 }
 
 impl DateQueue {
-    fn push(&mut self, id: Oid, date: i64) {
+    fn push(&mut self, id: u32, date: i64) {
         self.inserted += 1;
         self.heap.push((date, Reverse(self.inserted), id));
     }
-    fn pop(&mut self) -> Option<Oid> {
+    fn pop(&mut self) -> Option<u32> {
         self.heap.pop().map(|(_, _, id)| id)
     }
     fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }
-    fn ids(&self) -> impl Iterator<Item = &Oid> {
+    fn ids(&self) -> impl Iterator<Item = &u32> {
         self.heap.iter().map(|(_, _, id)| id)
     }
 }
 
 struct Candidate {
-    commit: Oid,
+    commit: u32,
     depth: u64,
     flag: u32,
     found_order: usize,
@@ -169,23 +308,23 @@ struct Candidate {
 
 /// The best tagged commit for `start` and its distance, or `None` when no named
 /// commit is reachable. `start` itself is assumed not to be named.
-pub(crate) fn walk<G: CommitGraph, T>(
+pub(crate) fn walk<G: CommitGraph>(
     graph: &mut G,
-    start: Oid,
-    names: &HashMap<Oid, T>,
-) -> Result<Option<(Oid, u64)>, G::Error> {
-    let mut flags: OidMap<u32> = OidMap::default();
+    start: u32,
+    named: &dyn Fn(u32) -> bool,
+) -> Result<Option<(u32, u64)>, G::Error> {
+    let mut flags = Flags::default();
     let mut queue = DateQueue::default();
     let mut matches: Vec<Candidate> = Vec::new();
     let mut seen_commits: u64 = 0;
     let mut gave_up_on = None;
 
-    flags.insert(start, SEEN);
+    *flags.at(start) = SEEN;
     let date = graph.commit(start)?.0;
     queue.push(start, date);
     while let Some(c) = queue.pop() {
         seen_commits += 1;
-        if names.contains_key(&c) {
+        if named(c) {
             // git 2.47 gives up at the eleventh tagged commit, not before it.
             if matches.len() == MAX_CANDIDATES {
                 gave_up_on = Some(c);
@@ -198,9 +337,9 @@ pub(crate) fn walk<G: CommitGraph, T>(
                 flag,
                 found_order: matches.len() + 1,
             });
-            *flags.entry(c).or_default() |= flag;
+            *flags.at(c) |= flag;
         }
-        let c_flags = flags[&c];
+        let c_flags = flags.get(c);
         for m in &mut matches {
             if c_flags & m.flag == 0 {
                 m.depth += 1;
@@ -230,9 +369,9 @@ pub(crate) fn walk<G: CommitGraph, T>(
     let best = &mut matches[0];
     // finish_depth_computation: count what the best tag cannot reach.
     while let Some(c) = queue.pop() {
-        let c_flags = flags[&c];
+        let c_flags = flags.get(c);
         if c_flags & best.flag != 0 {
-            if queue.ids().all(|id| flags[id] & best.flag != 0) {
+            if queue.ids().all(|id| flags.get(*id) & best.flag != 0) {
                 break;
             }
         } else {
@@ -245,14 +384,30 @@ pub(crate) fn walk<G: CommitGraph, T>(
 
 fn push_parents<G: CommitGraph>(
     graph: &mut G,
-    c: Oid,
+    c: u32,
     c_flags: u32,
-    flags: &mut OidMap<u32>,
+    flags: &mut Flags,
     queue: &mut DateQueue,
 ) -> Result<(), G::Error> {
-    let parents = graph.commit(c)?.1.to_vec();
-    for p in parents {
-        let p_flags = flags.entry(p).or_default();
+    let mut parents = [0u32; 2];
+    let many;
+    let parents: &[u32] = match graph.commit(c)?.1 {
+        [] => &[],
+        [p] => {
+            parents[0] = *p;
+            &parents[..1]
+        }
+        [p, q] => {
+            parents = [*p, *q];
+            &parents[..]
+        }
+        more => {
+            many = more.to_vec();
+            &many
+        }
+    };
+    for &p in parents {
+        let p_flags = flags.at(p);
         let unseen = *p_flags & SEEN == 0;
         *p_flags |= c_flags;
         if unseen {
@@ -263,42 +418,56 @@ fn push_parents<G: CommitGraph>(
     Ok(())
 }
 
+/// The walk's flags by dense commit id.
+#[derive(Default)]
+struct Flags(Vec<u32>);
+
+impl Flags {
+    fn get(&self, id: u32) -> u32 {
+        self.0.get(id as usize).copied().unwrap_or(0)
+    }
+    fn at(&mut self, id: u32) -> &mut u32 {
+        let i = id as usize;
+        if i >= self.0.len() {
+            self.0.resize((i + 1).max(self.0.len() * 2), 0);
+        }
+        &mut self.0[i]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// A literal history: id → (date, parents).
-    struct Literal(HashMap<Oid, (i64, Vec<Oid>)>);
+    struct Literal(HashMap<u32, (i64, Vec<u32>)>);
 
     impl CommitGraph for Literal {
         type Error = std::convert::Infallible;
-        fn commit(&mut self, id: Oid) -> Result<(i64, &[Oid]), Self::Error> {
+        fn commit(&mut self, id: u32) -> Result<(i64, &[u32]), Self::Error> {
             let (date, parents) = &self.0[&id];
             Ok((*date, parents))
         }
     }
 
-    fn id(n: u8) -> Oid {
-        Oid::from_bytes(&[n; 20]).unwrap()
-    }
-
-    fn graph(edges: &[(u8, i64, &[u8])]) -> Literal {
+    fn graph(edges: &[(u32, i64, &[u32])]) -> Literal {
         Literal(
             edges
                 .iter()
-                .map(|(c, date, parents)| {
-                    (id(*c), (*date, parents.iter().map(|p| id(*p)).collect()))
-                })
+                .map(|(c, date, parents)| (*c, (*date, parents.to_vec())))
                 .collect(),
         )
+    }
+
+    fn named(ids: &[u32]) -> impl Fn(u32) -> bool + '_ {
+        move |id| ids.contains(&id)
     }
 
     #[test]
     fn linear_history_counts_commits_since_the_tag() {
         let mut g = graph(&[(1, 10, &[]), (2, 20, &[1]), (3, 30, &[2]), (4, 40, &[3])]);
-        let names = HashMap::from([(id(2), "v1.0.0")]);
-        assert_eq!(walk(&mut g, id(4), &names).unwrap(), Some((id(2), 2)));
-        assert_eq!(walk(&mut g, id(1), &names).unwrap(), None);
+        assert_eq!(walk(&mut g, 4, &named(&[2])).unwrap(), Some((2, 2)));
+        assert_eq!(walk(&mut g, 1, &named(&[2])).unwrap(), None);
     }
 
     #[test]
@@ -312,16 +481,27 @@ mod tests {
             (4, 40, &[2]),
             (5, 50, &[4, 3]),
         ]);
-        let names = HashMap::from([(id(2), "v1.0.0")]);
         // 5, 4, 3 are not reachable from the tag.
-        assert_eq!(walk(&mut g, id(5), &names).unwrap(), Some((id(2), 3)));
+        assert_eq!(walk(&mut g, 5, &named(&[2])).unwrap(), Some((2, 3)));
+    }
+
+    #[test]
+    fn octopus_parents_are_all_followed() {
+        // 5 merges 2, 3 and 4, each a child of the tagged root 1.
+        let mut g = graph(&[
+            (1, 10, &[]),
+            (2, 20, &[1]),
+            (3, 30, &[1]),
+            (4, 40, &[1]),
+            (5, 50, &[2, 3, 4]),
+        ]);
+        assert_eq!(walk(&mut g, 5, &named(&[1])).unwrap(), Some((1, 4)));
     }
 
     #[test]
     fn nearest_tag_wins_over_older() {
         let mut g = graph(&[(1, 10, &[]), (2, 20, &[1]), (3, 30, &[2]), (4, 40, &[3])]);
-        let names = HashMap::from([(id(1), "v1.0.0"), (id(3), "v2.0.0")]);
-        assert_eq!(walk(&mut g, id(4), &names).unwrap(), Some((id(3), 1)));
+        assert_eq!(walk(&mut g, 4, &named(&[1, 3])).unwrap(), Some((3, 1)));
     }
 
     #[test]

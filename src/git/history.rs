@@ -2,7 +2,7 @@
 //! date of a commit, from the commit-graph file when git wrote one, else from
 //! the object itself (parsing only the header lines we need).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use git2::Oid;
@@ -32,13 +32,30 @@ impl Hasher for OidHasher {
 /// A map keyed by object id with the cheap hasher.
 pub(crate) type OidMap<V> = HashMap<Oid, V, BuildHasherDefault<OidHasher>>;
 
+/// A set of dense commit ids ([`History`]) with the cheap hasher.
+pub(crate) type IdSet = HashSet<u32, BuildHasherDefault<OidHasher>>;
+
+/// The commits of one repository as the walks read them, addressed by dense
+/// ids: a commit of the commit-graph file is its position there, any other
+/// commit gets the next id after the graph's when first met. Flags and
+/// queues of a walk are then plain vectors and small integers, and parents
+/// are followed without hashing or looking object ids up again.
+///
+/// Opened once per repository and reused by every describe of a run.
 pub(crate) struct History<'r> {
     repo: &'r Repo,
     graph: Option<CommitGraphFile>,
     odb: git2::Odb<'r>,
-    /// Commits read from objects (not in the graph), kept: the walk asks twice.
-    read: OidMap<(i64, Vec<Oid>)>,
-    scratch: Vec<Oid>,
+    /// Commits the graph does not hold, by id minus [`History::base`].
+    extra: Vec<Extra>,
+    extra_ids: OidMap<u32>,
+    scratch: Vec<u32>,
+}
+
+struct Extra {
+    oid: Oid,
+    /// Committer date and parent ids, once read from the object.
+    parsed: Option<(i64, Vec<u32>)>,
 }
 
 impl<'r> History<'r> {
@@ -51,35 +68,123 @@ impl<'r> History<'r> {
             repo,
             graph: CommitGraphFile::for_repo(repo),
             odb,
-            read: OidMap::default(),
+            extra: Vec::new(),
+            extra_ids: OidMap::default(),
             scratch: Vec::new(),
         })
+    }
+
+    pub(crate) fn odb(&self) -> &git2::Odb<'r> {
+        &self.odb
+    }
+
+    /// First id that is not a graph position.
+    fn base(&self) -> u32 {
+        self.graph.as_ref().map_or(0, CommitGraphFile::len)
+    }
+
+    /// The dense id of commit `oid` (nothing is read yet).
+    pub(crate) fn id(&mut self, oid: Oid) -> u32 {
+        if let Some(position) = self.graph.as_ref().and_then(|g| g.position(oid)) {
+            return position;
+        }
+        if let Some(&id) = self.extra_ids.get(&oid) {
+            return id;
+        }
+        let id = self.base() + self.extra.len() as u32;
+        self.extra.push(Extra { oid, parsed: None });
+        self.extra_ids.insert(oid, id);
+        id
+    }
+
+    /// The object id of dense id `id`.
+    pub(crate) fn oid(&self, id: u32) -> Option<Oid> {
+        let base = self.base();
+        if id < base {
+            self.graph.as_ref()?.oid_at(id)
+        } else {
+            self.extra.get((id - base) as usize).map(|e| e.oid)
+        }
+    }
+
+    /// Root tree and first parent of commit `id`, for the first-parent walk.
+    pub(crate) fn tree_and_first_parent(
+        &mut self,
+        id: u32,
+    ) -> Result<(Oid, Option<u32>), GitError> {
+        if id < self.base() {
+            let graph = self.graph.as_ref();
+            if let (Some(tree), Some(parent)) = (
+                graph.and_then(|g| g.tree_at(id)),
+                graph.and_then(|g| g.first_parent_at(id)),
+            ) {
+                return Ok((tree, parent));
+            }
+        }
+        let oid = self.oid(id).unwrap_or(Oid::ZERO_SHA1);
+        let commit = self
+            .repo
+            .git()
+            .find_commit(oid)
+            .map_err(|source| self.repo.error(format!("cannot read commit {oid}"), source))?;
+        let parent = commit.parent_ids().next();
+        Ok((commit.tree_id(), parent.map(|p| self.id(p))))
+    }
+
+    fn parse_extra(&mut self, index: usize) -> Result<(), GitError> {
+        let oid = self.extra[index].oid;
+        let object = self
+            .odb
+            .read(oid)
+            .map_err(|source| self.repo.error(format!("cannot read commit {oid}"), source))?;
+        let (date, parents) = parse_commit_header(object.data()).ok_or_else(|| {
+            self.repo.error(
+                format!("commit {oid} is malformed"),
+                git2::Error::from_str("no committer date"),
+            )
+        })?;
+        drop(object);
+        let parents = parents.into_iter().map(|p| self.id(p)).collect();
+        self.extra[index].parsed = Some((date, parents));
+        Ok(())
     }
 }
 
 impl CommitGraph for History<'_> {
     type Error = GitError;
 
-    fn commit(&mut self, id: Oid) -> Result<(i64, &[Oid]), GitError> {
-        if let Some(commit) = self.graph.as_ref().and_then(|g| g.commit(id)) {
-            self.scratch = commit.parents;
-            return Ok((commit.date, &self.scratch));
+    fn commit(&mut self, id: u32) -> Result<(i64, &[u32]), GitError> {
+        let base = self.base();
+        if id < base {
+            if let Some(date) = self
+                .graph
+                .as_ref()
+                .and_then(|g| g.commit_at(id, &mut self.scratch))
+            {
+                return Ok((date, &self.scratch));
+            }
+            return Err(self.repo.error(
+                format!("commit-graph entry {id} is malformed"),
+                git2::Error::from_str("bad commit-graph record"),
+            ));
         }
-        if !self.read.contains_key(&id) {
-            let object = self
-                .odb
-                .read(id)
-                .map_err(|source| self.repo.error(format!("cannot read commit {id}"), source))?;
-            let parsed = parse_commit_header(object.data()).ok_or_else(|| {
-                self.repo.error(
-                    format!("commit {id} is malformed"),
-                    git2::Error::from_str("no committer date"),
-                )
-            })?;
-            self.read.insert(id, parsed);
+        let index = (id - base) as usize;
+        if index >= self.extra.len() {
+            return Err(self.repo.error(
+                format!("unknown commit id {id}"),
+                git2::Error::from_str("no such commit"),
+            ));
         }
-        let (date, parents) = &self.read[&id];
-        Ok((*date, parents))
+        if self.extra[index].parsed.is_none() {
+            self.parse_extra(index)?;
+        }
+        match &self.extra[index].parsed {
+            Some((date, parents)) => Ok((*date, parents)),
+            None => Err(self.repo.error(
+                format!("unknown commit id {id}"),
+                git2::Error::from_str("no such commit"),
+            )),
+        }
     }
 }
 

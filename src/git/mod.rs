@@ -15,7 +15,7 @@ mod repo;
 mod tags;
 
 pub use changes::{Window, source_window};
-pub use describe::{Describe, describe_commit, describe_head};
+pub use describe::{Describe, Describer, VersionTag, describe_commit, describe_head};
 pub use error::{GitError, Libgit2};
 pub use repo::Repo;
 pub use tags::{SemverTag, parse_semver_tag};

@@ -9,6 +9,7 @@ mod deps;
 mod inputs;
 mod matching;
 mod resolve;
+mod workspace;
 
 use serde::Serialize;
 
@@ -18,6 +19,7 @@ pub use matching::{Candidate, candidates};
 pub use resolve::{
     Considered, Explained, ImageError, ImageOptions, OnRegistryError, Trace, explain, resolve,
 };
+pub use workspace::{Required, RequiredImage, WorkspaceImages, decide_workspace, unchecked_block};
 
 /// Names of the variables the image block of an env file holds (defined once, in
 /// [`crate::emit::names`]).

@@ -12,9 +12,7 @@ use super::deps::lookup_all;
 use super::inputs::{build_input_digests, fingerprint, inputs_label};
 use super::{Answer, GitFacts, ImageDecision, Naming, candidates, decide};
 use crate::config::Config;
-use crate::git::{
-    GitError, Repo, Window, describe_commit, describe_head, parse_semver_tag, source_window,
-};
+use crate::git::{Describer, GitError, Repo, Window};
 use crate::registry::{Client, Lookup, Reference, RegistryError, layout, tag_of_version};
 
 /// Describes at most this many candidate commits before giving up on the listing.
@@ -63,6 +61,8 @@ pub enum ImageError {
         #[source]
         source: RegistryError,
     },
+    #[error("{} required image(s) missing from the registry:\n  {}", images.len(), images.join("\n  "))]
+    Missing { images: Vec<String> },
 }
 
 impl ImageError {
@@ -141,14 +141,17 @@ pub fn explain(
     let check_registry = options.check && !dirty_sources;
     // The registry does not depend on git: list its tags and check the build
     // inputs while the window is walked and HEAD described.
-    let (window, head, listing, inputs) = std::thread::scope(|scope| {
+    let (window, head, mut describer, listing, inputs) = std::thread::scope(|scope| {
         let listing = check_registry.then(|| scope.spawn(|| list(&naming, client)));
         let inputs = check_registry.then(|| scope.spawn(|| build_input_digests(config, client)));
         let started = std::time::Instant::now();
-        let window = source_window(repo, &config.source_paths);
-        tracing::debug!("window walked in {:?}", started.elapsed());
-        let git = window.and_then(|w| Ok((w, describe_head(repo)?)));
-        tracing::debug!("HEAD described at {:?}", started.elapsed());
+        let git = Describer::new(repo).and_then(|mut describer| {
+            let window = describer.source_window(&config.source_paths)?;
+            tracing::debug!("window walked in {:?}", started.elapsed());
+            let head = describer.describe_head()?;
+            tracing::debug!("HEAD described at {:?}", started.elapsed());
+            Ok((window, head, describer))
+        });
         let join = |what: &str| RegistryError::Unsupported(format!("the {what} thread panicked"));
         let listing = listing.map(|h| h.join().unwrap_or_else(|_| Err(join("tag listing"))));
         let inputs = inputs.map(|h| {
@@ -159,7 +162,7 @@ pub fn explain(
                 })
             })
         });
-        git.map(|(w, h)| (w, h, listing, inputs))
+        git.map(|(w, h, d)| (w, h, d, listing, inputs))
     })?;
     let build = options.on_registry_error == OnRegistryError::Build;
     let (inputs, inputs_failed) = match inputs.transpose() {
@@ -203,7 +206,13 @@ pub fn explain(
         (None, _) => Answer::NotChecked,
         (Some(_), Some((input, source))) => failed(&input, &source),
         (Some(listing), None) => match check(
-            repo, &naming, &window, client, expected, listing, &mut trace,
+            &mut describer,
+            &naming,
+            &window,
+            client,
+            expected,
+            listing,
+            &mut trace,
         ) {
             Ok(answer) => answer,
             Err(Failure::Git(e)) => return Err(ImageError::Git(e)),
@@ -302,7 +311,7 @@ fn list(naming: &Naming, client: &Client) -> Result<Listing, RegistryError> {
 
 /// Which window version the registry holds, from its tag listing.
 fn check(
-    repo: &Repo,
+    describer: &mut Describer<'_>,
     naming: &Naming,
     window: &Window,
     client: &Client,
@@ -322,7 +331,7 @@ fn check(
                 .lookups
                 .push((question, "listing refused: asking tag by tag".into()));
             let reference = Reference::parse(&format!("{}/{}", naming.registry, naming.name))?;
-            return fallback(repo, &reference, window, client, expected, trace);
+            return fallback(describer, &reference, window, client, expected, trace);
         }
     };
     trace.tags_listed = Some(tags.len());
@@ -332,7 +341,7 @@ fn check(
     if let Some(dir) = naming.registry.strip_prefix("oci:") {
         let layout = layout::layout_dir(Path::new(dir), &naming.name);
         return confirm(
-            repo,
+            describer,
             window,
             &tags,
             trace,
@@ -342,7 +351,7 @@ fn check(
     }
     let reference = Reference::parse(&format!("{}/{}", naming.registry, naming.name))?;
     confirm(
-        repo,
+        describer,
         window,
         &tags,
         trace,
@@ -353,19 +362,19 @@ fn check(
 
 /// Confirm candidates closest to HEAD first, then get the digest of the first one.
 fn confirm(
-    repo: &Repo,
+    describer: &mut Describer<'_>,
     window: &Window,
     tags: &[String],
     trace: &mut Trace,
     lookup: impl Fn(&str) -> Result<Lookup, RegistryError>,
     label: impl Fn(&str) -> Result<Option<Option<String>>, RegistryError>,
 ) -> Result<Answer, Failure> {
-    let git_tags = version_tags(repo).map_err(|e| repo.error("cannot list tags", e))?;
+    let git_tags = version_tags(describer);
     for candidate in candidates(tags, &window.commits, &git_tags)
         .into_iter()
         .take(MAX_CONFIRM)
     {
-        let version = tag_of_version(&describe_commit(repo, candidate.commit)?.to_string());
+        let version = tag_of_version(&describer.describe(candidate.commit)?.to_string());
         let matched = version == candidate.tag;
         trace.considered.push(Considered {
             tag: candidate.tag.clone(),
@@ -399,7 +408,7 @@ fn confirm(
 
 /// Without a tag listing: `HEAD` the versions of a few commits at each end of the window.
 fn fallback(
-    repo: &Repo,
+    describer: &mut Describer<'_>,
     reference: &Reference,
     window: &Window,
     client: &Client,
@@ -413,7 +422,7 @@ fn fallback(
     let mut versions = Vec::new();
     for i in picks {
         let commit = window.commits[i];
-        let version = describe_commit(repo, commit)?;
+        let version = describer.describe(commit)?;
         versions.push((tag_of_version(&version.to_string()), commit));
     }
     let images: Vec<Reference> = versions
@@ -440,23 +449,14 @@ fn fallback(
     Ok(Answer::Missing)
 }
 
-/// Version tags of the repository in image-tag form, by the commit they name.
-fn version_tags(repo: &Repo) -> Result<HashMap<String, Oid>, git2::Error> {
-    let git = repo.git();
-    let mut out = HashMap::new();
-    for reference in git.references_glob("refs/tags/*")? {
-        let reference = reference?;
-        let Ok(name) = reference.shorthand() else {
-            continue;
-        };
-        if parse_semver_tag(name).is_none() {
-            continue;
-        }
-        if let Ok(commit) = reference.peel_to_commit() {
-            out.insert(tag_of_version(name), commit.id());
-        }
-    }
-    Ok(out)
+/// Version tags of the repository in image-tag form, by the commit they name
+/// (from the describer's one listing).
+fn version_tags(describer: &Describer<'_>) -> HashMap<String, Oid> {
+    describer
+        .tags()
+        .iter()
+        .map(|t| (tag_of_version(&t.name), t.commit))
+        .collect()
 }
 
 fn answer_text(answer: &Lookup) -> String {
@@ -467,7 +467,7 @@ fn answer_text(answer: &Lookup) -> String {
 }
 
 /// An error and its causes on one line.
-fn chain(err: &dyn std::error::Error) -> String {
+pub(super) fn chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {

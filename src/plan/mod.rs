@@ -76,6 +76,13 @@ pub struct Component {
     pub digest: Option<String>,
     /// Whether CI must build this component's image.
     pub build: bool,
+    /// Its image must already exist and is pulled (image dependencies,
+    /// `pull = true` git dependencies).
+    #[serde(default)]
+    pub pull: bool,
+    /// The registry said it does not have that image (`ignite` fails on it).
+    #[serde(default)]
+    pub missing: bool,
     /// Why it is built or skipped (e.g. "image found in registry").
     pub build_reason: Option<String>,
     /// `[build] command` of its `.ciux.toml`.
@@ -109,6 +116,10 @@ pub struct Step {
     pub image_url: Option<String>,
     pub digest: Option<String>,
     pub build: bool,
+    #[serde(default)]
+    pub pull: bool,
+    #[serde(default)]
+    pub missing: bool,
     pub build_reason: Option<String>,
     pub build_command: Option<String>,
     pub deploy_command: Option<String>,
@@ -145,14 +156,17 @@ pub enum PlanError {
 }
 
 impl Step {
-    /// What CI does with the component: `build` its image, else `skip` (git),
-    /// `pull` (image) or `install` (package).
+    /// What CI does with the component: `build` its image; else `missing`
+    /// when an image it must pull is not in the registry; `pull` (image
+    /// dependencies, `pull = true` git dependencies), `install` (package) or
+    /// `skip` (git).
     pub fn action(&self) -> &'static str {
-        match (self.build, self.kind) {
-            (true, _) => "build",
-            (false, Kind::Image) => "pull",
-            (false, Kind::Package) => "install",
-            (false, Kind::Git) => "skip",
+        match (self.build, self.missing, self.pull, self.kind) {
+            (true, ..) => "build",
+            (false, true, ..) => "missing",
+            (false, false, true, _) | (false, false, false, Kind::Image) => "pull",
+            (false, false, false, Kind::Package) => "install",
+            (false, false, false, Kind::Git) => "skip",
         }
     }
 }
@@ -205,6 +219,8 @@ impl Plan {
                     image_url: c.image_url,
                     digest: c.digest,
                     build: c.build,
+                    pull: c.pull,
+                    missing: c.missing,
                     build_reason: c.build_reason,
                     build_command: c.build_command,
                     deploy_command: c.deploy_command,

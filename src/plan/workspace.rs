@@ -1,8 +1,9 @@
 //! From the resolved workspace (what `ignite` resolves) to the plan's input.
 //!
-//! Pure: the workspace, the project's image decision and the configuration of
-//! each checked-out repository go in; a [`Graph`] comes out. Nothing is
-//! resolved here: nodes and edges are the workspace's own.
+//! Pure: the workspace, its image decisions (made once, by
+//! [`crate::image::decide_workspace`]) and the configuration of each
+//! checked-out repository go in; a [`Graph`] comes out. Nothing is resolved
+//! or decided here: nodes, edges and images are the workspace's own.
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -10,12 +11,18 @@ use std::path::{Component, Path, PathBuf};
 use super::{Graph, Kind};
 use crate::config::{Config, Dependency, DependencyKind};
 use crate::emit::ImageBlock;
+use crate::image::{Required, WorkspaceImages};
 use crate::workspace::{Checkout, Node, NodeKind, Workspace};
 
 /// The plan's graph of `ws`. `configs` holds the configuration of each
-/// repository node read from its checkout, by node name; the project's image
-/// is `image`.
-pub fn graph_of(ws: &Workspace, image: &ImageBlock, configs: &BTreeMap<String, Config>) -> Graph {
+/// repository node read from its checkout, by node name; `images` the image
+/// decisions of the workspace.
+pub fn graph_of(
+    ws: &Workspace,
+    images: &WorkspaceImages,
+    configs: &BTreeMap<String, Config>,
+) -> Graph {
+    let image = &images.project;
     // `deploy = "..."` on a dependency entry, by the node it names; the first
     // declaration in node order wins (the project's own entries come first).
     let mut entry_deploy: BTreeMap<String, &str> = BTreeMap::new();
@@ -65,6 +72,7 @@ pub fn graph_of(ws: &Workspace, image: &ImageBlock, configs: &BTreeMap<String, C
             match node.kind {
                 NodeKind::Project => {
                     component.image_url = Some(image.url.clone());
+                    component.digest = image.digest.clone();
                     component.build = image.build;
                     component.build_reason = Some(build_reason(image).to_string());
                 }
@@ -72,11 +80,29 @@ pub fn graph_of(ws: &Workspace, image: &ImageBlock, configs: &BTreeMap<String, C
                     let reference = node.image.clone().unwrap_or_else(|| node.name.clone());
                     component.version = image_tag(&reference).map(str::to_string);
                     component.image_url = Some(reference);
+                    component.pull = true;
                 }
                 NodeKind::Package => {
                     component.version = node.package.as_ref().map(|p| p.version.clone());
                 }
                 NodeKind::Git => {}
+            }
+            if let Some(required) = images.required_of(&node.name) {
+                component.pull = true;
+                component.image_url = Some(required.image.clone());
+                let (digest, missing, why) = match &required.answer {
+                    Required::Present { digest } => (
+                        Some(digest.clone()),
+                        false,
+                        "image found in registry".to_owned(),
+                    ),
+                    Required::Missing => (None, true, "not in the registry".to_owned()),
+                    // The reason is on stderr, as a warning.
+                    Required::Unknown { .. } => (None, false, "registry not checked".to_owned()),
+                };
+                component.digest = digest;
+                component.missing = missing;
+                component.build_reason = Some(why);
             }
             component
         })
@@ -154,6 +180,7 @@ mod tests {
 
     use super::*;
     use crate::git::remote::BranchReason;
+    use crate::image::RequiredImage;
     use crate::plan::Plan;
     use crate::workspace::{Edge, Package};
 
@@ -183,7 +210,7 @@ mod tests {
         Config::from_toml_str(text, Path::new(".ciux.toml")).unwrap()
     }
 
-    fn fixture() -> (Workspace, ImageBlock, BTreeMap<String, Config>) {
+    fn fixture() -> (Workspace, WorkspaceImages, BTreeMap<String, Config>) {
         let mut project = node("app", NodeKind::Project, Some(Checkout::Project));
         project.branch = Some("feature".into());
         project.branch_reason = Some(BranchReason::CheckedOut);
@@ -261,13 +288,17 @@ deploy = "ktbx install"
                 ),
             ),
         ]);
-        (ws, block, configs)
+        let images = WorkspaceImages {
+            project: block,
+            required: Vec::new(),
+        };
+        (ws, images, configs)
     }
 
     #[test]
     fn workspace_becomes_a_plan_with_commands_and_image() {
-        let (ws, image, configs) = fixture();
-        let plan = Plan::new(graph_of(&ws, &image, &configs)).unwrap();
+        let (ws, images, configs) = fixture();
+        let plan = Plan::new(graph_of(&ws, &images, &configs)).unwrap();
         assert_eq!(
             plan.waves,
             [
@@ -314,6 +345,49 @@ deploy = "ktbx install"
         assert_eq!(ktbx.kind, Kind::Package);
         assert_eq!(ktbx.version.as_deref(), Some("v1.1.1"));
         assert_eq!(ktbx.deploy_command.as_deref(), Some("ktbx install"));
+    }
+
+    /// The decisions of the required images are shown, not made again: a
+    /// `pull = true` git dependency is pulled (with the digest found) or
+    /// missing, as is an image dependency; the project carries its digest.
+    #[test]
+    fn required_images_and_the_project_digest_come_from_the_decisions() {
+        let (mut ws, mut images, configs) = fixture();
+        ws.nodes[1].pull = true;
+        images.project.digest = Some("sha256:pp".into());
+        images.project.build = false;
+        images.required = vec![
+            RequiredImage {
+                node: "lib".into(),
+                image: "registry.example.org/lib:v1.0.0".into(),
+                answer: Required::Present {
+                    digest: "sha256:ll".into(),
+                },
+            },
+            RequiredImage {
+                node: "host:5000/a/spark:k8s-3.4.1".into(),
+                image: "host:5000/a/spark:k8s-3.4.1".into(),
+                answer: Required::Missing,
+            },
+        ];
+        let plan = Plan::new(graph_of(&ws, &images, &configs)).unwrap();
+        let step = |name: &str| plan.components.iter().find(|s| s.name == name).unwrap();
+        assert_eq!(step("app").digest.as_deref(), Some("sha256:pp"));
+        let lib = step("lib");
+        assert_eq!(lib.action(), "pull");
+        assert_eq!(lib.digest.as_deref(), Some("sha256:ll"));
+        assert_eq!(
+            lib.image_url.as_deref(),
+            Some("registry.example.org/lib:v1.0.0")
+        );
+        let spark = step("host:5000/a/spark:k8s-3.4.1");
+        assert_eq!((spark.action(), spark.missing), ("missing", true));
+        assert_eq!(step("remote").action(), "skip");
+        assert_eq!(step("github.com/x/ktbx@v1.1.1").action(), "install");
+        assert_eq!(
+            images.ensure_present().unwrap_err().to_string(),
+            "1 required image(s) missing from the registry:\n  host:5000/a/spark:k8s-3.4.1"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod bench;
 mod check;
 mod cli;
 mod config;
+mod decisions;
 mod dropin;
 mod hostile;
 mod ignite;

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use ciux::git::{Repo as GitRepo, describe_commit};
+use ciux::git::{Describer, Repo as GitRepo, describe_commit};
 
 use crate::common::git::{Repo, git, git_describe_semver};
 use crate::common::{ciux, recipe};
@@ -363,7 +363,20 @@ fn describe_matches_git_on_random_histories() {
                     &["commit-graph", "write", "--reachable", "--split=no-merge"],
                 );
             }
+            2 => {
+                // A graph, then commits it does not hold (their parents it does).
+                git(&repo.dir, &["commit-graph", "write", "--reachable"]);
+                for n in 0..3 {
+                    repo.write(&format!("after{n}.txt"), "after the graph");
+                    git(&repo.dir, &["add", "-A"]);
+                    git(&repo.dir, &["commit", "-q", "-m", "after the graph"]);
+                }
+            }
             _ => {}
+        }
+        // Packed tags carry their peeled commit; loose ones are read as objects.
+        if seed % 3 == 0 {
+            git(&repo.dir, &["pack-refs", "--all"]);
         }
         let ours = GitRepo::discover(&repo.dir).unwrap();
         let commits = git(&repo.dir, &["rev-list", "--all"]);
@@ -374,6 +387,18 @@ fn describe_matches_git_on_random_histories() {
             let actual = describe_commit(&ours, id).unwrap().to_string();
             assert_eq!(actual, expected, "seed {seed}, commit {commit}");
             compared += 1;
+        }
+        // One describer for every commit of the run, oldest first (ids are
+        // assigned as commits are met, so the order matters): the same answers.
+        let mut describer = Describer::new(&ours).unwrap();
+        let expected: Vec<&str> = expected.lines().collect();
+        for (commit, expected) in commits.iter().zip(expected).rev() {
+            let id = git2::Oid::from_str(commit).unwrap();
+            let actual = describer.describe(id).unwrap().to_string();
+            assert_eq!(
+                actual, expected,
+                "one describer, seed {seed}, commit {commit}"
+            );
         }
         // And through the CLI on HEAD, clean then dirty.
         assert_eq!(
