@@ -55,7 +55,7 @@ pub(crate) fn run(args: IgniteArgs, quiet: bool) -> Result<()> {
         .context("the workspace has no project node")?;
     let root = project.dir.clone().unwrap_or_default();
     let config = Config::load(&root)?;
-    let client = Client::from_env(&config.insecure_registries, config.registry.as_deref());
+    let client = Client::from_config(&config);
     let image = project_image(&root, &config, &ws, &args.image, &client)?;
     check_required_images(&config, &ws, &args.image, &client)?;
     let env = emit::build_env(&ws, &image)?;
@@ -142,18 +142,52 @@ fn check_required_images(
     if required.is_empty() {
         return Ok(());
     }
-    match image::missing_images(&required, client) {
-        Ok(missing) if missing.is_empty() => Ok(()),
-        Ok(missing) => anyhow::bail!(
+    // Each image keeps its own answer: a registry that cannot be asked must
+    // not hide an image another registry says is absent.
+    let answers = image::check_images(&required, client);
+    let mut missing = Vec::new();
+    let mut failed = Vec::new();
+    for (image, answer) in required.iter().zip(answers) {
+        match answer {
+            Ok(crate::registry::Lookup::Present { .. }) => {}
+            Ok(crate::registry::Lookup::Missing) => missing.push(image.clone()),
+            Err(source) => failed.push(image::ImageError::Registry {
+                image: image.clone(),
+                source,
+            }),
+        }
+    }
+    let build = opts.on_registry_error == OnRegistryError::Build;
+    if build {
+        for err in &failed {
+            tracing::warn!(
+                "{}; not reported as missing, as --on-registry-error=build asks",
+                chain_text(err)
+            );
+        }
+    }
+    if !missing.is_empty() {
+        let mut text = format!(
             "{} required image(s) missing from the registry:\n  {}",
             missing.len(),
             missing.join("\n  ")
-        ),
-        Err(err) if opts.on_registry_error == OnRegistryError::Build => {
-            tracing::warn!("cannot check the dependencies' images: {err}");
-            Ok(())
+        );
+        if !build && !failed.is_empty() {
+            text.push_str(&format!(
+                "\nand {} could not be checked:\n  {}",
+                failed.len(),
+                failed
+                    .iter()
+                    .map(|e| chain_text(e))
+                    .collect::<Vec<_>>()
+                    .join("\n  ")
+            ));
         }
-        Err(err) => Err(err.into()),
+        anyhow::bail!(text);
+    }
+    match failed.into_iter().next() {
+        Some(err) if !build => Err(err.into()),
+        _ => Ok(()),
     }
 }
 
@@ -335,4 +369,16 @@ fn one_line(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { '?' } else { c })
         .collect()
+}
+
+/// An error and its causes on one line.
+fn chain_text(err: &image::ImageError) -> String {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -54,10 +54,7 @@ fn resolve(args: &PlanArgs, quiet: bool) -> Result<(Graph, String)> {
         .cloned()
         .unwrap_or_else(Config::empty);
     let root = project.dir.clone().unwrap_or_default();
-    let client = crate::registry::Client::from_env(
-        &project_config.insecure_registries,
-        project_config.registry.as_deref(),
-    );
+    let client = crate::registry::Client::from_config(&project_config);
     let image = super::ignite::project_image(&root, &project_config, &ws, &args.image, &client)?;
     Ok((graph_of(&ws, &image, &configs), image.promoted_url.clone()))
 }

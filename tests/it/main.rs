@@ -14,6 +14,7 @@ mod image;
 mod lock;
 mod plan;
 mod registry;
+mod registry_net;
 mod revision;
 mod tag;
 mod tag_all;
