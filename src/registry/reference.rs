@@ -49,20 +49,23 @@ impl Reference {
         }
         let parsed: oci_client::Reference = text.parse().map_err(|e: oci_client::ParseError| {
             bad(match e {
-                oci_client::ParseError::NameNotCanonical
-                | oci_client::ParseError::ReferenceInvalidFormat => {
+                oci_client::ParseError::NameContainsUppercase
+                | oci_client::ParseError::ReferenceInvalidFormat
+                | oci_client::ParseError::TagInvalidFormat => {
                     "path components are lower-case letters and digits separated by `.`, `_`, `__` or `-`; a tag is 1-128 letters, digits, `_`, `.` or `-`, not starting with `.` or `-`".to_owned()
                 }
                 other => other.to_string(),
             })
         })?;
-        // oci-client accepts upper-case letters in the registry host; the
-        // grammar's host part may hold them, but a host is case-insensitive
-        // and Docker lower-cases nothing: keep what was written.
+        // The parser fills in `latest` for a reference without tag or
+        // digest; ciux needs to know whether one was written (a registry
+        // path has none).
+        let name = text.split('@').next().unwrap_or(text);
+        let written = name.rsplit('/').next().is_some_and(|last| last.contains(':'));
         Ok(Self {
             registry: parsed.registry().to_owned(),
             repository: parsed.repository().to_owned(),
-            tag: parsed.tag().map(str::to_owned),
+            tag: parsed.tag().filter(|_| written).map(str::to_owned),
             digest: parsed.digest().map(str::to_owned),
         })
     }
