@@ -81,7 +81,6 @@ const QUIET_TARGETS: &[&str] = &[
     "reqwest=off",
     "rustls=off",
     "rustls_platform_verifier=off",
-    "oci_client=debug",
     "docker_credential=off",
 ];
 
@@ -98,8 +97,8 @@ fn init_logging(verbose: u8, quiet: bool) {
         EnvFilter::try_from_env("CIUX_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     // The HTTP stack's own logs print request and response headers (and
     // with them `Authorization` values and tokens) and TLS internals: off at
-    // every level, whatever CIUX_LOG says. oci-client's logs name URLs and
-    // scopes, never a secret, up to debug.
+    // every level, whatever CIUX_LOG says. oci-client's own logs name URLs,
+    // scopes and response headers, never a request's credentials.
     for directive in QUIET_TARGETS {
         if let Ok(directive) = directive.parse() {
             filter = filter.add_directive(directive);

@@ -420,11 +420,20 @@ mod tests {
             "r.example/a/b:1.0",
             "ubuntu",
             "localhost:5000/x",
-            "x/y@sha256:abc",
+            format!("x/y@sha256:{}", "ab".repeat(32)).as_str(),
         ] {
             assert_eq!(check_image(ok), Ok(()), "{ok}");
         }
-        for bad in ["", "https://r/x", "r//x:1", "x:", "a b"] {
+        for bad in [
+            "",
+            "https://r/x",
+            "r//x:1",
+            "x:",
+            "a b",
+            "x/y@sha256:abc",
+            "reg.example.org/Astro/x:1",
+            "UPPER/Case:t@g!",
+        ] {
             assert!(check_image(bad).is_err(), "{bad}");
         }
     }

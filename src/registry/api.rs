@@ -90,14 +90,19 @@ impl Client {
         let digest = digest.to_owned();
         self.block_on(async move {
             inner
-                .call(reference, RegistryOperation::Pull, "blob of", |r, oci_ref| {
-                    let digest = digest.clone();
-                    async move {
-                        let mut out = Vec::new();
-                        r.oci.pull_blob(&oci_ref, digest.as_str(), &mut out).await?;
-                        Ok(out)
-                    }
-                })
+                .call(
+                    reference,
+                    RegistryOperation::Pull,
+                    "blob of",
+                    |r, oci_ref| {
+                        let digest = digest.clone();
+                        async move {
+                            let mut out = Vec::new();
+                            r.oci.pull_blob(&oci_ref, digest.as_str(), &mut out).await?;
+                            Ok(out)
+                        }
+                    },
+                )
                 .await
         })
     }
@@ -170,14 +175,19 @@ impl Client {
             for _ in 0..MAX_PAGES {
                 let last = tags.last().cloned();
                 let page = inner
-                    .call(&reference, RegistryOperation::Pull, "tag list of", |r, oci_ref| {
-                        let last = last.clone();
-                        async move {
-                            r.oci
-                                .list_tags(&oci_ref, &r.auth, Some(PAGE_SIZE), last.as_deref())
-                                .await
-                        }
-                    })
+                    .call(
+                        &reference,
+                        RegistryOperation::Pull,
+                        "tag list of",
+                        |r, oci_ref| {
+                            let last = last.clone();
+                            async move {
+                                r.oci
+                                    .list_tags(&oci_ref, &r.auth, Some(PAGE_SIZE), last.as_deref())
+                                    .await
+                            }
+                        },
+                    )
                     .await?;
                 let Some(page) = page else {
                     return Ok(None);
@@ -207,9 +217,12 @@ impl Client {
 /// A manifest `HEAD` (oci-client falls back to `GET` when the answer has no digest).
 async fn lookup(inner: Arc<Inner>, reference: Reference) -> Result<Lookup, RegistryError> {
     let digest = inner
-        .call(&reference, RegistryOperation::Pull, "manifest of", |r, oci_ref| async move {
-            r.oci.fetch_manifest_digest(&oci_ref, &r.auth).await
-        })
+        .call(
+            &reference,
+            RegistryOperation::Pull,
+            "manifest of",
+            |r, oci_ref| async move { r.oci.fetch_manifest_digest(&oci_ref, &r.auth).await },
+        )
         .await?;
     Ok(match digest {
         Some(digest) => Lookup::Present { digest },
@@ -217,13 +230,21 @@ async fn lookup(inner: Arc<Inner>, reference: Reference) -> Result<Lookup, Regis
     })
 }
 
-async fn manifest(inner: Arc<Inner>, reference: Reference) -> Result<Option<Manifest>, RegistryError> {
+async fn manifest(
+    inner: Arc<Inner>,
+    reference: Reference,
+) -> Result<Option<Manifest>, RegistryError> {
     let found = inner
-        .call(&reference, RegistryOperation::Pull, "manifest of", |r, oci_ref| async move {
-            r.oci
-                .pull_manifest_raw(&oci_ref, &r.auth, MANIFEST_TYPES)
-                .await
-        })
+        .call(
+            &reference,
+            RegistryOperation::Pull,
+            "manifest of",
+            |r, oci_ref| async move {
+                r.oci
+                    .pull_manifest_raw(&oci_ref, &r.auth, MANIFEST_TYPES)
+                    .await
+            },
+        )
         .await?;
     Ok(found.map(|(bytes, digest)| Manifest {
         media_type: media_type_of(&bytes),
@@ -259,15 +280,22 @@ async fn mount(
         ))
     };
     let answer = inner
-        .call(target, RegistryOperation::Push, "blob mount to", |r, oci_ref| {
-            let from = from.clone();
-            let digest = digest.to_owned();
-            async move {
-                // `mount_blob` uses the credential stored by an earlier call.
-                r.oci.store_auth_if_needed(oci_ref.resolve_registry(), &r.auth).await;
-                r.oci.mount_blob(&oci_ref, &from, &digest).await
-            }
-        })
+        .call(
+            target,
+            RegistryOperation::Push,
+            "blob mount to",
+            |r, oci_ref| {
+                let from = from.clone();
+                let digest = digest.to_owned();
+                async move {
+                    // `mount_blob` uses the credential stored by an earlier call.
+                    r.oci
+                        .store_auth_if_needed(oci_ref.resolve_registry(), &r.auth)
+                        .await;
+                    r.oci.mount_blob(&oci_ref, &from, &digest).await
+                }
+            },
+        )
         .await;
     match answer {
         Ok(Some(())) => Ok(()),
@@ -283,7 +311,9 @@ mod tests {
     #[test]
     fn media_types_from_the_manifest() {
         assert_eq!(
-            media_type_of(br#"{"mediaType":"application/vnd.docker.distribution.manifest.v2+json"}"#),
+            media_type_of(
+                br#"{"mediaType":"application/vnd.docker.distribution.manifest.v2+json"}"#
+            ),
             "application/vnd.docker.distribution.manifest.v2+json"
         );
         assert_eq!(

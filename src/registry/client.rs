@@ -13,11 +13,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use oci_client::RegistryOperation;
 use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
 use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
 use oci_client::token_cache::RegistryTokenType;
-use oci_client::RegistryOperation;
 
 use super::credentials::{Credentials, Origin};
 use super::{Reference, RegistryError};
@@ -447,11 +447,13 @@ impl Inner {
                 format!("the token service refused: {}", first_line(&reason)),
             ),
             OciDistributionError::RequestError(e) => self.request_fault(registry, e, attempts),
-            OciDistributionError::RegistryNoLocationError => Fault::Fatal(RegistryError::Protocol {
-                registry: name(),
-                what,
-                why: "no Location header in the answer".into(),
-            }),
+            OciDistributionError::RegistryNoLocationError => {
+                Fault::Fatal(RegistryError::Protocol {
+                    registry: name(),
+                    what,
+                    why: "no Location header in the answer".into(),
+                })
+            }
             other => Fault::Fatal(RegistryError::Protocol {
                 registry: name(),
                 what,

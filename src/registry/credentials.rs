@@ -35,7 +35,10 @@ pub const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";
 /// A secret for one registry. `Debug` hides it.
 #[derive(Clone, Debug)]
 pub enum Credential {
-    Basic { user: String, password: SecretString },
+    Basic {
+        user: String,
+        password: SecretString,
+    },
     /// A token sent as `Authorization: Bearer` (an `identitytoken`, or a
     /// helper's answer with user `<token>`).
     Token(SecretString),
@@ -192,8 +195,7 @@ fn from_file(path: &Path, key: &str) -> Option<Credential> {
             return None;
         }
     };
-    let answer =
-        docker_credential::get_credential_from_reader(std::io::BufReader::new(file), key);
+    let answer = docker_credential::get_credential_from_reader(std::io::BufReader::new(file), key);
     match answer {
         Ok(DockerCredential::UsernamePassword(user, password)) => Some(Credential::Basic {
             user,
@@ -201,7 +203,9 @@ fn from_file(path: &Path, key: &str) -> Option<Credential> {
         }),
         Ok(DockerCredential::IdentityToken(token)) => Some(Credential::Token(token.into())),
         Err(CredentialRetrievalError::NoCredentialConfigured) => None,
-        Err(CredentialRetrievalError::ConfigReadError | CredentialRetrievalError::ConfigNotFound) => {
+        Err(
+            CredentialRetrievalError::ConfigReadError | CredentialRetrievalError::ConfigNotFound,
+        ) => {
             warn_once(path.display().to_string(), || {
                 format!(
                     "ignoring {}: not a valid credentials file (JSON with `auths`, `credHelpers`, `credsStore`)",
@@ -213,7 +217,10 @@ fn from_file(path: &Path, key: &str) -> Option<Credential> {
         Err(CredentialRetrievalError::HelperFailure { helper, stdout, .. }) => {
             // The helper protocol answers "credentials not found" for a host
             // it has nothing for: that is no credential, not a failure.
-            if !stdout.to_ascii_lowercase().contains("credentials not found") {
+            if !stdout
+                .to_ascii_lowercase()
+                .contains("credentials not found")
+            {
                 warn_once(format!("{helper} {key}"), || {
                     format!(
                         "credential helper {helper} (named in {}) failed for {key}; trying without its credential",
@@ -234,7 +241,10 @@ fn from_file(path: &Path, key: &str) -> Option<Credential> {
         }
         Err(e) => {
             warn_once(format!("{} {key}", path.display()), || {
-                format!("ignoring the credential for {key} in {}: {e}", path.display())
+                format!(
+                    "ignoring the credential for {key} in {}: {e}",
+                    path.display()
+                )
             });
             None
         }

@@ -61,7 +61,10 @@ impl Reference {
         // digest; ciux needs to know whether one was written (a registry
         // path has none).
         let name = text.split('@').next().unwrap_or(text);
-        let written = name.rsplit('/').next().is_some_and(|last| last.contains(':'));
+        let written = name
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains(':'));
         Ok(Self {
             registry: parsed.registry().to_owned(),
             repository: parsed.repository().to_owned(),
@@ -147,7 +150,10 @@ pub fn check_registry_prefix(prefix: &str) -> Result<(), String> {
     }
     let parsed = Reference::parse(&format!("{prefix}/x")).map_err(|e| match e {
         RegistryError::BadReference { why, .. } => {
-            format!("`{}` is not a registry path: {why}", prefix.escape_default())
+            format!(
+                "`{}` is not a registry path: {why}",
+                prefix.escape_default()
+            )
         }
         other => other.to_string(),
     })?;

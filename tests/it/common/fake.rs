@@ -113,10 +113,16 @@ impl FakeRegistry {
                         r#"{"errors":[{"code":"DENIED","message":"no listing"}]}"#.to_owned(),
                     )
                 } else if count <= failures {
+                    // The codes the distribution registry sends with these statuses.
+                    let code = if failure_status == 429 {
+                        "TOOMANYREQUESTS"
+                    } else {
+                        "UNAVAILABLE"
+                    };
                     (
                         failure_status,
                         String::new(),
-                        r#"{"errors":[{"code":"UNAVAILABLE","message":"try later"}]}"#.to_owned(),
+                        format!(r#"{{"errors":[{{"code":"{code}","message":"try later"}}]}}"#),
                     )
                 } else {
                     answer(&prefix, &method, &target, &tags, page)
