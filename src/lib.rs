@@ -21,5 +21,6 @@ mod parallel;
 pub mod plan;
 pub mod registry;
 pub mod release;
+pub mod safe_text;
 pub mod selector;
 pub mod workspace;

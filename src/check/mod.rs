@@ -33,14 +33,19 @@ pub enum Severity {
     Error,
 }
 
-/// One problem: a stable code, the repository, one line of message, a fix.
+/// One problem: a stable code, the repository, one line of message, and what
+/// to do about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     pub severity: Severity,
     pub code: &'static str,
     pub repository: String,
     pub message: String,
-    pub fix: String,
+    /// A command line to paste into a shell, its words quoted: never prose,
+    /// never a placeholder.
+    pub fix: Option<String>,
+    /// Prose for what no command can do, or what to do besides the command.
+    pub hint: Option<String>,
 }
 
 /// The outcome of a check.
@@ -84,9 +89,15 @@ impl CheckReport {
                 Severity::Warning => "warning",
             };
             out.push_str(&format!(
-                "{severity}[{}] {}: {}\n  fix: {}\n",
-                f.code, f.repository, f.message, f.fix
+                "{severity}[{}] {}: {}\n",
+                f.code, f.repository, f.message
             ));
+            if let Some(fix) = &f.fix {
+                out.push_str(&format!("  fix: {fix}\n"));
+            }
+            if let Some(hint) = &f.hint {
+                out.push_str(&format!("  hint: {hint}\n"));
+            }
         }
         out.push_str(&format!(
             "checked {}: {}, {} ({})\n",
@@ -156,13 +167,15 @@ pub fn check(path: &Path, pushing: &[PushedRef]) -> Result<CheckReport, crate::g
     let name = dir_name(repo.root());
     let branch = repo.current_branch()?;
     let mut findings = Vec::new();
-    let finding = |severity, code, message: String, fix: String| Finding {
-        severity,
-        code,
-        repository: name.clone(),
-        message,
-        fix,
-    };
+    let finding =
+        |severity, code, message: String, fix: Option<String>, hint: Option<&str>| Finding {
+            severity,
+            code,
+            repository: name.clone(),
+            message,
+            fix,
+            hint: hint.map(str::to_owned),
+        };
     let config = match Config::load(repo.root()) {
         Ok(config) => Some(config),
         Err(err) => {
@@ -170,8 +183,8 @@ pub fn check(path: &Path, pushing: &[PushedRef]) -> Result<CheckReport, crate::g
                 Severity::Error,
                 "config",
                 err.to_string(),
-                "correct the configuration file (see docs/release.md and .ciux.example.toml)"
-                    .into(),
+                None,
+                Some("correct the configuration file (see docs/configuration.md and .ciux.example.toml)"),
             ));
             None
         }
@@ -181,7 +194,8 @@ pub fn check(path: &Path, pushing: &[PushedRef]) -> Result<CheckReport, crate::g
             Severity::Error,
             "shallow",
             "shallow clone: versions cannot be computed exactly".into(),
-            "git fetch --unshallow --tags".into(),
+            Some("git fetch --unshallow --tags".into()),
+            Some("in GitHub Actions, set `fetch-depth: 0` on actions/checkout"),
         ));
     } else if repo.head_id().is_ok() && describe_commit(&repo, repo.head_id()?)?.tag.is_none() {
         findings.push(finding(
@@ -189,7 +203,10 @@ pub fn check(path: &Path, pushing: &[PushedRef]) -> Result<CheckReport, crate::g
             "no-tags",
             "no annotated version tag is reachable from HEAD: the version is a bare commit hash"
                 .into(),
-            "git fetch --tags, or create the first one with `ciux tag`".into(),
+            Some("git fetch --tags".into()),
+            Some(
+                "if the project has no release yet, `ciux tag --rc --create` creates the first one",
+            ),
         ));
     }
     if let Some(config) = &config {
@@ -206,7 +223,8 @@ pub fn check(path: &Path, pushing: &[PushedRef]) -> Result<CheckReport, crate::g
                     "uncommitted changes under the source paths ({}): CI builds the pushed commit, and a `-dirty` image never exists in a registry",
                     paths.join(", ")
                 ),
-                "commit or stash them (`git status`)".into(),
+                Some("git status".into()),
+                Some("commit or stash them"),
             ));
         }
     }
@@ -215,7 +233,10 @@ pub fn check(path: &Path, pushing: &[PushedRef]) -> Result<CheckReport, crate::g
             Severity::Warning,
             "detached",
             "detached HEAD: dependencies resolve to main/master unless CI is given a branch".into(),
-            "check out a branch (`git switch -c <name>`)".into(),
+            None,
+            Some(
+                "check out a branch: `git switch BRANCH`, or `git switch -c BRANCH` for a new one",
+            ),
         )),
         Some(b) => {
             let pushed = pushing
@@ -233,7 +254,12 @@ pub fn check(path: &Path, pushing: &[PushedRef]) -> Result<CheckReport, crate::g
                     Severity::Warning,
                     "branch-not-upstream",
                     format!("branch `{b}` is not on `{remote}`: CI cannot check it out"),
-                    format!("git push -u {} {}", shell_quote(&remote), shell_quote(b)),
+                    Some(format!(
+                        "git push -u {} {}",
+                        shell_quote(&remote),
+                        shell_quote(b)
+                    )),
+                    None,
                 ));
             }
         }

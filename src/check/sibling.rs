@@ -53,13 +53,15 @@ pub fn resolve_branch<'a>(
 pub fn sibling_findings(project_branch: Option<&str>, facts: &SiblingFacts) -> Vec<Finding> {
     let name = &facts.name;
     let dir = shell_quote(&facts.dir.display().to_string());
-    let finding = |severity, code, message: String, fix: String| Finding {
-        severity,
-        code,
-        repository: name.clone(),
-        message,
-        fix,
-    };
+    let finding =
+        |severity, code, message: String, fix: Option<String>, hint: Option<String>| Finding {
+            severity,
+            code,
+            repository: name.clone(),
+            message,
+            fix,
+            hint,
+        };
     let local = match &facts.state {
         SiblingState::Missing => {
             return vec![finding(
@@ -69,7 +71,8 @@ pub fn sibling_findings(project_branch: Option<&str>, facts: &SiblingFacts) -> V
                     "not cloned at {}: nothing to check locally",
                     facts.dir.display()
                 ),
-                "run `ciux ignite` to clone it".into(),
+                Some("ciux ignite".into()),
+                Some("run it in the project to clone the sibling".into()),
             )];
         }
         SiblingState::NotARepository => {
@@ -77,7 +80,10 @@ pub fn sibling_findings(project_branch: Option<&str>, facts: &SiblingFacts) -> V
                 Severity::Error,
                 "sibling-not-a-repository",
                 format!("{} exists but is not a git repository", facts.dir.display()),
-                format!("move it away, then run `ciux ignite` to clone {name}"),
+                None,
+                Some(format!(
+                    "move it away, then run `ciux ignite` to clone {name}"
+                )),
             )];
         }
         SiblingState::Present(local) => local,
@@ -88,7 +94,8 @@ pub fn sibling_findings(project_branch: Option<&str>, facts: &SiblingFacts) -> V
             Severity::Warning,
             "sibling-dirty",
             "uncommitted changes that CI will not see".into(),
-            format!("commit and push them (`git -C {dir} status`)"),
+            Some(format!("git -C {dir} status")),
+            Some("commit and push them".into()),
         ));
     }
     let Some(remote) = &local.remote else {
@@ -96,7 +103,8 @@ pub fn sibling_findings(project_branch: Option<&str>, facts: &SiblingFacts) -> V
             Severity::Warning,
             "sibling-no-remote",
             "no remote: cannot tell which branch CI would use".into(),
-            format!("git -C {dir} remote add origin <url> && git -C {dir} fetch origin"),
+            None,
+            Some(format!("add its remote and fetch it: `git -C {dir} remote add origin URL`, then `git -C {dir} fetch origin`")),
         ));
         return findings;
     };
@@ -105,7 +113,8 @@ pub fn sibling_findings(project_branch: Option<&str>, facts: &SiblingFacts) -> V
             Severity::Warning,
             "sibling-remote-unknown",
             format!("`{remote}` has none of the branches CI would use (project branch, main, master) as of the last fetch"),
-            format!("git -C {dir} fetch {}", shell_quote(remote)),
+            Some(format!("git -C {dir} fetch {}", shell_quote(remote))),
+            None,
         ));
         return findings;
     };
@@ -115,7 +124,8 @@ pub fn sibling_findings(project_branch: Option<&str>, facts: &SiblingFacts) -> V
             Severity::Warning,
             "sibling-detached",
             format!("detached HEAD, while CI uses branch `{expected}`"),
-            format!("git -C {dir} checkout {}", shell_quote(expected)),
+            Some(format!("git -C {dir} checkout {}", shell_quote(expected))),
+            None,
         ));
         return findings;
     };
@@ -125,7 +135,8 @@ pub fn sibling_findings(project_branch: Option<&str>, facts: &SiblingFacts) -> V
                 Severity::Error,
                 "sibling-branch-not-pushed",
                 format!("on branch `{branch}`, which `{remote}` does not have: CI falls back to `{expected}`"),
-                format!("git -C {dir} push -u {} {}", shell_quote(remote), shell_quote(branch)),
+                Some(format!("git -C {dir} push -u {} {}", shell_quote(remote), shell_quote(branch))),
+                None,
             ));
         } else {
             let why = match fallback {
@@ -136,7 +147,8 @@ pub fn sibling_findings(project_branch: Option<&str>, facts: &SiblingFacts) -> V
                 Severity::Error,
                 "sibling-branch",
                 format!("on branch `{branch}`, but CI uses `{expected}`{why}"),
-                format!("git -C {dir} checkout {}", shell_quote(expected)),
+                Some(format!("git -C {dir} checkout {}", shell_quote(expected))),
+                None,
             ));
         }
         return findings;
@@ -150,11 +162,12 @@ pub fn sibling_findings(project_branch: Option<&str>, facts: &SiblingFacts) -> V
                 "{} commit{s} on `{branch}` not pushed to `{remote}`: CI will not test them",
                 local.ahead
             ),
-            format!(
+            Some(format!(
                 "git -C {dir} push {} {}",
                 shell_quote(remote),
                 shell_quote(branch)
-            ),
+            )),
+            None,
         ));
     }
     findings
@@ -359,8 +372,8 @@ mod tests {
             findings[0].message
         );
         assert_eq!(
-            findings[0].fix,
-            r"git -C '/w/it'\''s here' push -u origin 'feat;rm -rf ~'"
+            findings[0].fix.as_deref(),
+            Some(r"git -C '/w/it'\''s here' push -u origin 'feat;rm -rf ~'")
         );
     }
 }

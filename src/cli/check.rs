@@ -32,6 +32,6 @@ pub(crate) fn run_hook(command: HookCommand) -> Result<()> {
         }
         HookCommand::Uninstall(args) => hook::uninstall(&args.path)?,
     };
-    eprintln!("{outcome}");
+    crate::safe_text::eprint_line(&outcome.to_string());
     Ok(())
 }

@@ -43,6 +43,7 @@ pub(crate) fn run(args: IgniteArgs, quiet: bool) -> Result<()> {
         github_ref_name: std::env::var(names::GITHUB_REF_NAME).ok(),
         synchronise: true,
     };
+    let _lock = lock_workspace(&request, &selector, quiet)?;
     let progress = StderrProgress::new(quiet);
     let ws = workspace::resolve(&request, &progress)?;
     let ws = if args.locked {
@@ -96,6 +97,35 @@ pub(crate) fn run(args: IgniteArgs, quiet: bool) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Take the workspace lock beside the env files before anything changes on
+/// disk; a second run waits, saying who holds it.
+fn lock_workspace(
+    request: &workspace::Request,
+    selector: &Selector,
+    quiet: bool,
+) -> Result<workspace::exclusive::WorkspaceLock> {
+    let root = Repo::discover(&request.path)?.root().to_path_buf();
+    let env_file = emit::env_file_path(
+        &root,
+        selector,
+        std::env::var_os(names::CIUXCONFIG).map(PathBuf::from),
+    );
+    let dir = env_file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let timeout = workspace::exclusive::lock_timeout();
+    Ok(workspace::exclusive::acquire(&dir, timeout, &|holder| {
+        if !quiet {
+            crate::safe_text::eprint_line(&format!(
+                "waiting up to {} s for the workspace lock, {holder}",
+                timeout.as_secs()
+            ));
+        }
+    })?)
 }
 
 /// The project image block: the registry's answer when the configuration names
@@ -301,7 +331,7 @@ fn install_packages(ws: &Workspace, quiet: bool) -> Vec<String> {
         match status {
             Ok(s) if s.success() => {
                 if !quiet {
-                    eprintln!("installed {}", node.name);
+                    crate::safe_text::eprint_line(&format!("installed {}", node.name));
                 }
             }
             Ok(s) => failed.push(format!("{} (go install exited with {s})", node.name)),
@@ -312,7 +342,15 @@ fn install_packages(ws: &Workspace, quiet: bool) -> Vec<String> {
 }
 
 fn summary(ws: &Workspace, image: &ImageBlock, written: &[PathBuf], installed: bool) -> Result<()> {
+    let actions = crate::github::in_actions();
     let mut err = std::io::stderr().lock();
+    let mut put = |line: &str| {
+        writeln!(
+            err,
+            "{}",
+            crate::safe_text::stderr_text(&one_line(line), actions)
+        )
+    };
     for node in &ws.nodes {
         let branch = match (&node.branch, &node.branch_reason) {
             (Some(b), Some(r)) => format!("  branch {b} ({r})"),
@@ -348,16 +386,16 @@ fn summary(ws: &Workspace, image: &ImageBlock, written: &[PathBuf], installed: b
                 node.name
             ),
         };
-        writeln!(err, "{}", one_line(&line))?;
+        put(&line)?;
     }
     let status = match (image.build, image.checked) {
         (true, false) => "to build (registry not checked)",
         (true, true) => "to build",
         (false, _) => "found in the registry",
     };
-    writeln!(err, "image {}  {status}", one_line(&image.url))?;
+    put(&format!("image {}  {status}", image.url))?;
     for path in written {
-        writeln!(err, "wrote {}", one_line(&path.display().to_string()))?;
+        put(&format!("wrote {}", path.display()))?;
     }
     Ok(())
 }

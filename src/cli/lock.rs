@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{Context, Result};
 
@@ -124,13 +123,11 @@ fn check_out(name: &str, dir: &Path, commit: &str) -> Result<(), LockError> {
 
 /// Run git in `dir`, never prompting; the error is git's message.
 fn git(dir: &Path, args: &[&str]) -> Result<(), String> {
-    let output = Command::new("git")
-        .current_dir(dir)
+    let mut cmd = crate::git::cli::git_command();
+    cmd.current_dir(dir)
         .args(["-c", "advice.detachedHead=false"])
-        .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .output()
-        .map_err(|e| format!("cannot run git: {e}"))?;
+        .args(args);
+    let output = crate::git::cli::output(&mut cmd).map_err(|e| e.describe())?;
     if output.status.success() {
         Ok(())
     } else {

@@ -9,6 +9,6 @@ use crate::git::Repo;
 pub(crate) fn run(args: MigrateArgs) -> Result<()> {
     let repo = Repo::discover(&args.path.path)?;
     let written = config::migrate(repo.root())?;
-    eprintln!("wrote {}", written.display());
+    crate::safe_text::eprint_line(&format!("wrote {}", written.display()));
     Ok(())
 }

@@ -35,11 +35,13 @@ pub fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            let mut stderr = io::stderr().lock();
-            let _ = writeln!(stderr, "error: {err}");
+            // Values in messages come from git, configuration and remotes:
+            // rendered so that none can start a line of its own meaning.
+            let mut text = format!("error: {err}");
             for cause in err.chain().skip(1) {
-                let _ = writeln!(stderr, "caused by: {cause}");
+                text.push_str(&format!("\ncaused by: {cause}"));
             }
+            crate::safe_text::eprint_line(&text);
             ExitCode::from(exit_status(&err))
         }
     }
@@ -106,7 +108,7 @@ fn init_logging(verbose: u8, quiet: bool) {
     }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(io::stderr)
+        .with_writer(crate::safe_text::SafeStderr::new)
         .with_target(false)
         .without_time()
         .with_ansi(

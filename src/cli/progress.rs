@@ -2,7 +2,7 @@
 //! when stderr is a terminal, plain lines otherwise (CI logs), nothing when quiet.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -39,7 +39,7 @@ impl Progress for StderrProgress {
         match self {
             Self::Quiet => {}
             Self::Lines => {
-                let _ = writeln!(std::io::stderr(), "{name}: {message}");
+                crate::safe_text::eprint_line(&format!("{name}: {message}"));
             }
             Self::Bars { multi, bars } => {
                 let bar = multi.add(ProgressBar::new_spinner());
@@ -60,7 +60,7 @@ impl Progress for StderrProgress {
         match self {
             Self::Quiet => {}
             Self::Lines => {
-                let _ = writeln!(std::io::stderr(), "{name}: {message}");
+                crate::safe_text::eprint_line(&format!("{name}: {message}"));
             }
             Self::Bars { bars, .. } => {
                 if let Some(bar) = bars.lock().unwrap_or_else(|e| e.into_inner()).remove(name) {

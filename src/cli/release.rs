@@ -43,10 +43,17 @@ pub(crate) fn run(args: TagArgs) -> Result<()> {
         return Ok(());
     }
     create_tag(&repo, &plan)?;
-    eprintln!("tagged {} as {}", plan.repository.display(), plan.tag);
+    crate::safe_text::eprint_line(&format!(
+        "tagged {} as {}",
+        plan.repository.display(),
+        plan.tag
+    ));
     push_tag(&plan)?;
     if let Some(target) = &plan.push {
-        eprintln!("pushed {} to {} ({})", plan.tag, target.remote, target.url);
+        crate::safe_text::eprint_line(&format!(
+            "pushed {} to {} ({})",
+            plan.tag, target.remote, target.url
+        ));
     }
     print_stdout(&format!("{}\n", plan.tag))?;
     Ok(())
@@ -91,7 +98,7 @@ fn run_all(args: &TagArgs, request: &TagRequest) -> Result<()> {
     let timeout = Duration::from_secs(args.wait_timeout);
     let mut images = images.into_iter();
     let report = apply_stack(steps, |step| {
-        eprintln!("tagged {} as {}", step.name, step.plan.tag);
+        crate::safe_text::eprint_line(&format!("tagged {} as {}", step.name, step.plan.tag));
         if let Some(reference) = images.next().flatten() {
             let client = Client::from_config(&config);
             let bar = spinner(&format!("waiting for {reference}"));
@@ -99,7 +106,7 @@ fn run_all(args: &TagArgs, request: &TagRequest) -> Result<()> {
                 bar.set_message(format!("waiting for {reference} ({} s)", waited.as_secs()));
             });
             bar.finish_and_clear();
-            eprintln!("found {reference} ({})", digest?);
+            crate::safe_text::eprint_line(&format!("found {reference} ({})", digest?));
         }
         Ok(())
     });
@@ -141,7 +148,7 @@ fn workspace_root(workspace: &crate::workspace::Workspace) -> std::path::PathBuf
 /// is awaited.
 fn spinner(message: &str) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
-        eprintln!("{message}");
+        crate::safe_text::eprint_line(message);
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new_spinner().with_message(message.to_owned());

@@ -23,6 +23,10 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+    /// The path is not a regular file (a FIFO, a device, a directory, a
+    /// dangling symbolic link or one that leaves the repository).
+    #[error("{} is {what}: a configuration must be a regular file, or a symbolic link to one inside the repository", path.display())]
+    NotAFile { path: PathBuf, what: String },
     /// The content is invalid: syntax, unknown key, wrong type or a bad value.
     #[error("{}:{}:{}: {key}: {message}", path.display(), position.line, position.column)]
     Invalid {

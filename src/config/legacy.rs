@@ -36,7 +36,10 @@ struct LegacyDependency {
 
 /// Legacy files write label values as YAML scalars (`itest: true`); they are strings.
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "a label value: a string, a number or true/false"
+)]
 enum LabelValue {
     Bool(bool),
     Int(i64),

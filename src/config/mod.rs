@@ -6,6 +6,7 @@
 
 mod error;
 mod legacy;
+mod limits;
 mod raw;
 mod render;
 mod validate;
@@ -17,6 +18,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use error::{ConfigError, Position};
+pub use limits::{MAX_BYTES, MAX_DEPTH};
 pub use render::render_toml;
 
 /// File name of the configuration.
@@ -134,11 +136,11 @@ impl Config {
     /// `.ciux.toml`, else the legacy `.ciux`, else an empty configuration.
     pub fn load(root: &Path) -> Result<Self, ConfigError> {
         let toml_path = root.join(CONFIG_FILE);
-        if let Some(text) = read_if_exists(&toml_path)? {
+        if let Some(text) = limits::read_config_file(&toml_path, root)? {
             return Self::from_toml_str(&text, &toml_path);
         }
         let legacy_path = root.join(LEGACY_FILE);
-        if let Some(text) = read_if_exists(&legacy_path)? {
+        if let Some(text) = limits::read_config_file(&legacy_path, root)? {
             return Self::from_legacy_str(&text, &legacy_path);
         }
         Ok(Self::empty())
@@ -146,27 +148,35 @@ impl Config {
 
     /// Parse and validate `.ciux.toml` content; `path` is used in error messages.
     pub fn from_toml_str(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        limits::check_text(text, path, false)?;
         let raw = raw::parse_toml(text, path)?;
+        let position = |key: &str| {
+            let span = raw::span_of_key(text, key).unwrap_or(0..0);
+            error::position_of(text, span.start)
+        };
         validate::validate(raw, Source::Toml(path.to_path_buf())).map_err(|problem| {
-            let span = raw::span_of_key(text, &problem.key).unwrap_or(0..0);
+            let message = problem.message_with_other(path, &position, &|k| k.to_owned());
             ConfigError::Invalid {
                 path: path.to_path_buf(),
-                position: error::position_of(text, span.start),
+                position: position(&problem.key),
                 key: problem.key,
-                message: problem.message,
+                message,
             }
         })
     }
 
     /// Parse and validate legacy YAML `.ciux` content.
     pub fn from_legacy_str(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        limits::check_text(text, path, true)?;
         let raw = legacy::parse_yaml(text, path)?;
+        let position = |key: &str| legacy::position_of_key(text, key);
         validate::validate(raw, Source::Legacy(path.to_path_buf())).map_err(|problem| {
+            let message = problem.message_with_other(path, &position, &legacy::legacy_key);
             ConfigError::Invalid {
                 path: path.to_path_buf(),
-                position: legacy::position_of_key(text, &problem.key),
+                position: position(&problem.key),
                 key: legacy::legacy_key(&problem.key),
-                message: problem.message,
+                message,
             }
         })
     }
@@ -179,17 +189,6 @@ impl Config {
     }
 }
 
-fn read_if_exists(path: &Path) -> Result<Option<String>, ConfigError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        }),
-    }
-}
-
 /// Write `.ciux.toml` next to the legacy `.ciux` in `root`, refusing to overwrite.
 /// Returns the path written.
 pub fn migrate(root: &Path) -> Result<PathBuf, anyhow::Error> {
@@ -199,9 +198,10 @@ pub fn migrate(root: &Path) -> Result<PathBuf, anyhow::Error> {
     if toml_path.exists() {
         return Err(ConfigError::WouldOverwrite { path: toml_path }.into());
     }
-    let text = read_if_exists(&legacy_path)?.ok_or_else(|| ConfigError::NoLegacy {
-        dir: root.to_path_buf(),
-    })?;
+    let text =
+        limits::read_config_file(&legacy_path, root)?.ok_or_else(|| ConfigError::NoLegacy {
+            dir: root.to_path_buf(),
+        })?;
     let config = Config::from_legacy_str(&text, &legacy_path)?;
     let rendered = render_toml(&config);
     // Never write a file that would not read back.

@@ -13,13 +13,119 @@ use crate::registry::{Reference, RegistryError, check_registry_prefix, is_valid_
 pub(crate) struct Problem {
     pub key: String,
     pub message: String,
+    /// The other key of a clash (two dependencies that collide), named in
+    /// the message with its own location.
+    pub other: Option<String>,
 }
 
 fn problem(key: impl Into<String>, message: impl Into<String>) -> Problem {
     Problem {
         key: key.into(),
         message: message.into(),
+        other: None,
     }
+}
+
+impl Problem {
+    /// The message, with the other key's location when there is one;
+    /// `position` finds a key, `spell` writes it as the file does.
+    pub(crate) fn message_with_other(
+        &self,
+        path: &std::path::Path,
+        position: &dyn Fn(&str) -> super::Position,
+        spell: &dyn Fn(&str) -> String,
+    ) -> String {
+        match &self.other {
+            None => self.message.clone(),
+            Some(other) => {
+                let at = position(other);
+                format!(
+                    "{} (the other one: {}:{}:{}: {})",
+                    self.message,
+                    path.display(),
+                    at.line,
+                    at.column,
+                    spell(other)
+                )
+            }
+        }
+    }
+}
+
+/// Two dependencies that would share a sibling directory or a variable name:
+/// a configuration error naming both, found before any network call.
+fn check_collisions(project: Option<&str>, dependencies: &[Dependency]) -> Result<(), Problem> {
+    use crate::emit::names::{image_prefix, repo_prefix};
+    use std::collections::BTreeMap;
+    let clash = |key: String, other: String, message: String| Problem {
+        key,
+        message,
+        other: Some(other),
+    };
+    // name → (key, url) and prefix → (key, name) of the first git dependency.
+    let mut by_name: BTreeMap<&str, (String, &str)> = BTreeMap::new();
+    let mut by_prefix: BTreeMap<String, (String, String)> = BTreeMap::new();
+    if let Some(project) = project {
+        by_prefix.insert(repo_prefix(project), ("project".into(), project.to_owned()));
+    }
+    for (i, dep) in dependencies.iter().enumerate() {
+        match &dep.kind {
+            DependencyKind::Git { url } => {
+                let key = format!("dependencies[{i}].url");
+                let name = repo_name_of_url(url);
+                if let Some((first, first_url)) = by_name.get(name) {
+                    if first_url != url {
+                        return Err(clash(
+                            key,
+                            first.clone(),
+                            format!(
+                                "repository `{name}` is also {first} with another URL (`{first_url}`): both would be the sibling directory `{name}`"
+                            ),
+                        ));
+                    }
+                    continue;
+                }
+                by_name.insert(name, (key.clone(), url));
+                let prefix = repo_prefix(name);
+                match by_prefix.get(&prefix) {
+                    Some((first, first_name)) if first_name != name => {
+                        return Err(clash(
+                            key,
+                            first.clone(),
+                            format!(
+                                "repository `{name}` and `{first_name}` ({first}) both give the variables {prefix}_*; rename one of them"
+                            ),
+                        ));
+                    }
+                    Some(_) => {}
+                    None => {
+                        by_prefix.insert(prefix, (key, name.to_owned()));
+                    }
+                }
+            }
+            DependencyKind::Image { image } => {
+                let key = format!("dependencies[{i}].image");
+                let prefix = format!("{}_IMAGE", image_prefix(image));
+                match by_prefix.get(&prefix) {
+                    Some((first, first_image)) if first_image != image => {
+                        return Err(clash(
+                            key,
+                            first.clone(),
+                            format!(
+                                "image `{image}` and `{first_image}` ({first}) both give the variable {prefix}; keep one"
+                            ),
+                        ));
+                    }
+                    Some(_) => {}
+                    None => {
+                        by_prefix.insert(prefix, (key, image.clone()));
+                    }
+                }
+            }
+            DependencyKind::Package { .. } => {}
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn validate(raw: RawConfig, source: Source) -> Result<Config, Problem> {
@@ -81,6 +187,7 @@ pub(crate) fn validate(raw: RawConfig, source: Source) -> Result<Config, Problem
         let key = format!("dependencies[{i}]");
         dependencies.push(validate_dependency(dep, &key, raw.registry.is_some())?);
     }
+    check_collisions(raw.project.as_deref(), &dependencies)?;
     Ok(Config {
         source,
         project: raw.project,

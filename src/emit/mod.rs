@@ -18,7 +18,7 @@ use thiserror::Error;
 
 pub use env::{ImageBlock, build_env};
 pub use github::{parse_github_file, write_github};
-pub use shell::{quote_sh, quote_word, write_dotenv, write_sh};
+pub use shell::{quote_dotenv, quote_sh, quote_word, write_dotenv, write_sh};
 
 /// One line of an env file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -66,71 +66,205 @@ pub fn write_sh(env: &Env, out: &mut impl Write) -> Result<(), EmitError> {
     Ok(())
 }
 
-/// A dotenv file (Docker Compose, python-dotenv, direnv's `dotenv`): values
-/// double-quoted with `\\`, `\"`, `\n`, `\r`, `\t` and `\$` escaped, the
-/// subset of escapes those readers share.
+/// A dotenv file (Docker Compose's `env_file:`, python-dotenv, direnv's
+/// `dotenv`) that a shell may also load with `set -a; . FILE`.
+///
+/// Each value takes the first form that reads back exactly in both shells and
+/// dotenv readers:
+/// - `NAME="value"` with only `\\` and `\"` escaped, when the value holds no
+///   `$`, backtick or control character (both kinds of reader decode exactly
+///   those two escapes alike);
+/// - `NAME='value'` when it holds no `'` and no `\\` (both read single quotes
+///   literally, across lines too);
+/// - otherwise `NAME="value"` with `\\`, `\"`, `\$` and backtick escaped, the
+///   escapes of POSIX double quotes: a shell reads the exact value and runs
+///   nothing, while dotenv readers keep the backslashes before `$` and backtick.
 pub fn write_dotenv(env: &Env, out: &mut impl Write) -> Result<(), EmitError> {
     for entry in &env.entries {
         match entry {
             Entry::Comment(text) => writeln!(out, "# {}", comment_line(text))?,
             Entry::Var { name, value } => {
                 check_nul(name, value)?;
-                let mut quoted = String::with_capacity(value.len() + 2);
-                for c in value.chars() {
-                    match c {
-                        '\\' => quoted.push_str("\\\\"),
-                        '"' => quoted.push_str("\\\""),
-                        '\n' => quoted.push_str("\\n"),
-                        '\r' => quoted.push_str("\\r"),
-                        '\t' => quoted.push_str("\\t"),
-                        '$' => quoted.push_str("\\$"),
-                        c => quoted.push(c),
-                    }
-                }
-                writeln!(out, "{name}=\"{quoted}\"")?;
+                writeln!(out, "{name}={}", quote_dotenv(value))?;
             }
         }
     }
     Ok(())
 }
 
+/// The quoted value of a dotenv line (see [`write_dotenv`]).
+pub fn quote_dotenv(value: &str) -> String {
+    let expands = |c: char| c == '$' || c == '`' || c.is_control();
+    if !value.chars().any(expands) {
+        return double_quoted(value, |c| matches!(c, '\\' | '"'));
+    }
+    if !value.contains(['\'', '\\']) {
+        return format!("'{value}'");
+    }
+    double_quoted(value, |c| matches!(c, '\\' | '"' | '$' | '`'))
+}
+
+fn double_quoted(value: &str, escaped: impl Fn(char) -> bool) -> String {
+    let mut quoted = String::with_capacity(value.len() + 2);
+    quoted.push('"');
+    for c in value.chars() {
+        if escaped(c) {
+            quoted.push('\\');
+        }
+        quoted.push(c);
+    }
+    quoted.push('"');
+    quoted
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::collections::BTreeMap;
+    use std::path::Path;
     use std::process::Command;
 
-    /// Source `file` in a fresh bash and print each variable's value, NUL-separated.
-    fn source_in_bash(
-        file: &std::path::Path,
+    /// How a test loads an env file.
+    #[derive(Debug, Clone, Copy)]
+    pub(crate) enum Load {
+        /// `set -a; . FILE`: every assignment is exported, so `env` shows all.
+        AllExport,
+        /// `. FILE` (and `source FILE` in bash).
+        Dot,
+        Source,
+    }
+
+    /// Variables a shell adds or changes (exported ones, as `env` shows them)
+    /// by loading `file`, and the values of `names` read back with `printf`.
+    /// Panics if the shell fails or writes anything on stderr.
+    pub(crate) fn load_in(
+        shell: &str,
+        load: Load,
+        file: &Path,
         names: &[&str],
-        cwd: &std::path::Path,
-    ) -> Vec<Vec<u8>> {
-        let mut script = String::from("set -eu; source \"$1\"");
+        cwd: &Path,
+    ) -> (BTreeMap<String, Vec<u8>>, Vec<Vec<u8>>) {
+        let command = match load {
+            Load::AllExport => "set -a; . \"$1\"; set +a",
+            Load::Dot => ". \"$1\"",
+            Load::Source => "source \"$1\"",
+        };
+        let mut script = format!(
+            "set -eu; env -0; printf 'CIUX-SPLIT\\0'; {command}; env -0; printf 'CIUX-SPLIT\\0'"
+        );
         for name in names {
             script.push_str(&format!("; printf '%s\\0' \"${name}\""));
         }
-        let out = Command::new("bash")
+        let mut cmd = Command::new(shell);
+        if shell == "bash" {
+            cmd.args(["--noprofile", "--norc"]);
+        }
+        let out = cmd
             .current_dir(cwd)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .args(["--noprofile", "--norc", "-c", &script, "bash"])
+            .args(["-c", &script, shell])
             .arg(file)
             .output()
             .unwrap();
         assert!(
-            out.status.success(),
-            "bash failed: {}",
+            out.status.success() && out.stderr.is_empty(),
+            "{shell} {load:?} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(
-            out.stderr.is_empty(),
-            "bash wrote {:?}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let mut values: Vec<Vec<u8>> = out.stdout.split(|b| *b == 0).map(<[u8]>::to_vec).collect();
+        let mut parts = out.stdout.split(|b| *b == 0).map(<[u8]>::to_vec);
+        let read_env = |parts: &mut dyn Iterator<Item = Vec<u8>>| {
+            let mut env = BTreeMap::new();
+            for part in parts {
+                if part == b"CIUX-SPLIT" {
+                    break;
+                }
+                let eq = part.iter().position(|b| *b == b'=').unwrap_or(part.len());
+                let name = String::from_utf8_lossy(&part[..eq]).into_owned();
+                env.insert(name, part.get(eq + 1..).unwrap_or_default().to_vec());
+            }
+            env
+        };
+        let before = read_env(&mut parts);
+        let after = read_env(&mut parts);
+        let mut values: Vec<Vec<u8>> = parts.collect();
         values.pop();
-        values
+        let changed = after
+            .into_iter()
+            .filter(|(name, value)| {
+                !matches!(name.as_str(), "_" | "SHLVL" | "PWD" | "OLDPWD")
+                    && before.get(name) != Some(value)
+            })
+            .collect();
+        (changed, values)
+    }
+
+    /// Load `text` in bash and dash, every way, and check that exactly `vars`
+    /// come back (and, with `exported`, that they are all exported) and that
+    /// nothing ran: the directory holds the file alone afterwards.
+    pub(crate) fn assert_loads_exactly(text: &[u8], vars: &[(String, String)], exported: bool) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("env file");
+        std::fs::write(&file, text).unwrap();
+        let names: Vec<&str> = vars.iter().map(|(n, _)| n.as_str()).collect();
+        let want_values: Vec<Vec<u8>> = vars.iter().map(|(_, v)| v.as_bytes().to_vec()).collect();
+        let want_env: BTreeMap<String, Vec<u8>> = vars
+            .iter()
+            .map(|(n, v)| (n.clone(), v.as_bytes().to_vec()))
+            .collect();
+        for shell in ["bash", "dash"] {
+            for load in [Load::AllExport, Load::Dot, Load::Source] {
+                if shell == "dash" && matches!(load, Load::Source) {
+                    continue;
+                }
+                let (changed, values) = load_in(shell, load, &file, &names, dir.path());
+                assert_eq!(values, want_values, "{shell} {load:?}: values");
+                if exported || matches!(load, Load::AllExport) {
+                    assert_eq!(changed, want_env, "{shell} {load:?}: variables set");
+                } else {
+                    assert!(changed.is_empty(), "{shell} {load:?}: exported {changed:?}");
+                }
+                let entries: Vec<_> = std::fs::read_dir(dir.path())
+                    .unwrap()
+                    .map(|e| e.unwrap().file_name())
+                    .collect();
+                assert_eq!(
+                    entries.len(),
+                    1,
+                    "{shell} {load:?}: something ran: {entries:?}"
+                );
+            }
+        }
+    }
+
+    /// Values a hostile branch, tag or path may hold: shell syntax, quotes,
+    /// backslashes, unicode, and commands that would leave a file behind.
+    pub(crate) fn hostile_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[^\0]{0,24}",
+            "[a-z `$();'\"\\\\{}|&<>*?~#!=é✓→\n\t\r]{0,24}",
+            Just("x`touch${IFS}pwned`".to_owned()),
+            Just("x$(touch${IFS}pwned)".to_owned()),
+            Just("';touch pwned;'".to_owned()),
+            Just("\";touch pwned;\"".to_owned()),
+            Just("a\\'$(touch pwned)\\`touch pwned`".to_owned()),
+            Just("\\\n$(touch pwned)".to_owned()),
+        ]
+    }
+
+    fn env_of(values: &[String], comment: String) -> (Env, Vec<(String, String)>) {
+        let mut env = Env::default();
+        env.comment(comment);
+        let vars: Vec<(String, String)> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (format!("V{i}_VERSION"), v.clone()))
+            .collect();
+        for (name, value) in &vars {
+            env.var(name.clone(), value.clone());
+        }
+        (env, vars)
     }
 
     #[test]
@@ -138,6 +272,11 @@ mod tests {
         assert_eq!(quote_sh(""), "''");
         assert_eq!(quote_sh("it's"), "'it'\\''s'");
         assert_eq!(quote_sh("$(x)`y`"), "'$(x)`y`'");
+        assert_eq!(quote_dotenv("feat/a b"), "\"feat/a b\"");
+        assert_eq!(quote_dotenv("a\"b\\c"), "\"a\\\"b\\\\c\"");
+        assert_eq!(quote_dotenv("x`touch${IFS}pwned`"), "'x`touch${IFS}pwned`'");
+        assert_eq!(quote_dotenv("it's $HOME"), "\"it's \\$HOME\"");
+        assert_eq!(quote_dotenv("a\\`b`"), "\"a\\\\\\`b\\`\"");
     }
 
     #[test]
@@ -149,33 +288,45 @@ mod tests {
             err.to_string(),
             "the value of A_VERSION holds a NUL byte, which no shell variable can hold"
         );
+        assert!(write_dotenv(&env, &mut Vec::new()).is_err());
+    }
+
+    /// The backtick that the dotenv writer once left alone: loading the file
+    /// in a shell ran it.
+    #[test]
+    fn dotenv_backticks_do_not_run() {
+        let (env, vars) = env_of(&["x`touch${IFS}pwned`".to_owned()], String::new());
+        let mut text = Vec::new();
+        write_dotenv(&env, &mut text).unwrap();
+        assert_loads_exactly(&text, &vars, false);
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
-        /// Sourcing what we write sets exactly the values and runs nothing: a
-        /// value that would run `touch pwned` leaves no file behind.
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// Sourcing the sh file in bash and dash sets exactly the values,
+        /// exported, and runs nothing.
         #[test]
-        fn bash_reads_back_the_exact_values(
-            values in proptest::collection::vec("[^\0]{0,24}|[^\0]{0,8}[$`'\"\\\\;\n ()|&<>*?~#!{}][^\0]{0,8}|x\\$\\(touch\\$\\{IFS\\}pwned\\)", 1..6),
+        fn shells_read_back_the_sh_file_exactly(
+            values in proptest::collection::vec(hostile_value(), 1..5),
             comment in "[^\0]{0,20}",
         ) {
-            let dir = tempfile::tempdir().unwrap();
-            let mut env = Env::default();
-            env.comment(comment);
-            let names: Vec<String> = (0..values.len()).map(|i| format!("V{i}_VERSION")).collect();
-            for (name, value) in names.iter().zip(&values) {
-                env.var(name.clone(), value.clone());
-            }
+            let (env, vars) = env_of(&values, comment);
             let mut text = Vec::new();
             write_sh(&env, &mut text).unwrap();
-            let file = dir.path().join("env.sh");
-            std::fs::write(&file, &text).unwrap();
-            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-            let got = source_in_bash(&file, &refs, dir.path());
-            let want: Vec<Vec<u8>> = values.iter().map(|v| v.as_bytes().to_vec()).collect();
-            prop_assert_eq!(got, want);
-            prop_assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "something ran");
+            assert_loads_exactly(&text, &vars, true);
+        }
+
+        /// Loading the dotenv file in bash and dash (`set -a; .`, `.`,
+        /// `source`) sets exactly the values and runs nothing.
+        #[test]
+        fn shells_read_back_the_dotenv_file_exactly(
+            values in proptest::collection::vec(hostile_value(), 1..5),
+            comment in "[^\0]{0,20}",
+        ) {
+            let (env, vars) = env_of(&values, comment);
+            let mut text = Vec::new();
+            write_dotenv(&env, &mut text).unwrap();
+            assert_loads_exactly(&text, &vars, false);
         }
     }
 }

@@ -3,7 +3,6 @@
 //! repositories at once.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde::Serialize;
 use thiserror::Error;
@@ -74,7 +73,8 @@ fn git_error(job: &SyncJob, action: &'static str, message: String) -> CloneError
         url: redact_url(&job.url),
         dir: job.dir.clone(),
         action,
-        message: message.replace(&job.url, &redact_url(&job.url)),
+        message: crate::safe_text::escape_value(&message.replace(&job.url, &redact_url(&job.url)))
+            .into_owned(),
     }
 }
 
@@ -85,16 +85,12 @@ fn run_git(
     action: &'static str,
     args: &[&str],
 ) -> Result<(), CloneError> {
-    let mut cmd = Command::new("git");
+    let mut cmd = super::cli::git_command();
     if let Some(dir) = dir {
         cmd.current_dir(dir);
     }
-    let output = cmd
-        .args(["-c", "advice.detachedHead=false"])
-        .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .output()
-        .map_err(|e| git_error(job, action, format!("cannot run git: {e}")))?;
+    cmd.args(["-c", "advice.detachedHead=false"]).args(args);
+    let output = super::cli::output(&mut cmd).map_err(|e| git_error(job, action, e.describe()))?;
     if output.status.success() {
         Ok(())
     } else {
@@ -108,16 +104,10 @@ fn run_git(
 
 fn sync_one(job: &SyncJob, progress: &dyn Progress) -> Result<SyncOutcome, CloneError> {
     let url = redact_url(&job.url);
+    remove_leftovers(job);
     if !job.dir.exists() {
         progress.start(&job.name, &format!("cloning {url} ({})", job.branch));
-        let dir = job.dir.to_string_lossy();
-        let branch = format!("--branch={}", job.branch);
-        let result = run_git(
-            job,
-            None,
-            "clone",
-            &["clone", "-q", &branch, "--", clone_source(&job.url), &dir],
-        );
+        let result = clone_beside(job);
         progress.finish(
             &job.name,
             if result.is_ok() {
@@ -152,6 +142,85 @@ fn sync_one(job: &SyncJob, progress: &dyn Progress) -> Result<SyncOutcome, Clone
         },
     );
     result
+}
+
+/// Prefix of the temporary directory a sibling is cloned into, beside it.
+fn temp_prefix(job: &SyncJob) -> Option<String> {
+    let name = job.dir.file_name()?.to_string_lossy().into_owned();
+    Some(format!(".{name}.ciux-clone-"))
+}
+
+/// Clone into a temporary directory beside the target, then rename it into
+/// place: an interrupted clone (Ctrl-C, a killed job) never leaves a
+/// half-checked-out repository where a sibling is expected, only a temporary
+/// directory that the next run removes.
+fn clone_beside(job: &SyncJob) -> Result<(), CloneError> {
+    let parent = job
+        .dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let io_error = |e: std::io::Error| git_error(job, "clone", e.to_string());
+    std::fs::create_dir_all(parent).map_err(io_error)?;
+    // The process id in the name tells a live clone from a leftover.
+    let prefix = format!(
+        "{}{}-",
+        temp_prefix(job).unwrap_or_else(|| ".ciux-clone-".into()),
+        std::process::id()
+    );
+    let temp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .tempdir_in(parent)
+        .map_err(io_error)?;
+    let target = temp.path().to_string_lossy().into_owned();
+    let branch = format!("--branch={}", job.branch);
+    run_git(
+        job,
+        None,
+        "clone",
+        &[
+            "clone",
+            "-q",
+            &branch,
+            "--",
+            clone_source(&job.url),
+            &target,
+        ],
+    )?;
+    std::fs::rename(temp.path(), &job.dir).map_err(io_error)?;
+    // Renamed: nothing left for the guard to remove.
+    let _ = temp.keep();
+    Ok(())
+}
+
+/// Remove temporary clone directories that an interrupted run left beside
+/// the sibling (never the sibling itself, nor the clone of a process still
+/// running: another project of the same parent directory may be cloning it).
+fn remove_leftovers(job: &SyncJob) {
+    let (Some(parent), Some(prefix)) = (job.dir.parent(), temp_prefix(job)) else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let is_leftover = name.to_str().is_some_and(|n| {
+            n.strip_prefix(prefix.as_str())
+                .and_then(|rest| rest.split_once('-'))
+                .and_then(|(pid, _)| pid.parse::<u32>().ok())
+                .is_some_and(|pid| {
+                    pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
+                })
+        });
+        if is_leftover && entry.file_type().is_ok_and(|t| t.is_dir()) {
+            tracing::info!(
+                "removing {}, left by an interrupted clone",
+                entry.path().display()
+            );
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// What to hand to `git clone`: a `file://` URL becomes its path, so that git

@@ -11,7 +11,7 @@ pub enum GitError {
     NotARepository {
         path: PathBuf,
         #[source]
-        source: git2::Error,
+        source: Libgit2,
     },
     /// A shallow clone cannot give exact versions.
     #[error(
@@ -29,6 +29,44 @@ pub enum GitError {
         path: PathBuf,
         action: String,
         #[source]
-        source: git2::Error,
+        source: Libgit2,
     },
+}
+
+/// A libgit2 error shown by its message alone: its class and code
+/// (`class=Repository (6); code=NotFound (-3)`) mean nothing to a user.
+#[derive(Debug)]
+pub struct Libgit2(pub git2::Error);
+
+impl std::fmt::Display for Libgit2 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::safe_text::escape_value(self.0.message()))
+    }
+}
+
+impl std::error::Error for Libgit2 {}
+
+impl From<git2::Error> for Libgit2 {
+    fn from(error: git2::Error) -> Self {
+        Self(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libgit2_errors_show_their_message_only() {
+        let Err(error) = git2::Repository::open("/nonexistent/ciux-test") else {
+            panic!("no repository there");
+        };
+        assert!(error.to_string().contains("class="), "{error}");
+        let shown = Libgit2(error).to_string();
+        assert!(
+            !shown.contains("class=") && !shown.contains("code="),
+            "{shown}"
+        );
+        assert!(shown.contains("/nonexistent/ciux-test"), "{shown}");
+    }
 }

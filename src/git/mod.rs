@@ -4,6 +4,7 @@
 //! agents apply.
 
 mod changes;
+pub mod cli;
 pub mod clone;
 mod commit_graph;
 mod describe;
@@ -15,6 +16,6 @@ mod tags;
 
 pub use changes::{Window, source_window};
 pub use describe::{Describe, describe_commit, describe_head};
-pub use error::GitError;
+pub use error::{GitError, Libgit2};
 pub use repo::Repo;
 pub use tags::{SemverTag, parse_semver_tag};

@@ -6,7 +6,6 @@
 //! helpers and the ssh agent apply (our libgit2 is built without https/ssh).
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
 use serde::Serialize;
 use thiserror::Error;
@@ -129,7 +128,7 @@ pub fn list_heads(url: &str) -> Result<Heads, RemoteError> {
 fn list_local(url: &str) -> Result<Heads, RemoteError> {
     let error = |source: git2::Error| RemoteError::List {
         url: redact_url(url),
-        message: source.message().to_owned(),
+        message: crate::safe_text::escape_value(source.message()).into_owned(),
     };
     let mut remote = git2::Remote::create_detached(url).map_err(error)?;
     remote.connect(git2::Direction::Fetch).map_err(error)?;
@@ -147,19 +146,18 @@ fn list_local(url: &str) -> Result<Heads, RemoteError> {
 }
 
 fn list_with_cli(url: &str) -> Result<Heads, RemoteError> {
-    let output = Command::new("git")
-        .args(["ls-remote", "--heads", "--", url])
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .output()
-        .map_err(|e| RemoteError::List {
-            url: redact_url(url),
-            message: format!("cannot run git: {e}"),
-        })?;
+    let output =
+        super::cli::output(super::cli::git_command().args(["ls-remote", "--heads", "--", url]))
+            .map_err(|e| RemoteError::List {
+                url: redact_url(url),
+                message: e.describe(),
+            })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         return Err(RemoteError::List {
             url: redact_url(url),
-            message: stderr.replace(url, &redact_url(url)).trim().to_owned(),
+            message: crate::safe_text::escape_value(stderr.replace(url, &redact_url(url)).trim())
+                .into_owned(),
         });
     }
     Ok(String::from_utf8_lossy(&output.stdout)

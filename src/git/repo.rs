@@ -23,7 +23,7 @@ impl Repo {
     pub fn discover(path: &Path) -> Result<Self, GitError> {
         let git = Repository::discover(path).map_err(|source| GitError::NotARepository {
             path: path.to_path_buf(),
-            source,
+            source: source.into(),
         })?;
         let root = match git.workdir() {
             Some(dir) => dir.to_path_buf(),
@@ -48,7 +48,7 @@ impl Repo {
         GitError::Git {
             path: self.root.clone(),
             action: action.into(),
-            source,
+            source: source.into(),
         }
     }
 

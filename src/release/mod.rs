@@ -56,7 +56,7 @@ pub enum ReleaseError {
         path: PathBuf,
         tag: String,
         #[source]
-        source: git2::Error,
+        source: crate::git::Libgit2,
     },
     #[error("`{command}` failed in {}: {stderr}", path.display())]
     GitCommand {

@@ -3,7 +3,6 @@
 //! are redacted before they reach a message: credentials never reach logs.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use super::ReleaseError;
 
@@ -11,14 +10,16 @@ use super::ReleaseError;
 /// with git's (redacted) stderr otherwise. `--` separates options from values
 /// taken from the repository in every caller, so none is read as an option.
 pub(crate) fn git(dir: &Path, args: &[&str]) -> Result<String, ReleaseError> {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|source| ReleaseError::Spawn { source })?;
+    let mut cmd = crate::git::cli::git_command();
+    cmd.arg("-C").arg(dir).args(args);
+    let output = crate::git::cli::output(&mut cmd).map_err(|e| match e {
+        crate::git::cli::RunError::Spawn(source) => ReleaseError::Spawn { source },
+        timed_out => ReleaseError::GitCommand {
+            path: dir.to_path_buf(),
+            command: redact(&format!("git {}", args.join(" "))),
+            stderr: timed_out.describe(),
+        },
+    })?;
     if output.status.success() {
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     } else {

@@ -165,10 +165,10 @@ pub fn create_tag(repo: &Repo, plan: &TagPlan) -> Result<(), ReleaseError> {
         .map(drop);
     }
     let git = repo.git();
-    let failed = |source| ReleaseError::Tag {
+    let failed = |source: git2::Error| ReleaseError::Tag {
         path: path.to_path_buf(),
         tag: plan.tag.clone(),
-        source,
+        source: source.into(),
     };
     let id = Oid::from_str(&plan.commit).map_err(failed)?;
     let target = git.find_object(id, None).map_err(failed)?;

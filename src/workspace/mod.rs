@@ -19,6 +19,7 @@ use crate::git::GitError;
 use crate::git::clone::CloneError;
 use crate::git::remote::{BranchReason, RemoteError};
 
+pub mod exclusive;
 mod resolve;
 
 pub use resolve::{Request, project_branch, project_name, resolve};

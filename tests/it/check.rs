@@ -90,9 +90,12 @@ fn findings(dir: &Path, args: &[&str]) -> (Option<i32>, Vec<(String, String, Str
     let list = report["findings"].as_array().unwrap();
     for f in list {
         assert!(
-            !f["fix"].as_str().unwrap().is_empty(),
-            "every finding has a fix: {f}"
+            f["fix"].is_string() || f["hint"].is_string(),
+            "every finding says what to do: {f}"
         );
+        if let Some(fix) = f["fix"].as_str() {
+            assert_pasteable(fix);
+        }
         assert!(
             !f["message"].as_str().unwrap().contains('\n'),
             "one line: {f}"
@@ -106,6 +109,31 @@ fn findings(dir: &Path, args: &[&str]) -> (Option<i32>, Vec<(String, String, Str
         })
         .collect();
     (code, list)
+}
+
+/// A fix line is a command to paste into a shell: git or ciux commands joined
+/// by `&&`, every word a plain or quoted word; no backticks (which a shell
+/// runs), no `<placeholder>` (which a shell reads as a redirection), no prose.
+pub(crate) fn assert_pasteable(fix: &str) {
+    let words = shlex::split(fix).unwrap_or_else(|| panic!("not shell words: {fix}"));
+    let mut command_start = true;
+    for word in &words {
+        if command_start {
+            assert!(
+                word == "git" || word == "ciux",
+                "{fix:?}: `{word}` is not a command"
+            );
+        }
+        command_start = word == "&&";
+    }
+    for bad in ['`', '<', '>', '|', ';'] {
+        let unquoted: String = fix.split('\'').step_by(2).collect();
+        assert!(
+            !unquoted.contains(bad),
+            "{fix:?} holds `{bad}` outside quotes"
+        );
+    }
+    assert!(!fix.contains(", or "), "{fix:?} is prose");
 }
 
 fn f(severity: &str, code: &str, repo: &str) -> (String, String, String) {
@@ -139,7 +167,8 @@ fn dirty_source_tree_is_an_error_other_changes_are_not() {
             .contains("error[dirty-source] proj: uncommitted changes under the source paths (src)"),
         "{stdout}"
     );
-    assert!(stdout.contains("  fix: commit or stash them"), "{stdout}");
+    assert!(stdout.contains("  fix: git status\n"), "{stdout}");
+    assert!(stdout.contains("  hint: commit or stash them"), "{stdout}");
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod bench;
 mod check;
 mod cli;
 mod config;
+mod hostile;
 mod ignite;
 mod image;
 mod lock;

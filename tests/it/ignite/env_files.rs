@@ -206,8 +206,10 @@ fn github_files_are_read_back_by_the_runner_format() {
         "appended, not replaced"
     );
     let dotenv = std::fs::read_to_string(repo.dir.join(".ciux.d/ciux.env")).unwrap();
+    // Single quotes hold the newlines literally, for shells and dotenv
+    // readers alike: the value is one variable, exact, and sets no PATH.
     assert!(
-        dotenv.contains("PROJ_WORKBRANCH=\"evil\\nPATH=/tmp\\n::add-path::/tmp\"\n"),
+        dotenv.contains("PROJ_WORKBRANCH='evil\nPATH=/tmp\n::add-path::/tmp'\n"),
         "{dotenv}"
     );
 
