@@ -160,11 +160,6 @@ pub fn check_registry_prefix(prefix: &str) -> Result<(), String> {
     if parsed.tag.is_some() {
         return Err(format!("`{prefix}` holds a tag; a registry path has none"));
     }
-    if parsed.registry == DOCKER_HUB && !prefix.starts_with(DOCKER_HUB) {
-        return Err(format!(
-            "`{prefix}` names no registry host: write `host[:port]/{prefix}` (`docker.io/{prefix}` for Docker Hub)"
-        ));
-    }
     Ok(())
 }
 
@@ -277,7 +272,6 @@ mod tests {
             "reg.example.org/Astro",
             "reg.example.org/",
             "reg.example.org/a@sha256:x",
-            "astro",
             "",
         ] {
             assert!(check_registry_prefix(bad).is_err(), "{bad}");
