@@ -44,14 +44,15 @@ pub fn plan(ws: &Workspace) -> Vec<Install> {
                 dir: None,
             }),
             NodeKind::Git if node.clone && node.checkout != Some(Checkout::RemoteOnly) => {
-                if let Some(dir) = &node.dir {
-                    if dir.join("go.mod").is_file() && dir.join("go.sum").is_file() {
-                        installs.push(Install {
-                            what: node.name.clone(),
-                            args: vec!["install".into()],
-                            dir: Some(dir.clone()),
-                        });
-                    }
+                if let Some(dir) = &node.dir
+                    && dir.join("go.mod").is_file()
+                    && dir.join("go.sum").is_file()
+                {
+                    installs.push(Install {
+                        what: node.name.clone(),
+                        args: vec!["install".into()],
+                        dir: Some(dir.clone()),
+                    });
                 }
             }
             _ => {}

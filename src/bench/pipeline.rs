@@ -66,6 +66,7 @@ pub(crate) enum Feed {
 impl Feed {
     /// Candidate id and encoded datum of alert `i`; `None` once an archive
     /// that does not cycle is exhausted.
+    #[allow(clippy::type_complexity)]
     pub(crate) fn payload(&self, i: u64) -> Result<Option<(i64, Cow<'_, [u8]>)>, BenchError> {
         Ok(Some(match self {
             Feed::Generated(g) => {

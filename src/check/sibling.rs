@@ -197,10 +197,10 @@ fn read_local(git: &git2::Repository) -> Local {
         let prefix = format!("refs/remotes/{remote}/");
         if let Ok(refs) = git.references_glob(&format!("{prefix}*")) {
             for reference in refs.flatten() {
-                if let Some(branch) = reference.name().ok().and_then(|n| n.strip_prefix(&prefix)) {
-                    if branch != "HEAD" {
-                        remote_branches.insert(branch.to_owned());
-                    }
+                if let Some(branch) = reference.name().ok().and_then(|n| n.strip_prefix(&prefix))
+                    && branch != "HEAD"
+                {
+                    remote_branches.insert(branch.to_owned());
                 }
             }
         }

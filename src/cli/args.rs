@@ -80,7 +80,7 @@ pub struct ImageOpts {
     #[arg(short = 'p', long)]
     pub suffix: Option<String>,
     /// Temporary registry where CI pushes images it builds before tests pass.
-    #[arg(short = 't', long = "tmp-registry")]
+    #[arg(short = 't', long = "tmp-registry", value_parser = parse_registry)]
     pub tmp_registry: Option<String>,
     /// What to do when the registry cannot be asked: fail (default) or build.
     #[arg(long, value_enum, env = "CIUX_ON_REGISTRY_ERROR", default_value_t = OnRegistryError::Fail)]
@@ -522,4 +522,9 @@ pub struct ManArgs {
     /// Write `ciux.1` and one page per subcommand (`ciux-get-image.1`, ...) here.
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+}
+
+/// `-t/--tmp-registry`: a registry path in the one image-reference grammar.
+fn parse_registry(text: &str) -> Result<String, String> {
+    crate::registry::check_registry_prefix(text).map(|()| text.to_owned())
 }

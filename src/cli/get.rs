@@ -147,10 +147,10 @@ fn deps(args: SelectorPathArgs) -> Result<()> {
         let mut version = node.version.as_deref().unwrap_or("-").to_owned();
         // The version is that of the checkout: say so when the checkout is on
         // another branch than the one the dependency will use.
-        if let Some(checked_out) = checked_out_branch(node) {
-            if node.branch.as_deref() != Some(checked_out.as_str()) {
-                version.push_str(&format!(" (checked out on {checked_out})"));
-            }
+        if let Some(checked_out) = checked_out_branch(node)
+            && node.branch.as_deref() != Some(checked_out.as_str())
+        {
+            version.push_str(&format!(" (checked out on {checked_out})"));
         }
         let line = format!("{kind}\t{}\t{branch}\t{version}", node.name);
         out.push_str(&line.replace(['\n', '\r'], "?"));

@@ -81,7 +81,7 @@ fn run_with(args: IgniteArgs, quiet: bool, offline: bool) -> Result<()> {
         .context("the workspace has no project node")?;
     let root = project.dir.clone().unwrap_or_default();
     let config = Config::load(&root)?;
-    let client = Client::from_env(&config.insecure_registries, config.registry.as_deref());
+    let client = Client::from_config(&config);
     let options = super::image::options(&args.image, true);
     let images = if offline {
         let version = ws

@@ -26,7 +26,7 @@ pub(crate) fn options(opts: &ImageOpts, check: bool) -> ImageOptions {
 fn open(path: &std::path::Path) -> Result<(Repo, Config, Client)> {
     let repo = Repo::discover(path)?;
     let config = Config::load(repo.root())?;
-    let client = Client::from_env(&config.insecure_registries, config.registry.as_deref());
+    let client = Client::from_config(&config);
     Ok((repo, config, client))
 }
 
@@ -107,6 +107,19 @@ pub(crate) fn explain(args: ExplainArgs) -> Result<()> {
 pub(crate) fn promote(args: PromoteArgs) -> Result<()> {
     let (repo, config, client) = open(&args.path.path)?;
     let decision = image::resolve(&repo, &config, &options(&args.image, true), &client)?;
+    // Promotion needs the registry's answer: `--on-registry-error=build`
+    // turned a failure into "build", which says nothing about what to copy.
+    if let image::Reason::RegistryFailed { message } = &decision.reason {
+        let verb = if args.dry_run {
+            "tell whether to promote"
+        } else {
+            "promote"
+        };
+        bail!(
+            "cannot {verb} {}: the registry could not be asked ({message})",
+            decision.promoted_url
+        );
+    }
     if let Some(dir) = decision.registry.strip_prefix("oci:") {
         return promote_in_layout(&decision, std::path::Path::new(dir), args.dry_run);
     }

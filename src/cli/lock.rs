@@ -63,24 +63,23 @@ pub(crate) fn apply(
 ) -> Result<Workspace> {
     let lock = read(&project_root(&ws)?)?;
     let heads = heads_of(&ws)?;
-    if let (Some(locked), Some(actual)) = (lock.commit_of(&ws.project), heads.get(&ws.project)) {
-        if locked != actual {
-            return Err(LockError::Commit {
-                name: ws.project.clone(),
-                locked: locked.to_owned(),
-                actual: actual.clone(),
-                hint: ": check the project out at the locked commit",
-            }
-            .into());
+    if let (Some(locked), Some(actual)) = (lock.commit_of(&ws.project), heads.get(&ws.project))
+        && locked != actual
+    {
+        return Err(LockError::Commit {
+            name: ws.project.clone(),
+            locked: locked.to_owned(),
+            actual: actual.clone(),
+            hint: ": check the project out at the locked commit",
         }
+        .into());
     }
     for node in ws.nodes.iter().filter(|n| n.kind == NodeKind::Git) {
         if let (Some(commit), Some(dir), Some(head)) =
             (lock.commit_of(&node.name), &node.dir, heads.get(&node.name))
+            && head != commit
         {
-            if head != commit {
-                check_out(&node.name, dir, commit)?;
-            }
+            check_out(&node.name, dir, commit)?;
         }
     }
     let again = Request {

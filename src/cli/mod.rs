@@ -117,6 +117,17 @@ fn reference_verbosity(
     out
 }
 
+/// Log targets capped whatever the requested level (see [`init_logging`]).
+const QUIET_TARGETS: &[&str] = &[
+    "hyper=off",
+    "hyper_util=off",
+    "h2=off",
+    "reqwest=off",
+    "rustls=off",
+    "rustls_platform_verifier=off",
+    "docker_credential=off",
+];
+
 fn init_logging(verbose: u8, quiet: bool) {
     use tracing_subscriber::EnvFilter;
     let default = match (quiet, verbose) {
@@ -126,7 +137,17 @@ fn init_logging(verbose: u8, quiet: bool) {
         (false, 2) => "debug",
         _ => "trace",
     };
-    let filter = EnvFilter::try_from_env("CIUX_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let mut filter =
+        EnvFilter::try_from_env("CIUX_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    // The HTTP stack's own logs print request and response headers (and
+    // with them `Authorization` values and tokens) and TLS internals: off at
+    // every level, whatever CIUX_LOG says. oci-client's own logs name URLs,
+    // scopes and response headers, never a request's credentials.
+    for directive in QUIET_TARGETS {
+        if let Ok(directive) = directive.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(crate::safe_text::SafeStderr::new)

@@ -40,16 +40,17 @@ pub(crate) fn install(ws: &Workspace, quiet: bool, actions: bool) -> Result<Repo
             crate::safe_text::eprint_line(&format!("installed {what} into {place}"));
         }
     }
-    if actions && !report.installed.is_empty() {
-        if let (Some(dir), Some(file)) = (
+    if actions
+        && !report.installed.is_empty()
+        && let (Some(dir), Some(file)) = (
             &report.bin_dir,
             std::env::var_os("GITHUB_PATH").filter(|p| !p.is_empty()),
-        ) {
-            packages::add_to_github_path(std::path::Path::new(&file), dir)
-                .with_context(|| format!("cannot add {} to $GITHUB_PATH", dir.display()))?;
-            if !quiet {
-                crate::safe_text::eprint_line(&format!("added {place} to $GITHUB_PATH"));
-            }
+        )
+    {
+        packages::add_to_github_path(std::path::Path::new(&file), dir)
+            .with_context(|| format!("cannot add {} to $GITHUB_PATH", dir.display()))?;
+        if !quiet {
+            crate::safe_text::eprint_line(&format!("added {place} to $GITHUB_PATH"));
         }
     }
     Ok(report)

@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use super::progress::StderrProgress;
 use super::{PlanArgs, PlanFormat, print_stdout};
 use crate::config::Config;
-use crate::emit::names;
+use crate::emit::{ImageBlock, names};
 use crate::github;
 use crate::image::WorkspaceImages;
 use crate::plan::{Graph, Plan, graph_of, render_dot, render_matrix, render_mermaid, render_text};
@@ -55,10 +55,7 @@ fn resolve(args: &PlanArgs, quiet: bool) -> Result<(Graph, WorkspaceImages)> {
         .get(&ws.project)
         .cloned()
         .unwrap_or_else(Config::empty);
-    let client = crate::registry::Client::from_env(
-        &project_config.insecure_registries,
-        project_config.registry.as_deref(),
-    );
+    let client = crate::registry::Client::from_config(&project_config);
     let options = super::image::options(&args.image, true);
     let images = crate::image::decide_workspace(&ws, &project_config, &options, &client)?;
     Ok((graph_of(&ws, &images, &configs), images))

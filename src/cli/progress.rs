@@ -60,7 +60,7 @@ impl StderrProgress {
 impl Drop for StderrProgress {
     fn drop(&mut self) {
         if let Self::Bars { multi, bars } = self {
-            for bar in bars.lock().unwrap_or_else(|e| e.into_inner()).values() {
+            for bar in bars.get_mut().unwrap_or_else(|e| e.into_inner()).values() {
                 bar.finish_and_clear();
             }
             let _ = multi.clear();

@@ -191,7 +191,7 @@ fn run_all(args: &TagArgs, request: &TagRequest) -> Result<()> {
     let report = apply_stack(steps, |step| {
         crate::safe_text::eprint_line(&format!("tagged {} as {}", step.name, step.plan.tag));
         if let Some(reference) = images.next().flatten() {
-            let client = Client::from_env(&config.insecure_registries, config.registry.as_deref());
+            let client = Client::from_config(&config);
             let bar = spinner(&format!("waiting for {reference}"));
             let digest = wait_for_image(&client, &reference, timeout, |waited| {
                 bar.set_message(format!("waiting for {reference} ({} s)", waited.as_secs()));

@@ -13,6 +13,7 @@ mod validate;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -49,11 +50,34 @@ pub struct Config {
     pub source_paths: Vec<String>,
     /// Registries to reach over plain HTTP (`localhost` and `127.0.0.1` always are).
     pub insecure_registries: Vec<String>,
+    /// CA certificate (PEM) to trust per registry `host[:port]`; relative
+    /// paths are resolved against the repository root at load time.
+    pub registry_ca: BTreeMap<String, PathBuf>,
+    /// Connect and read timeouts of every registry request.
+    pub registry_timeouts: RegistryTimeouts,
     /// Command that builds the project (informational, shown in plans).
     pub build_command: Option<String>,
     /// Command that deploys the project (informational, shown in plans).
     pub deploy_command: Option<String>,
     pub dependencies: Vec<Dependency>,
+}
+
+/// `[registry_timeouts]`: bounds on every registry request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RegistryTimeouts {
+    /// To open a connection (TCP and TLS), default 10 s.
+    pub connect: Duration,
+    /// Between two reads of an answer, default 30 s.
+    pub read: Duration,
+}
+
+impl Default for RegistryTimeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(10),
+            read: Duration::from_secs(30),
+        }
+    }
 }
 
 /// One `[[dependencies]]` entry.
@@ -100,6 +124,8 @@ impl Config {
             registry: None,
             source_paths: Vec::new(),
             insecure_registries: Vec::new(),
+            registry_ca: BTreeMap::new(),
+            registry_timeouts: RegistryTimeouts::default(),
             build_command: None,
             deploy_command: None,
             dependencies: Vec::new(),

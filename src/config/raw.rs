@@ -19,10 +19,22 @@ pub(crate) struct RawConfig {
     pub source_paths: Vec<String>,
     #[serde(default)]
     pub insecure_registries: Vec<String>,
+    /// CA certificate files (PEM) by registry `host[:port]`.
+    #[serde(default)]
+    pub registry_ca: BTreeMap<String, String>,
+    pub registry_timeouts: Option<RawTimeouts>,
     pub build: Option<RawCommand>,
     pub deploy: Option<RawCommand>,
     #[serde(default)]
     pub dependencies: Vec<RawDependency>,
+}
+
+/// `[registry_timeouts]`: seconds.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTimeouts {
+    pub connect: Option<f64>,
+    pub read: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,7 +1,12 @@
 //! Validation of the raw schema into a [`Config`]: pure, one [`Problem`] at a time.
 
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
 use super::raw::{RawConfig, RawDependency};
-use super::{Config, Dependency, DependencyKind, Source};
+use super::{Config, Dependency, DependencyKind, RegistryTimeouts, Source};
+use crate::registry::{Reference, RegistryError, check_registry_prefix, is_valid_image_name};
 
 /// A validation failure at a key path such as `dependencies[2].url`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +131,14 @@ fn check_collisions(project: Option<&str>, dependencies: &[Dependency]) -> Resul
 pub(crate) fn validate(raw: RawConfig, source: Source) -> Result<Config, Problem> {
     if let Some(project) = &raw.project {
         check_name(project).map_err(|m| problem("project", m))?;
+        if raw.registry.is_some() && !is_valid_image_name(&project.to_lowercase()) {
+            return Err(problem(
+                "project",
+                format!(
+                    "`{project}` lower-cased is not a valid image name: lower-case letters and digits separated by `.`, `_`, `__` or `-`"
+                ),
+            ));
+        }
     }
     if let Some(registry) = &raw.registry {
         check_registry(registry).map_err(|m| problem("registry", m))?;
@@ -134,7 +147,40 @@ pub(crate) fn validate(raw: RawConfig, source: Source) -> Result<Config, Problem
         check_source_path(path).map_err(|m| problem(format!("source_paths[{i}]"), m))?;
     }
     for (i, registry) in raw.insecure_registries.iter().enumerate() {
-        check_registry(registry).map_err(|m| problem(format!("insecure_registries[{i}]"), m))?;
+        check_host(registry).map_err(|m| problem(format!("insecure_registries[{i}]"), m))?;
+    }
+    let root = match &source {
+        Source::Toml(path) | Source::Legacy(path) => path.parent().map(Path::to_path_buf),
+        Source::Default => None,
+    }
+    .unwrap_or_default();
+    let mut registry_ca = BTreeMap::new();
+    for (host, path) in &raw.registry_ca {
+        check_host(host).map_err(|m| problem("registry_ca", format!("{host}: {m}")))?;
+        if path.is_empty() {
+            return Err(problem(
+                "registry_ca",
+                format!("{host}: the path of a PEM CA certificate file must not be empty"),
+            ));
+        }
+        registry_ca.insert(host.clone(), root.join(path));
+    }
+    let mut registry_timeouts = RegistryTimeouts::default();
+    if let Some(t) = &raw.registry_timeouts {
+        for (key, value, slot) in [
+            ("connect", t.connect, &mut registry_timeouts.connect),
+            ("read", t.read, &mut registry_timeouts.read),
+        ] {
+            if let Some(secs) = value {
+                if !(secs.is_finite() && secs > 0.0 && secs <= 3600.0) {
+                    return Err(problem(
+                        format!("registry_timeouts.{key}"),
+                        format!("`{secs}` is not a number of seconds between 0 and 3600"),
+                    ));
+                }
+                *slot = Duration::from_secs_f64(secs);
+            }
+        }
     }
     let mut dependencies = Vec::with_capacity(raw.dependencies.len());
     for (i, dep) in raw.dependencies.into_iter().enumerate() {
@@ -148,6 +194,8 @@ pub(crate) fn validate(raw: RawConfig, source: Source) -> Result<Config, Problem
         registry: raw.registry,
         source_paths: raw.source_paths,
         insecure_registries: raw.insecure_registries,
+        registry_ca,
+        registry_timeouts,
         build_command: raw.build.map(|b| b.command),
         deploy_command: raw.deploy.map(|d| d.command),
         dependencies,
@@ -252,32 +300,30 @@ fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A registry with an optional path: `host[:port][/path]`, no scheme, no tag.
+/// A registry with an optional path: `host[:port][/path]`, no scheme, no tag,
+/// such that `<registry>/<name>` is a valid image reference (the one grammar
+/// of [`crate::registry::Reference`]); or `oci:<dir>`.
 fn check_registry(registry: &str) -> Result<(), String> {
-    if registry.is_empty() {
-        return Err("must not be empty".into());
-    }
     if registry.contains("://") {
         return Err(format!(
-            "`{registry}` has a scheme; write `host[:port]/path` without it"
+            "`{}` has a scheme; write `host[:port]/path` without it",
+            registry.escape_default()
         ));
     }
-    if let Some(c) = registry
-        .chars()
-        .find(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(format!(
-            "`{}` holds the character {:?}",
-            registry.escape_default(),
-            c
-        ));
+    check_registry_prefix(registry)
+}
+
+/// A registry host as `insecure_registries` and `[registry_ca]` name it:
+/// `host` or `host:port`, nothing else.
+fn check_host(host: &str) -> Result<(), String> {
+    let parsed = Reference::parse(&format!("{host}/x"));
+    match parsed {
+        Ok(r) if r.registry == host => Ok(()),
+        _ => Err(format!(
+            "`{}` is not a registry host: write `host` or `host:port`",
+            host.escape_default()
+        )),
     }
-    if registry.ends_with('/') || registry.contains("//") || registry.contains('@') {
-        return Err(format!(
-            "`{registry}` is not of the form `host[:port]/path`"
-        ));
-    }
-    Ok(())
 }
 
 /// A source path is relative and clean: no empty, `.` or `..` segment, no
@@ -356,33 +402,14 @@ pub(crate) fn repo_name_of_url(url: &str) -> &str {
 }
 
 fn check_image(image: &str) -> Result<(), String> {
-    if image.is_empty() {
-        return Err("empty image reference".into());
+    match Reference::parse(image) {
+        Ok(_) => Ok(()),
+        Err(RegistryError::BadReference { why, .. }) => Err(format!(
+            "`{}` is not a valid image reference: {why}",
+            image.escape_default()
+        )),
+        Err(e) => Err(e.to_string()),
     }
-    if let Some(c) = image.chars().find(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!(
-            "`{}` holds the character {:?}",
-            image.escape_default(),
-            c
-        ));
-    }
-    if image.contains("://") {
-        return Err(format!("`{image}` has a scheme; write `registry/path:tag`"));
-    }
-    let repository = image.split('@').next().unwrap_or(image);
-    let path = match repository.rfind(':') {
-        Some(i) if !repository[i..].contains('/') => {
-            if i + 1 == repository.len() {
-                return Err(format!("`{image}` has an empty tag"));
-            }
-            &repository[..i]
-        }
-        _ => repository,
-    };
-    if path.split('/').any(str::is_empty) {
-        return Err(format!("`{image}` has an empty path component"));
-    }
-    Ok(())
 }
 
 fn split_package(package: &str) -> Result<(String, String), String> {
@@ -500,11 +527,20 @@ mod tests {
             "r.example/a/b:1.0",
             "ubuntu",
             "localhost:5000/x",
-            "x/y@sha256:abc",
+            format!("x/y@sha256:{}", "ab".repeat(32)).as_str(),
         ] {
             assert_eq!(check_image(ok), Ok(()), "{ok}");
         }
-        for bad in ["", "https://r/x", "r//x:1", "x:", "a b"] {
+        for bad in [
+            "",
+            "https://r/x",
+            "r//x:1",
+            "x:",
+            "a b",
+            "x/y@sha256:abc",
+            "reg.example.org/Astro/x:1",
+            "UPPER/Case:t@g!",
+        ] {
             assert!(check_image(bad).is_err(), "{bad}");
         }
     }

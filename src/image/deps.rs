@@ -4,10 +4,7 @@ use super::ImageError;
 use crate::config::{Config, DependencyKind};
 use crate::registry::{Client, Lookup, Reference, RegistryError, tag_of_version};
 
-/// Concurrent registry requests when checking several images.
-const CONCURRENCY: usize = 8;
-
-/// Look up several images concurrently (at most [`CONCURRENCY`] at once).
+/// Look up several images concurrently (a bounded number at once).
 pub fn check_images(images: &[String], client: &Client) -> Vec<Result<Lookup, RegistryError>> {
     let parsed: Vec<Result<Reference, RegistryError>> =
         images.iter().map(|i| Reference::parse(i)).collect();
@@ -25,27 +22,12 @@ pub fn check_images(images: &[String], client: &Client) -> Vec<Result<Lookup, Re
         .collect()
 }
 
+/// Look up several images concurrently on the client's runtime.
 pub(crate) fn lookup_all(
     images: &[Reference],
     client: &Client,
 ) -> Vec<Result<Lookup, RegistryError>> {
-    let mut out = Vec::with_capacity(images.len());
-    for chunk in images.chunks(CONCURRENCY) {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = chunk
-                .iter()
-                .map(|image| scope.spawn(move || client.lookup(image)))
-                .collect();
-            for handle in handles {
-                out.push(handle.join().unwrap_or_else(|_| {
-                    Err(RegistryError::Unsupported(
-                        "a registry lookup panicked".into(),
-                    ))
-                }));
-            }
-        });
-    }
-    out
+    client.lookup_all(images)
 }
 
 /// The images that must already exist and do not: `images` are full references

@@ -47,9 +47,11 @@ pub struct ImageOptions {
 pub enum ImageError {
     #[error("no registry is configured for the project image\n  fix: set `registry = \"host/path\"` in .ciux.toml at {}", root.display())]
     NoRegistry { root: PathBuf },
-    #[error("`{name}` is not a valid image name")]
+    #[error("`{name}` is not a valid image name{hint}")]
     BadName {
         name: String,
+        /// How to fix it, with its leading newline (or empty).
+        hint: String,
         #[source]
         source: RegistryError,
     },
@@ -244,6 +246,14 @@ fn naming(repo: &Repo, config: &Config, options: &ImageOptions) -> Result<Naming
     if !registry.starts_with("oci:") {
         Reference::parse(&format!("{registry}/{name}")).map_err(|source| ImageError::BadName {
             name: format!("{registry}/{name}"),
+            hint: if config.project.is_none() {
+                format!(
+                    "\n  fix: the image is named after the directory {}; set `project = \"<name>\"` in .ciux.toml (lower-case letters, digits, `.`, `_`, `-`)",
+                    repo.root().display()
+                )
+            } else {
+                String::new()
+            },
             source,
         })?;
     }

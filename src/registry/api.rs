@@ -1,85 +1,83 @@
-//! The distribution-API calls ciux makes: manifest existence and digest, tag
-//! listing with `Link` pages, manifest copy for promotion.
+//! The registry operations ciux makes, each one oci-client call (or a few)
+//! under [`Inner::call`]'s retries: manifest existence and digest, manifest
+//! and blob reads, tag listing with pages, manifest copy for promotion.
 
-use ureq::http::Method;
+use std::sync::Arc;
 
-use super::client::{Client, MANIFEST_TYPES, Manifest, Reply};
+use oci_client::RegistryOperation;
+
+use super::client::{Client, Inner, MANIFEST_TYPES, Manifest};
 use super::{Lookup, Reference, RegistryError};
 
-/// Tags asked for per page; registries may send fewer and a `Link` to the next page.
+/// Tags asked for per page.
 const PAGE_SIZE: usize = 1000;
-/// Pages followed at most (a million tags), so a looping `Link` cannot hang us.
+/// A page this long may have a next one. oci-client does not hand back the
+/// `Link` header, so a page is followed when it is full, or at least this
+/// long (a registry may cap `n` below what was asked); Debian's distribution
+/// 2.8 ignores `n` and sends every tag in one page, which ends the loop at
+/// once when the repository has fewer tags than this.
+const MAYBE_MORE: usize = 100;
+/// Pages followed at most, so a registry that ignores `last` cannot loop us.
 const MAX_PAGES: usize = 1000;
+/// Concurrent lookups of one [`Client::lookup_all`].
+const CONCURRENCY: usize = 8;
 
 impl Client {
-    /// `HEAD` or `GET` on the manifest of `reference`, accepting every manifest type.
-    fn manifest_request(
-        &self,
-        reference: &Reference,
-        method: Method,
-    ) -> Result<Reply, RegistryError> {
-        let url = format!(
-            "{}/manifests/{}",
-            self.base(reference),
-            reference.manifest_reference()
-        );
-        self.send(
-            reference,
-            method,
-            &url,
-            &[("Accept", MANIFEST_TYPES)],
-            None,
-            "pull",
-            "manifest of",
-        )
+    /// Does the registry hold this tag or digest? A manifest `HEAD`.
+    pub fn lookup(&self, reference: &Reference) -> Result<Lookup, RegistryError> {
+        let inner = self.inner();
+        self.block_on(lookup(inner, reference.clone()))
     }
 
-    /// Does the registry hold this tag or digest? `HEAD` on the manifest.
-    pub fn lookup(&self, reference: &Reference) -> Result<Lookup, RegistryError> {
-        let reply = self.manifest_request(reference, Method::HEAD)?;
-        match reply.status {
-            200 => match reply.header("docker-content-digest") {
-                Some(digest) => Ok(Lookup::Present {
-                    digest: digest.to_owned(),
-                }),
-                // Some registries omit the digest on HEAD: GET gives it.
-                None => self.manifest(reference).map(|m| match m {
-                    Some(m) => Lookup::Present { digest: m.digest },
-                    None => Lookup::Missing,
-                }),
-            },
-            404 => Ok(Lookup::Missing),
-            _ => Err(self.status_error(reference, "manifest of", &reply)),
+    /// Look up several images concurrently on the client's runtime (a
+    /// `JoinSet`, at most [`CONCURRENCY`] at once); answers in input order.
+    pub fn lookup_all(&self, images: &[Reference]) -> Vec<Result<Lookup, RegistryError>> {
+        let inner = self.inner();
+        let images = images.to_vec();
+        let count = images.len();
+        let run = async move {
+            let bound = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
+            let mut set = tokio::task::JoinSet::new();
+            for (i, image) in images.into_iter().enumerate() {
+                let (inner, bound) = (inner.clone(), bound.clone());
+                set.spawn(async move {
+                    let _permit = bound.acquire_owned().await;
+                    (i, lookup(inner, image).await)
+                });
+            }
+            let mut answers: Vec<Option<Result<Lookup, RegistryError>>> =
+                (0..count).map(|_| None).collect();
+            while let Some(joined) = set.join_next().await {
+                if let Ok((i, answer)) = joined {
+                    answers[i] = Some(answer);
+                }
+            }
+            Ok(answers)
+        };
+        match self.block_on(run) {
+            Ok(answers) => answers
+                .into_iter()
+                .map(|a| {
+                    a.unwrap_or_else(|| {
+                        Err(RegistryError::Unsupported(
+                            "a registry lookup panicked".into(),
+                        ))
+                    })
+                })
+                .collect(),
+            Err(e) => {
+                let text = e.to_string();
+                (0..count)
+                    .map(|_| Err(RegistryError::Unsupported(text.clone())))
+                    .collect()
+            }
         }
     }
 
     /// Fetch a manifest; `None` when absent.
     pub fn manifest(&self, reference: &Reference) -> Result<Option<Manifest>, RegistryError> {
-        let reply = self.manifest_request(reference, Method::GET)?;
-        match reply.status {
-            200 => {
-                let digest = reply
-                    .header("docker-content-digest")
-                    .map(str::to_owned)
-                    .or_else(|| reference.digest.clone())
-                    .ok_or_else(|| {
-                        self.protocol(reference, "manifest of", "no Docker-Content-Digest header")
-                    })?;
-                let media_type = reply
-                    .header("content-type")
-                    .map(|t| t.split(';').next().unwrap_or(t).trim().to_owned())
-                    .ok_or_else(|| {
-                        self.protocol(reference, "manifest of", "no Content-Type header")
-                    })?;
-                Ok(Some(Manifest {
-                    media_type,
-                    bytes: reply.body,
-                    digest,
-                }))
-            }
-            404 => Ok(None),
-            _ => Err(self.status_error(reference, "manifest of", &reply)),
-        }
+        let inner = self.inner();
+        self.block_on(manifest(inner, reference.clone()))
     }
 
     /// Fetch a blob (an image configuration); `None` when absent.
@@ -88,72 +86,25 @@ impl Client {
         reference: &Reference,
         digest: &str,
     ) -> Result<Option<Vec<u8>>, RegistryError> {
-        let url = format!("{}/blobs/{digest}", self.base(reference));
-        let reply = self.send(reference, Method::GET, &url, &[], None, "pull", "blob of")?;
-        match reply.status {
-            200 => Ok(Some(reply.body)),
-            404 => Ok(None),
-            _ => Err(self.status_error(reference, "blob of", &reply)),
-        }
-    }
-
-    /// Store `manifest` under `target`'s tag; returns the digest the registry computed.
-    pub fn put_manifest(
-        &self,
-        target: &Reference,
-        manifest: &Manifest,
-    ) -> Result<String, RegistryError> {
-        let url = format!(
-            "{}/manifests/{}",
-            self.base(target),
-            target.manifest_reference()
-        );
-        let body = (manifest.media_type.as_str(), manifest.bytes.as_slice());
-        let reply = self.send(
-            target,
-            Method::PUT,
-            &url,
-            &[],
-            Some(body),
-            "pull,push",
-            "manifest put to",
-        )?;
-        match reply.status {
-            200 | 201 => Ok(reply
-                .header("docker-content-digest")
-                .unwrap_or(&manifest.digest)
-                .to_owned()),
-            _ => Err(self.status_error(target, "manifest put to", &reply)),
-        }
-    }
-
-    /// Make blob `digest` of repository `from` (same registry) available in `target`.
-    pub fn mount_blob(
-        &self,
-        target: &Reference,
-        from: &str,
-        digest: &str,
-    ) -> Result<(), RegistryError> {
-        let url = format!(
-            "{}/blobs/uploads/?mount={digest}&from={from}",
-            self.base(target)
-        );
-        let reply = self.send(
-            target,
-            Method::POST,
-            &url,
-            &[],
-            Some(("application/octet-stream", &[])),
-            "pull,push",
-            "blob mount to",
-        )?;
-        match reply.status {
-            201 => Ok(()),
-            _ => Err(RegistryError::Unsupported(format!(
-                "registry {} did not mount blob {digest} from {from} into {} (HTTP {}): promote within one repository, or copy the image with `skopeo copy`",
-                target.registry, target.repository, reply.status
-            ))),
-        }
+        let inner = self.inner();
+        let digest = digest.to_owned();
+        self.block_on(async move {
+            inner
+                .call(
+                    reference,
+                    RegistryOperation::Pull,
+                    "blob of",
+                    |r, oci_ref| {
+                        let digest = digest.clone();
+                        async move {
+                            let mut out = Vec::new();
+                            r.oci.pull_blob(&oci_ref, digest.as_str(), &mut out).await?;
+                            Ok(out)
+                        }
+                    },
+                )
+                .await
+        })
     }
 
     /// Put the manifest of `source` under `target`'s tag without downloading
@@ -170,92 +121,186 @@ impl Client {
                 source.registry, target.registry
             )));
         }
-        let Some(manifest) = self.manifest(source)? else {
-            return Ok(None);
-        };
-        if source.repository != target.repository {
-            let json: serde_json::Value = serde_json::from_slice(&manifest.bytes)
-                .map_err(|e| self.protocol(source, "manifest of", &e.to_string()))?;
-            if json.get("manifests").is_some() {
-                return Err(RegistryError::Unsupported(format!(
-                    "{source} is a multi-platform index: promote it within its repository, or with `skopeo copy --all`"
-                )));
-            }
-            let blobs = std::iter::once(&json["config"])
-                .chain(json["layers"].as_array().into_iter().flatten());
-            for blob in blobs {
-                if let Some(digest) = blob["digest"].as_str() {
-                    self.mount_blob(target, &source.repository, digest)?;
+        let inner = self.inner();
+        let (source, target) = (source.clone(), target.clone());
+        self.block_on(async move {
+            let Some(found) = manifest(inner.clone(), source.clone()).await? else {
+                return Ok(None);
+            };
+            if source.repository != target.repository {
+                let json: serde_json::Value =
+                    serde_json::from_slice(&found.bytes).map_err(|e| RegistryError::Protocol {
+                        registry: source.registry.clone(),
+                        what: "manifest of",
+                        why: e.to_string(),
+                    })?;
+                if json.get("manifests").is_some() {
+                    return Err(RegistryError::Unsupported(format!(
+                        "{source} is a multi-platform index: promote it within its repository, or with `skopeo copy --all`"
+                    )));
+                }
+                let blobs: Vec<String> = std::iter::once(&json["config"])
+                    .chain(json["layers"].as_array().into_iter().flatten())
+                    .filter_map(|b| b["digest"].as_str().map(str::to_owned))
+                    .collect();
+                for digest in blobs {
+                    mount(&inner, &source, &target, &digest).await?;
                 }
             }
-        }
-        self.put_manifest(target, &manifest).map(Some)
+            let pushed = inner
+                .call(&target, RegistryOperation::Push, "manifest put to", |r, oci_ref| {
+                    let (bytes, media_type) = (found.bytes.clone(), found.media_type.clone());
+                    async move {
+                        let content_type = media_type.parse().map_err(|_| {
+                            oci_client::errors::OciDistributionError::UnsupportedMediaTypeError(
+                                media_type.clone(),
+                            )
+                        })?;
+                        r.oci.push_manifest_raw(&oci_ref, bytes, content_type).await
+                    }
+                })
+                .await?;
+            Ok(pushed.map(|_| found.digest.clone()))
+        })
     }
 
-    /// Every tag of the repository, following `Link` pages; `None` when the
+    /// Every tag of the repository, page after page; `None` when the
     /// repository does not exist (every tag is absent).
     pub fn tags(&self, reference: &Reference) -> Result<Option<Vec<String>>, RegistryError> {
-        #[derive(serde::Deserialize)]
-        struct Page {
-            tags: Option<Vec<String>>,
-        }
-        let base = self.base(reference);
-        let origin = origin_of(&base);
-        let mut url = format!("{base}/tags/list?n={PAGE_SIZE}");
-        let mut tags = Vec::new();
-        for _ in 0..MAX_PAGES {
-            let reply = self.send(
-                reference,
-                Method::GET,
-                &url,
-                &[("Accept", "application/json")],
-                None,
-                "pull",
-                "tag list of",
-            )?;
-            match reply.status {
-                200 => {}
-                404 => return Ok(None),
-                _ => return Err(self.status_error(reference, "tag list of", &reply)),
-            }
-            let page: Page = serde_json::from_slice(&reply.body)
-                .map_err(|e| self.protocol(reference, "tag list of", &e.to_string()))?;
-            tags.extend(page.tags.unwrap_or_default());
-            match reply.header("link").and_then(next_link) {
-                Some(next) if next.starts_with('/') => url = format!("{origin}{next}"),
-                Some(next) if next.starts_with(&origin) => url = next,
-                Some(next) => {
-                    return Err(self.protocol(
-                        reference,
+        let inner = self.inner();
+        let reference = reference.clone();
+        self.block_on(async move {
+            let mut tags: Vec<String> = Vec::new();
+            let mut seen = std::collections::HashSet::new();
+            for _ in 0..MAX_PAGES {
+                let last = tags.last().cloned();
+                let page = inner
+                    .call(
+                        &reference,
+                        RegistryOperation::Pull,
                         "tag list of",
-                        &format!("a `Link` to another host: {next}"),
-                    ));
+                        |r, oci_ref| {
+                            let last = last.clone();
+                            async move {
+                                r.oci
+                                    .list_tags(&oci_ref, &r.auth, Some(PAGE_SIZE), last.as_deref())
+                                    .await
+                            }
+                        },
+                    )
+                    .await?;
+                let Some(page) = page else {
+                    return Ok(None);
+                };
+                let count = page.tags.len();
+                // A registry that ignores `last` sends the same page again.
+                let new: Vec<String> = page
+                    .tags
+                    .into_iter()
+                    .filter(|t| seen.insert(t.clone()))
+                    .collect();
+                let more = count >= PAGE_SIZE.min(MAYBE_MORE) && !new.is_empty();
+                tags.extend(new);
+                if !more {
+                    return Ok(Some(tags));
                 }
-                None => return Ok(Some(tags)),
             }
-        }
-        Err(self.protocol(reference, "tag list of", "more than 1000 pages"))
+            Err(RegistryError::Protocol {
+                registry: reference.registry.clone(),
+                what: "tag list of",
+                why: format!("more than {MAX_PAGES} pages"),
+            })
+        })
     }
 }
 
-/// The target of `rel="next"` in a `Link` header.
-fn next_link(header: &str) -> Option<String> {
-    header.split(',').find_map(|part| {
-        let (target, params) = part.split_once(';')?;
-        let is_next = params.split(';').any(|p| {
-            p.trim().trim_start_matches("rel=").trim_matches('"') == "next" && p.contains("rel")
-        });
-        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
-        is_next.then(|| target.to_owned())
+/// A manifest `HEAD` (oci-client falls back to `GET` when the answer has no digest).
+async fn lookup(inner: Arc<Inner>, reference: Reference) -> Result<Lookup, RegistryError> {
+    let digest = inner
+        .call(
+            &reference,
+            RegistryOperation::Pull,
+            "manifest of",
+            |r, oci_ref| async move { r.oci.fetch_manifest_digest(&oci_ref, &r.auth).await },
+        )
+        .await?;
+    Ok(match digest {
+        Some(digest) => Lookup::Present { digest },
+        None => Lookup::Missing,
     })
 }
 
-/// `scheme://host[:port]` of a URL.
-fn origin_of(url: &str) -> String {
-    let after = url.find("://").map_or(0, |i| i + 3);
-    match url[after..].find('/') {
-        Some(i) => url[..after + i].to_owned(),
-        None => url.to_owned(),
+async fn manifest(
+    inner: Arc<Inner>,
+    reference: Reference,
+) -> Result<Option<Manifest>, RegistryError> {
+    let found = inner
+        .call(
+            &reference,
+            RegistryOperation::Pull,
+            "manifest of",
+            |r, oci_ref| async move {
+                r.oci
+                    .pull_manifest_raw(&oci_ref, &r.auth, MANIFEST_TYPES)
+                    .await
+            },
+        )
+        .await?;
+    Ok(found.map(|(bytes, digest)| Manifest {
+        media_type: media_type_of(&bytes),
+        bytes: bytes.to_vec(),
+        digest,
+    }))
+}
+
+/// A manifest's media type, from its `mediaType` field (oci-client does not
+/// return the `Content-Type`); an OCI manifest may omit the field, and then
+/// its shape tells.
+fn media_type_of(bytes: &[u8]) -> String {
+    let json: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
+    match json["mediaType"].as_str() {
+        Some(t) => t.to_owned(),
+        None if json.get("manifests").is_some() => MANIFEST_TYPES[1].to_owned(),
+        None => MANIFEST_TYPES[0].to_owned(),
+    }
+}
+
+/// Make blob `digest` of `source`'s repository available in `target`'s.
+async fn mount(
+    inner: &Inner,
+    source: &Reference,
+    target: &Reference,
+    digest: &str,
+) -> Result<(), RegistryError> {
+    let from = source.to_oci();
+    let unsupported = || {
+        RegistryError::Unsupported(format!(
+            "registry {} did not mount blob {digest} from {} into {}: promote within one repository, or copy the image with `skopeo copy`",
+            target.registry, source.repository, target.repository
+        ))
+    };
+    let answer = inner
+        .call(
+            target,
+            RegistryOperation::Push,
+            "blob mount to",
+            |r, oci_ref| {
+                let from = from.clone();
+                let digest = digest.to_owned();
+                async move {
+                    // `mount_blob` uses the credential stored by an earlier call.
+                    r.oci
+                        .store_auth_if_needed(oci_ref.resolve_registry(), &r.auth)
+                        .await;
+                    r.oci.mount_blob(&oci_ref, &from, &digest).await
+                }
+            },
+        )
+        .await;
+    match answer {
+        Ok(Some(())) => Ok(()),
+        Ok(None) | Err(RegistryError::Protocol { .. }) => Err(unsupported()),
+        Err(e) => Err(e),
     }
 }
 
@@ -264,15 +309,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn links() {
+    fn media_types_from_the_manifest() {
         assert_eq!(
-            next_link(r#"</v2/a/tags/list?last=x&n=2>; rel="next""#).as_deref(),
-            Some("/v2/a/tags/list?last=x&n=2")
+            media_type_of(
+                br#"{"mediaType":"application/vnd.docker.distribution.manifest.v2+json"}"#
+            ),
+            "application/vnd.docker.distribution.manifest.v2+json"
         );
-        assert_eq!(next_link(r#"</x>; rel="prev""#), None);
         assert_eq!(
-            origin_of("http://127.0.0.1:5000/v2/a"),
-            "http://127.0.0.1:5000"
+            media_type_of(br#"{"schemaVersion":2,"manifests":[]}"#),
+            "application/vnd.oci.image.index.v1+json"
+        );
+        assert_eq!(
+            media_type_of(br#"{"schemaVersion":2,"layers":[]}"#),
+            "application/vnd.oci.image.manifest.v1+json"
         );
     }
 }

@@ -1,30 +1,47 @@
-//! HTTP side of the distribution API: auth handshake, retries, the few calls ciux makes.
+//! The client: oci-client does the protocol (HTTP, the token and Basic flows,
+//! TLS, proxies); this module adds what it lacks and ciux needs: one
+//! oci-client per registry (plain HTTP or TLS, its own CA), credentials
+//! looked up once per registry, the `/v2/` probe made once per open
+//! registry, retries with backoff and jitter, and errors that say what to do.
+//!
+//! Callers are synchronous: the client owns a small tokio runtime and blocks
+//! on it, so the rest of ciux stays free of `async`.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use ureq::http::{HeaderMap, Method};
+use oci_client::RegistryOperation;
+use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
+use oci_client::errors::{OciDistributionError, OciErrorCode};
+use oci_client::secrets::RegistryAuth;
+use oci_client::token_cache::RegistryTokenType;
 
-use super::auth::{Challenge, Credential, Credentials};
+use super::credentials::{Credentials, Origin};
 use super::{Reference, RegistryError};
 
 /// Every manifest and index media type a tag may point at (OCI and Docker).
-pub const MANIFEST_TYPES: &str = "application/vnd.oci.image.manifest.v1+json, \
-application/vnd.oci.image.index.v1+json, \
-application/vnd.docker.distribution.manifest.v2+json, \
-application/vnd.docker.distribution.manifest.list.v2+json, \
-application/vnd.docker.distribution.manifest.v1+prettyjws";
+pub const MANIFEST_TYPES: &[&str] = &[
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+];
 
-/// Largest manifest or token answer read into memory.
-const MAX_BODY: u64 = 16 << 20;
+/// Variables that override the configured timeouts (seconds).
+pub const CONNECT_TIMEOUT_VAR: &str = "CIUX_REGISTRY_CONNECT_TIMEOUT";
+pub const READ_TIMEOUT_VAR: &str = "CIUX_REGISTRY_READ_TIMEOUT";
 
 /// How often and how patiently to retry 429, 5xx and connection failures.
 #[derive(Debug, Clone, Copy)]
 pub struct Retry {
     /// Attempts in all (1 = no retry).
     pub attempts: u32,
-    /// Wait before the first retry; doubled each time, capped by `max_delay`.
+    /// Wait before the first retry; doubled each time, capped by `max_delay`,
+    /// each wait drawn between half and all of it (jitter, so that CI jobs
+    /// refused together do not come back together).
     pub delay: Duration,
     pub max_delay: Duration,
 }
@@ -39,6 +56,59 @@ impl Default for Retry {
     }
 }
 
+/// Bounds on every registry request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// To open the connection (TCP and TLS handshake).
+    pub connect: Duration,
+    /// Between two reads of an answer: a registry that accepts and then says
+    /// nothing fails after this long.
+    pub read: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(10),
+            read: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Timeouts {
+    /// The configured timeouts, overridden by `CIUX_REGISTRY_CONNECT_TIMEOUT`
+    /// and `CIUX_REGISTRY_READ_TIMEOUT` (seconds) when set to a number.
+    pub fn from_env(configured: Timeouts) -> Self {
+        let var = |name: &str| {
+            let text = std::env::var(name).ok()?;
+            match text.trim().parse::<f64>() {
+                Ok(secs) if secs > 0.0 && secs.is_finite() => Some(Duration::from_secs_f64(secs)),
+                _ => {
+                    tracing::warn!("ignoring {name}={text:?}: not a positive number of seconds");
+                    None
+                }
+            }
+        };
+        Self {
+            connect: var(CONNECT_TIMEOUT_VAR).unwrap_or(configured.connect),
+            read: var(READ_TIMEOUT_VAR).unwrap_or(configured.read),
+        }
+    }
+}
+
+/// Everything a client needs to know besides the requests.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub credentials: Credentials,
+    /// Hosts (`host` or `host:port`) spoken to over plain HTTP; loopback
+    /// addresses are too, unless they have a CA in `ca`.
+    pub insecure: Vec<String>,
+    /// A CA certificate file (PEM) to trust for a registry, by `host[:port]`.
+    pub ca: BTreeMap<String, PathBuf>,
+    pub timeouts: Timeouts,
+    pub retry: Retry,
+}
+
 /// A manifest as stored: its media type, bytes and digest.
 #[derive(Debug, Clone)]
 pub struct Manifest {
@@ -47,404 +117,479 @@ pub struct Manifest {
     pub digest: String,
 }
 
-/// A distribution-API client. Cheap to share between threads (`&Client` is `Sync`).
+/// A registry client. Cheap to share between threads (`&Client` is `Sync`).
 pub struct Client {
-    agent: ureq::Agent,
-    credentials: Credentials,
-    insecure: Vec<String>,
-    retry: Retry,
-    /// `Authorization` values by (host, scope), so a token is fetched once.
-    auth: Mutex<HashMap<(String, String), String>>,
+    inner: Arc<Inner>,
+    runtime: OnceLock<Result<tokio::runtime::Runtime, String>>,
 }
 
-/// One HTTP answer, body read.
-pub(super) struct Reply {
-    pub(super) status: u16,
-    pub(super) headers: HeaderMap,
-    pub(super) body: Vec<u8>,
+pub(super) struct Inner {
+    settings: Settings,
+    registries: Mutex<HashMap<String, Arc<Registry>>>,
 }
 
-impl Reply {
-    pub(super) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
+/// One registry host: its oci-client, its credential, what the probe said.
+pub(super) struct Registry {
+    host: String,
+    plain: bool,
+    pub(super) oci: oci_client::Client,
+    pub(super) auth: RegistryAuth,
+    origin: Option<Origin>,
+    /// `Some(true)` once the `/v2/` probe said anonymous requests need no token.
+    open: tokio::sync::OnceCell<bool>,
+}
 
-    /// The registry's error message (`{"errors":[{"message":...}]}`), or the status.
-    pub(super) fn message(&self) -> String {
-        #[derive(serde::Deserialize)]
-        struct Errors {
-            errors: Vec<Item>,
-        }
-        #[derive(serde::Deserialize)]
-        struct Item {
-            code: Option<String>,
-            message: Option<String>,
-        }
-        if let Ok(errors) = serde_json::from_slice::<Errors>(&self.body) {
-            let parts: Vec<String> = errors
-                .errors
-                .into_iter()
-                .map(|e| {
-                    format!(
-                        "{} {}",
-                        e.code.unwrap_or_default(),
-                        e.message.unwrap_or_default()
-                    )
-                    .trim()
-                    .to_owned()
-                })
-                .collect();
-            if !parts.is_empty() {
-                return parts.join("; ");
-            }
-        }
-        format!("HTTP {}", self.status)
-    }
+/// What one failed attempt means.
+pub(super) enum Fault {
+    /// The registry said it does not hold the thing asked for.
+    Absent,
+    /// Worth another attempt (429, 5xx, connection refused or reset).
+    Transient(RegistryError),
+    /// Another attempt would get the same answer.
+    Fatal(RegistryError),
 }
 
 impl Client {
-    /// A client with the given credentials and plain-HTTP registries
-    /// (`localhost` and `127.0.0.1` always use plain HTTP).
-    pub fn new(
-        credentials: Credentials,
-        insecure: &[String],
-        timeout: Duration,
-        retry: Retry,
-    ) -> Self {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(timeout.min(Duration::from_secs(10))))
-            .timeout_global(Some(timeout))
-            .user_agent(concat!("ciux/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
+    pub fn new(settings: Settings) -> Self {
         Self {
-            agent,
-            credentials,
-            insecure: insecure.to_vec(),
-            retry,
-            auth: Mutex::new(HashMap::new()),
+            inner: Arc::new(Inner {
+                settings,
+                registries: Mutex::new(HashMap::new()),
+            }),
+            runtime: OnceLock::new(),
         }
     }
 
     /// The client of a command run: credentials from the environment (the
-    /// `CIUX_REGISTRY_*` ones for the project's `registry`), 30 s timeout.
-    pub fn from_env(insecure: &[String], registry: Option<&str>) -> Self {
-        let host = registry
+    /// `CIUX_REGISTRY_*` ones for the project's `registry`), the configured
+    /// plain-HTTP hosts, CAs and timeouts (the timeout variables win).
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        let host = config
+            .registry
+            .as_deref()
+            .filter(|r| !r.starts_with("oci:"))
             .and_then(|r| Reference::parse(&format!("{}/x", r.trim_end_matches('/'))).ok())
             .map(|r| r.registry);
-        Self::new(
-            Credentials::from_env(host.as_deref()),
-            insecure,
-            Duration::from_secs(30),
-            Retry::default(),
-        )
+        Self::new(Settings {
+            credentials: Credentials::from_env(host.as_deref()),
+            insecure: config.insecure_registries.clone(),
+            ca: config.registry_ca.clone(),
+            timeouts: Timeouts::from_env(Timeouts {
+                connect: config.registry_timeouts.connect,
+                read: config.registry_timeouts.read,
+            }),
+            retry: Retry::default(),
+        })
     }
 
-    pub(super) fn base(&self, reference: &Reference) -> String {
-        let host = reference.api_host();
-        let bare = host.split(':').next().unwrap_or(host);
-        let plain = matches!(bare, "localhost" | "127.0.0.1" | "[::1]")
-            || self.insecure.iter().any(|h| h == host || h == bare);
-        let scheme = if plain { "http" } else { "https" };
-        format!("{scheme}://{host}/v2/{}", reference.repository)
-    }
-
-    /// One request with the auth handshake and retries.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn send(
+    /// Run `future` to completion on the client's runtime.
+    pub(super) fn block_on<T>(
         &self,
-        reference: &Reference,
-        method: Method,
-        url: &str,
-        headers: &[(&str, &str)],
-        body: Option<(&str, &[u8])>,
-        actions: &str,
-        what: &'static str,
-    ) -> Result<Reply, RegistryError> {
-        let key = (
-            reference.api_host().to_owned(),
-            format!("repository:{}:{actions}", reference.repository),
-        );
-        let mut authorization = self.auth.lock().ok().and_then(|m| m.get(&key).cloned());
-        let mut reply = self.attempt(
-            reference,
-            &method,
-            url,
-            headers,
-            body,
-            authorization.as_deref(),
-            what,
-        )?;
-        if reply.status == 401 {
-            let challenge = reply.header("www-authenticate").and_then(Challenge::parse);
-            authorization = self.authorize(reference, challenge, &key.1)?;
-            if let Some(value) = &authorization {
-                if let Ok(mut cache) = self.auth.lock() {
-                    cache.insert(key, value.clone());
-                }
-                reply = self.attempt(reference, &method, url, headers, body, Some(value), what)?;
-            }
+        future: impl Future<Output = Result<T, RegistryError>>,
+    ) -> Result<T, RegistryError> {
+        let runtime = self.runtime.get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("ciux-registry")
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())
+        });
+        match runtime {
+            Ok(runtime) => runtime.block_on(future),
+            Err(why) => Err(RegistryError::Unsupported(format!(
+                "cannot start the registry client's runtime: {why}"
+            ))),
         }
-        if matches!(reply.status, 401 | 403) {
-            return Err(RegistryError::Denied {
-                registry: reference.registry.clone(),
-                repository: reference.repository.clone(),
-                status: reply.status,
-                message: reply.message(),
+    }
+
+    pub(super) fn inner(&self) -> Arc<Inner> {
+        self.inner.clone()
+    }
+}
+
+impl Inner {
+    /// Whether `host` is spoken to over plain HTTP.
+    fn is_plain(&self, host: &str) -> bool {
+        let bare = host.rsplit_once(':').map_or(host, |(h, _)| h);
+        let listed = self
+            .settings
+            .insecure
+            .iter()
+            .any(|h| h == host || h == bare);
+        let loopback = matches!(bare, "localhost" | "127.0.0.1" | "[::1]");
+        listed || (loopback && !self.settings.ca.contains_key(host))
+    }
+
+    /// The registry `host`'s client, made on first use.
+    pub(super) fn registry(&self, host: &str) -> Result<Arc<Registry>, RegistryError> {
+        if let Some(found) = self
+            .registries
+            .lock()
+            .ok()
+            .and_then(|m| m.get(host).cloned())
+        {
+            return Ok(found);
+        }
+        let plain = self.is_plain(host);
+        let mut config = ClientConfig {
+            protocol: if plain {
+                ClientProtocol::Http
+            } else {
+                ClientProtocol::Https
+            },
+            connect_timeout: Some(self.settings.timeouts.connect),
+            read_timeout: Some(self.settings.timeouts.read),
+            user_agent: concat!("ciux/", env!("CARGO_PKG_VERSION")),
+            platform_resolver: None,
+            ..ClientConfig::default()
+        };
+        if let Some(path) = self.settings.ca.get(host) {
+            let data = std::fs::read(path).map_err(|source| RegistryError::Ca {
+                registry: host.to_owned(),
+                path: path.clone(),
+                source,
+            })?;
+            config.extra_root_certificates.push(Certificate {
+                encoding: CertificateEncoding::Pem,
+                data,
             });
         }
-        Ok(reply)
-    }
-
-    /// The `Authorization` value that answers `challenge`, if we can answer it.
-    fn authorize(
-        &self,
-        reference: &Reference,
-        challenge: Option<Challenge>,
-        scope: &str,
-    ) -> Result<Option<String>, RegistryError> {
-        let credential = self.credentials.lookup(&reference.registry);
-        match challenge {
-            Some(Challenge::Basic) => Ok(credential.map(|c| c.header())),
-            Some(Challenge::Bearer {
-                realm,
-                service,
-                scope: asked,
-            }) => {
-                if let Some(Credential::Token(token)) = &credential {
-                    return Ok(Some(format!("Bearer {token}")));
-                }
-                let mut url = realm.clone();
-                let mut sep = if url.contains('?') { '&' } else { '?' };
-                for (name, value) in [
-                    ("service", service.as_deref()),
-                    ("scope", Some(asked.as_deref().unwrap_or(scope))),
-                ] {
-                    if let Some(value) = value {
-                        url.push(sep);
-                        url.push_str(&format!("{name}={}", encode(value)));
-                        sep = '&';
-                    }
-                }
-                let auth = credential.map(|c| c.header());
-                let reply = self.attempt(
-                    reference,
-                    &Method::GET,
-                    &url,
-                    &[],
-                    None,
-                    auth.as_deref(),
-                    "token for",
-                )?;
-                if reply.status != 200 {
-                    return Err(RegistryError::Denied {
-                        registry: reference.registry.clone(),
-                        repository: reference.repository.clone(),
-                        status: reply.status,
-                        message: format!("the token service refused: {}", reply.message()),
-                    });
-                }
-                #[derive(serde::Deserialize)]
-                struct Token {
-                    token: Option<String>,
-                    access_token: Option<String>,
-                }
-                let token: Token = serde_json::from_slice(&reply.body)
-                    .map_err(|e| self.protocol(reference, "token for", &e.to_string()))?;
-                let token = token.token.or(token.access_token).ok_or_else(|| {
-                    self.protocol(reference, "token for", "no token in the answer")
-                })?;
-                Ok(Some(format!("Bearer {token}")))
-            }
-            None => Ok(None),
+        let oci = oci_client::Client::try_from(config).map_err(|e| RegistryError::Ca {
+            registry: host.to_owned(),
+            path: self.settings.ca.get(host).cloned().unwrap_or_default(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()),
+        })?;
+        let (auth, origin) = match self.settings.credentials.lookup(host) {
+            Some((credential, origin)) => (credential.to_oci(), Some(origin)),
+            None => (RegistryAuth::Anonymous, None),
+        };
+        let registry = Arc::new(Registry {
+            host: host.to_owned(),
+            plain,
+            oci,
+            auth,
+            origin,
+            open: tokio::sync::OnceCell::new(),
+        });
+        if let Ok(mut map) = self.registries.lock() {
+            return Ok(map.entry(host.to_owned()).or_insert(registry).clone());
         }
+        Ok(registry)
     }
 
-    /// Send once, retrying connection failures, 429 and 5xx with backoff.
-    #[allow(clippy::too_many_arguments)]
-    fn attempt(
+    /// Run `attempt` with retries; `Ok(None)` when the registry says the
+    /// thing is absent.
+    pub(super) async fn call<T, F, Fut>(
         &self,
         reference: &Reference,
-        method: &Method,
-        url: &str,
-        headers: &[(&str, &str)],
-        body: Option<(&str, &[u8])>,
-        authorization: Option<&str>,
+        op: RegistryOperation,
         what: &'static str,
-    ) -> Result<Reply, RegistryError> {
-        let mut delay = self.retry.delay;
-        let attempts = self.retry.attempts.max(1);
-        for attempt in 1..=attempts {
-            let outcome = self.once(method, url, headers, body, authorization);
-            let last = attempt == attempts;
-            let wait = match outcome {
-                Ok(reply) if reply.status == 429 || reply.status >= 500 => {
-                    if last {
-                        return Err(RegistryError::Status {
-                            registry: reference.registry.clone(),
-                            repository: reference.repository.clone(),
-                            what,
-                            status: reply.status,
-                            attempts,
-                            message: reply.message(),
-                        });
-                    }
-                    retry_after(&reply).unwrap_or(delay)
-                }
-                Ok(reply) => return Ok(reply),
-                Err(source) => {
-                    if last {
-                        return Err(RegistryError::Unreachable {
-                            registry: reference.registry.clone(),
-                            attempts,
-                            source: Box::new(source),
-                        });
-                    }
-                    delay
-                }
+        attempt: F,
+    ) -> Result<Option<T>, RegistryError>
+    where
+        F: Fn(Arc<Registry>, oci_client::Reference) -> Fut,
+        Fut: Future<Output = Result<T, OciDistributionError>>,
+    {
+        let registry = self.registry(&reference.registry)?;
+        let oci_ref = reference.to_oci();
+        let retry = self.settings.retry;
+        let attempts = retry.attempts.max(1);
+        let mut delay = retry.delay;
+        for n in 1..=attempts {
+            let outcome = match self.prepare(&registry, &oci_ref, op).await {
+                Ok(()) => attempt(registry.clone(), oci_ref.clone())
+                    .await
+                    .map_err(|e| self.classify(&registry, reference, what, e, n)),
+                Err(e) => Err(self.classify(&registry, reference, "the /v2/ probe of", e, n)),
             };
-            tracing::debug!(
-                "registry {}: retrying {what} {} in {wait:?}",
-                reference.registry,
-                reference.repository
-            );
-            std::thread::sleep(wait.min(self.retry.max_delay));
-            delay = (delay * 2).min(self.retry.max_delay);
-        }
-        unreachable!("the loop returns on its last attempt")
-    }
-
-    fn once(
-        &self,
-        method: &Method,
-        url: &str,
-        headers: &[(&str, &str)],
-        body: Option<(&str, &[u8])>,
-        authorization: Option<&str>,
-    ) -> Result<Reply, ureq::Error> {
-        let mut request = ureq::http::Request::builder()
-            .method(method.clone())
-            .uri(url);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        if let Some(value) = authorization {
-            request = request.header("Authorization", value);
-        }
-        let mut response = match body {
-            Some((content_type, bytes)) => {
-                let request = request
-                    .header("Content-Type", content_type)
-                    .body(bytes.to_vec())?;
-                self.agent.run(request)?
+            match outcome {
+                Ok(value) => return Ok(Some(value)),
+                Err(Fault::Absent) => return Ok(None),
+                Err(Fault::Fatal(e)) => return Err(e),
+                Err(Fault::Transient(e)) if n == attempts => return Err(e),
+                Err(Fault::Transient(e)) => {
+                    let wait = delay.mul_f64(0.5 + fastrand::f64() / 2.0);
+                    tracing::debug!(
+                        "registry {}: {e}; retrying {what} {} in {wait:?}",
+                        registry.host,
+                        reference.repository
+                    );
+                    tokio::time::sleep(wait).await;
+                    delay = (delay * 2).min(retry.max_delay);
+                }
             }
-            None => self.agent.run(request.body(())?)?,
-        };
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = if *method == Method::HEAD {
-            Vec::new()
-        } else {
-            response
-                .body_mut()
-                .with_config()
-                .limit(MAX_BODY)
-                .read_to_vec()?
-        };
-        Ok(Reply {
-            status,
-            headers,
-            body,
-        })
+        }
+        Err(RegistryError::Unsupported("no attempt was made".into()))
     }
 
-    pub(super) fn status_error(
+    /// Before a request: on an anonymous registry, probe `/v2/` once; when
+    /// it asks for no token, tell oci-client's token cache so that it does
+    /// not probe again before every request (it would: it caches tokens,
+    /// not the absence of one).
+    async fn prepare(
         &self,
+        registry: &Registry,
+        reference: &oci_client::Reference,
+        op: RegistryOperation,
+    ) -> Result<(), OciDistributionError> {
+        if registry.auth != RegistryAuth::Anonymous {
+            return Ok(());
+        }
+        let open = registry
+            .open
+            .get_or_try_init(|| async {
+                let token = registry
+                    .oci
+                    .auth(reference, &RegistryAuth::Anonymous, op)
+                    .await?;
+                Ok::<bool, OciDistributionError>(token.is_none())
+            })
+            .await?;
+        if *open {
+            // An empty Basic pair: a registry without authentication ignores
+            // it, and oci-client then finds a "token" and skips the probe.
+            registry
+                .oci
+                .tokens
+                .insert(
+                    reference,
+                    op,
+                    RegistryTokenType::Basic(String::new(), String::new()),
+                )
+                .await;
+        }
+        Ok(())
+    }
+
+    /// Sort an oci-client error into absent, transient and fatal.
+    fn classify(
+        &self,
+        registry: &Registry,
         reference: &Reference,
         what: &'static str,
-        reply: &Reply,
-    ) -> RegistryError {
-        RegistryError::Status {
-            registry: reference.registry.clone(),
+        error: OciDistributionError,
+        attempts: u32,
+    ) -> Fault {
+        let name = || reference.registry.clone();
+        let status = |status: u16, message: String| RegistryError::Status {
+            registry: name(),
             repository: reference.repository.clone(),
             what,
-            status: reply.status,
-            attempts: 1,
-            message: reply.message(),
-        }
-    }
-
-    pub(super) fn protocol(
-        &self,
-        reference: &Reference,
-        what: &'static str,
-        why: &str,
-    ) -> RegistryError {
-        RegistryError::Protocol {
-            registry: reference.registry.clone(),
-            what,
-            why: why.to_owned(),
-        }
-    }
-}
-
-/// `Retry-After: <seconds>`.
-fn retry_after(reply: &Reply) -> Option<Duration> {
-    reply
-        .header("retry-after")?
-        .trim()
-        .parse()
-        .ok()
-        .map(Duration::from_secs)
-}
-
-/// Percent-encode a query value.
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
+            status,
+            attempts,
+            message,
+        };
+        let denied = |status: u16, message: String| {
+            Fault::Fatal(RegistryError::Denied {
+                registry: name(),
+                repository: reference.repository.clone(),
+                status,
+                message,
+                hint: self.denied_hint(registry),
+            })
+        };
+        match error {
+            OciDistributionError::RegistryError { envelope, .. } => {
+                let message = envelope
+                    .errors
+                    .iter()
+                    .map(|e| format!("{:?} {}", e.code, e.message).trim().to_owned())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let codes: Vec<&OciErrorCode> = envelope.errors.iter().map(|e| &e.code).collect();
+                if codes.iter().any(|c| {
+                    matches!(
+                        c,
+                        OciErrorCode::ManifestUnknown
+                            | OciErrorCode::NameUnknown
+                            | OciErrorCode::BlobUnknown
+                    )
+                }) {
+                    Fault::Absent
+                } else if codes.contains(&&OciErrorCode::Toomanyrequests) {
+                    Fault::Transient(status(429, message))
+                } else if codes.contains(&&OciErrorCode::Unauthorized) {
+                    denied(401, message)
+                } else if codes.contains(&&OciErrorCode::Denied) {
+                    denied(403, message)
+                } else {
+                    Fault::Fatal(status(400, message))
+                }
             }
-            _ => format!("%{b:02X}"),
+            OciDistributionError::ServerError { code, message, .. } => {
+                let message = first_line(&message);
+                match code {
+                    404 => Fault::Absent,
+                    401 | 403 => denied(code, message),
+                    429 | 500.. => Fault::Transient(status(code, message)),
+                    400 if registry.plain && message.contains("HTTPS") => {
+                        Fault::Fatal(RegistryError::TlsMismatch {
+                            registry: name(),
+                            fix: format!(
+                                "it answers HTTPS, but is asked over plain HTTP ({}): remove it from `insecure_registries`, and give its CA under `[registry_ca]` if its certificate is private",
+                                if self.settings.insecure.is_empty() {
+                                    "a loopback address"
+                                } else {
+                                    "a loopback address or listed in `insecure_registries`"
+                                }
+                            ),
+                        })
+                    }
+                    _ => Fault::Fatal(status(code, message)),
+                }
+            }
+            OciDistributionError::UnauthorizedError { .. } => {
+                denied(401, "authentication required".into())
+            }
+            OciDistributionError::AuthenticationFailure(reason) => denied(
+                401,
+                format!("the token service refused: {}", first_line(&reason)),
+            ),
+            OciDistributionError::RequestError(e) => self.request_fault(registry, e, attempts),
+            OciDistributionError::RegistryNoLocationError => {
+                Fault::Fatal(RegistryError::Protocol {
+                    registry: name(),
+                    what,
+                    why: "no Location header in the answer".into(),
+                })
+            }
+            other => Fault::Fatal(RegistryError::Protocol {
+                registry: name(),
+                what,
+                why: other.to_string(),
+            }),
+        }
+    }
+
+    /// A request that got no HTTP answer: a timeout, a TLS problem, or a
+    /// connection failure.
+    fn request_fault(&self, registry: &Registry, error: reqwest::Error, attempts: u32) -> Fault {
+        let chain = error_chain(&error);
+        let host = registry.host.clone();
+        if error.is_timeout() {
+            let (kind, timeout, var, key) = if error.is_connect() {
+                (
+                    "connect",
+                    self.settings.timeouts.connect,
+                    CONNECT_TIMEOUT_VAR,
+                    "connect",
+                )
+            } else {
+                (
+                    "read",
+                    self.settings.timeouts.read,
+                    READ_TIMEOUT_VAR,
+                    "read",
+                )
+            };
+            return Fault::Fatal(RegistryError::Timeout {
+                registry: host,
+                kind,
+                seconds: timeout.as_secs_f64(),
+                var,
+                key,
+            });
+        }
+        let lower = chain.to_ascii_lowercase();
+        if lower.contains("certificate") || lower.contains("unknownissuer") {
+            return Fault::Fatal(RegistryError::Untrusted {
+                registry: host,
+                why: chain,
+            });
+        }
+        if !registry.plain
+            && (lower.contains("invalidcontenttype")
+                || lower.contains("corrupt message")
+                || lower.contains("wrong version number")
+                || lower.contains("invalid message")
+                || lower.contains("received fatal alert: decodeerror"))
+        {
+            return Fault::Fatal(RegistryError::TlsMismatch {
+                registry: host.clone(),
+                fix: format!(
+                    "it answers plain HTTP, not HTTPS: if that is intended, add \"{host}\" to `insecure_registries` in .ciux.toml"
+                ),
+            });
+        }
+        Fault::Transient(RegistryError::Unreachable {
+            registry: host,
+            attempts,
+            why: chain,
         })
-        .collect()
+    }
+
+    /// What to tell a user whose registry refused access.
+    fn denied_hint(&self, registry: &Registry) -> String {
+        match &registry.origin {
+            None => format!(
+                "log in (docker login {}), or set {} and {}",
+                registry.host,
+                super::USER_VAR,
+                super::PASSWORD_VAR
+            ),
+            Some(origin) => format!(
+                "the registry refused the credential from {origin}: check it (user, password or token, and its rights on the repository)"
+            ),
+        }
+    }
+}
+
+/// An error and its sources on one line: reqwest's own message says only
+/// "error sending request".
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        let part = e.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = e.source();
+    }
+    text
+}
+
+/// The first line of a server's message, bounded (an HTML error page is no message).
+fn first_line(text: &str) -> String {
+    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    line.chars().take(200).collect::<String>().trim().to_owned()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn plain_http_only_for_loopback_and_listed_hosts() {
-        let client = Client::new(
-            Credentials::none(),
-            &["reg.internal:5000".to_owned(), "lab.local".to_owned()],
-            Duration::from_secs(1),
-            Retry::default(),
-        );
-        let base = |r: &str| client.base(&Reference::parse(r).unwrap());
-        assert_eq!(base("127.0.0.1:5000/a/b"), "http://127.0.0.1:5000/v2/a/b");
-        assert_eq!(base("localhost/a"), "http://localhost/v2/a");
-        assert_eq!(base("reg.internal:5000/a"), "http://reg.internal:5000/v2/a");
-        assert_eq!(base("lab.local:8443/a"), "http://lab.local:8443/v2/a");
-        assert_eq!(
-            base("reg.internal:6000/a"),
-            "https://reg.internal:6000/v2/a"
-        );
-        assert_eq!(base("ghcr.io/o/p"), "https://ghcr.io/v2/o/p");
-        assert_eq!(
-            base("alpine"),
-            "https://registry-1.docker.io/v2/library/alpine"
-        );
+    fn inner(insecure: &[&str], ca: &[&str]) -> Inner {
+        Inner {
+            settings: Settings {
+                insecure: insecure.iter().map(|s| s.to_string()).collect(),
+                ca: ca
+                    .iter()
+                    .map(|h| (h.to_string(), PathBuf::from("ca.pem")))
+                    .collect(),
+                ..Settings::default()
+            },
+            registries: Mutex::new(HashMap::new()),
+        }
     }
 
     #[test]
-    fn query_encoding() {
-        assert_eq!(
-            encode("repository:a/b:pull,push"),
-            "repository%3Aa%2Fb%3Apull%2Cpush"
-        );
+    fn plain_http_for_loopback_and_listed_hosts_only() {
+        let i = inner(&["reg.internal:5000", "lab.local"], &["127.0.0.1:8443"]);
+        assert!(i.is_plain("127.0.0.1:5000"));
+        assert!(i.is_plain("localhost"));
+        assert!(i.is_plain("reg.internal:5000"));
+        assert!(i.is_plain("lab.local:8443"));
+        assert!(!i.is_plain("reg.internal:6000"));
+        assert!(!i.is_plain("ghcr.io"));
+        assert!(!i.is_plain("127.0.0.1:8443"), "a CA means TLS");
+    }
+
+    #[test]
+    fn timeouts_default_and_first_lines() {
+        assert_eq!(Timeouts::default().read, Duration::from_secs(30));
+        assert_eq!(first_line("\n<html>\nbody"), "<html>");
     }
 }

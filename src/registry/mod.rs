@@ -1,28 +1,34 @@
-//! A small client of the OCI distribution API: what ciux needs to decide whether
-//! to build an image (manifest existence and digest, tag listing) and to promote
-//! one (manifest copy by digest).
+//! The OCI registry: what ciux needs to decide whether to build an image
+//! (manifest existence and digest, tag listing) and to promote one (manifest
+//! copy by digest, blob mounts), plus OCI layout directories (`oci:DIR`).
 //!
-//! Written on the blocking `ureq` client rather than on oci-client: ciux needs
-//! Docker `config.json` credentials, `Link` pagination, 404 mapped to "absent",
-//! retries on 429/5xx and request counting, none of which oci-client has, and a
-//! blocking client with scoped threads keeps the rest of ciux free of an async
-//! runtime.
-//!
-//! Every lookup has three answers: present (with its digest), absent
-//! (`Ok(Lookup::Missing)`), or failed (`Err`): refused, unreachable, or retries
-//! exhausted. Only the caller may decide that a failure means "build".
+//! The protocol is oci-client's (on reqwest and tokio); this module keeps the
+//! semantics ciux promises on top of it. Every lookup has three answers:
+//! present (with its digest), absent (`Ok(Lookup::Missing)`: HTTP 404,
+//! `MANIFEST_UNKNOWN`, `NAME_UNKNOWN`), or failed (`Err`): refused,
+//! unreachable, timed out, or retries exhausted. Only the caller may decide
+//! that a failure means "build".
 
 mod api;
-mod auth;
 mod client;
+mod credentials;
 pub mod layout;
 mod reference;
 
+use std::path::PathBuf;
+
 use thiserror::Error;
 
-pub use auth::{Credential, Credentials, PASSWORD_VAR, USER_VAR};
-pub use client::{Client, MANIFEST_TYPES, Manifest, Retry};
-pub use reference::{DOCKER_HUB, Reference, is_valid_tag, tag_of_version};
+pub use client::{
+    CONNECT_TIMEOUT_VAR, Client, MANIFEST_TYPES, Manifest, READ_TIMEOUT_VAR, Retry, Settings,
+    Timeouts,
+};
+pub use credentials::{
+    Credential, Credentials, DOCKER_HUB_KEY, Origin, PASSWORD_VAR, USER_VAR, store_key,
+};
+pub use reference::{
+    DOCKER_HUB, Reference, check_registry_prefix, is_valid_image_name, is_valid_tag, tag_of_version,
+};
 
 /// The answer to "does this image exist?".
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -39,21 +45,31 @@ pub enum Lookup {
 pub enum RegistryError {
     #[error("`{reference}` is not a valid image reference: {why}")]
     BadReference { reference: String, why: String },
-    #[error("cannot reach registry {registry} ({attempts} attempts)")]
+    #[error("cannot reach registry {registry} ({attempts} attempts): {why}")]
     Unreachable {
         registry: String,
         attempts: u32,
-        #[source]
-        source: Box<ureq::Error>,
+        why: String,
     },
     #[error(
-        "registry {registry} refused access to {repository} (HTTP {status}): {message}\n  fix: log in (docker login {registry}), or set {USER_VAR} and {PASSWORD_VAR}"
+        "registry {registry} did not answer within {seconds} s ({kind} timeout)\n  fix: check that the registry is up, or raise the timeout with {var} or `{key} = <seconds>` under `[registry_timeouts]` in .ciux.toml"
+    )]
+    Timeout {
+        registry: String,
+        kind: &'static str,
+        seconds: f64,
+        var: &'static str,
+        key: &'static str,
+    },
+    #[error(
+        "registry {registry} refused access to {repository} (HTTP {status}): {message}\n  fix: {hint}"
     )]
     Denied {
         registry: String,
         repository: String,
         status: u16,
         message: String,
+        hint: String,
     },
     #[error(
         "registry {registry} answered HTTP {status} to {what} {repository} ({attempts} attempts): {message}"
@@ -66,6 +82,19 @@ pub enum RegistryError {
         attempts: u32,
         message: String,
     },
+    #[error("registry {registry}: {fix}")]
+    TlsMismatch { registry: String, fix: String },
+    #[error(
+        "registry {registry}: its TLS certificate is not trusted ({why})\n  fix: give its CA certificate in .ciux.toml: `[registry_ca]` then `\"{registry}\" = \"path/to/ca.pem\"` (or set SSL_CERT_FILE)"
+    )]
+    Untrusted { registry: String, why: String },
+    #[error("cannot read the CA certificate {} for registry {registry} (`[registry_ca]` in .ciux.toml)", path.display())]
+    Ca {
+        registry: String,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("registry {registry}: unexpected answer to {what}: {why}")]
     Protocol {
         registry: String,
@@ -74,7 +103,7 @@ pub enum RegistryError {
     },
     #[error("cannot read the OCI image layout {}", path.display())]
     Layout {
-        path: std::path::PathBuf,
+        path: PathBuf,
         #[source]
         source: std::io::Error,
     },

@@ -1,9 +1,15 @@
-//! Image references with Docker's rules: `[host[:port]/]path[:tag][@digest]`.
+//! Image references: the one grammar every part of ciux uses.
 //!
-//! The first component is a registry host when it contains `.` or `:` or is
-//! `localhost`; otherwise the image lives on Docker Hub (`docker.io`), and a
-//! one-component path gets the `library/` namespace (`alpine` is
-//! `docker.io/library/alpine`).
+//! Parsing is the distribution registry's reference grammar as oci-client
+//! implements it (`[host[:port]/]path[:tag][@digest]`, lower-case path
+//! components, tags of at most 128 characters, `algorithm:hex` digests).
+//! Configuration validation, `--tmp-registry`, the emitters and the registry
+//! client all go through [`Reference::parse`] (or [`check_registry_prefix`]
+//! for a `registry` value), so a reference accepted at configuration time is
+//! never refused later.
+//!
+//! As with Docker, a first component without `.` or `:` that is not
+//! `localhost` is a Docker Hub path (`alpine` is `docker.io/library/alpine`).
 
 use serde::Serialize;
 
@@ -11,8 +17,6 @@ use super::RegistryError;
 
 /// The registry name Docker uses for Docker Hub.
 pub const DOCKER_HUB: &str = "docker.io";
-/// The host that serves Docker Hub's distribution API.
-const DOCKER_HUB_API: &str = "registry-1.docker.io";
 
 /// A parsed image reference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -26,75 +30,46 @@ pub struct Reference {
 }
 
 impl Reference {
-    /// Parse `text` with Docker's rules.
+    /// Parse `text` with the distribution reference grammar.
     pub fn parse(text: &str) -> Result<Self, RegistryError> {
-        let bad = |why: &str| RegistryError::BadReference {
+        let bad = |why: String| RegistryError::BadReference {
             reference: text.to_owned(),
-            why: why.to_owned(),
+            why,
         };
-        let (rest, digest) = match text.split_once('@') {
-            Some((rest, digest)) => {
-                let (algo, hex) = digest
-                    .split_once(':')
-                    .ok_or_else(|| bad("a digest is `algorithm:hex`"))?;
-                if algo.is_empty() || hex.len() < 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit())
-                {
-                    return Err(bad("a digest is `algorithm:hex`"));
+        // The grammar has no room for these; say so plainly rather than
+        // through a regular expression's failure.
+        if text.is_empty() {
+            return Err(bad("an image reference is not empty".into()));
+        }
+        if let Some(c) = text.chars().find(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad(format!("it holds the character {c:?}")));
+        }
+        if text.contains("://") {
+            return Err(bad("write `host[:port]/path[:tag]` without a scheme".into()));
+        }
+        let parsed: oci_client::Reference = text.parse().map_err(|e: oci_client::ParseError| {
+            bad(match e {
+                oci_client::ParseError::NameContainsUppercase
+                | oci_client::ParseError::ReferenceInvalidFormat
+                | oci_client::ParseError::TagInvalidFormat => {
+                    "path components are lower-case letters and digits separated by `.`, `_`, `__` or `-`; a tag is 1-128 letters, digits, `_`, `.` or `-`, not starting with `.` or `-`".to_owned()
                 }
-                (rest, Some(digest.to_owned()))
-            }
-            None => (text, None),
-        };
-        // A tag follows the last `:` that comes after the last `/` (a port does not).
-        let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
-        let (name, tag) = match rest[last_slash..].rfind(':') {
-            Some(i) => (
-                &rest[..last_slash + i],
-                Some(rest[last_slash + i + 1..].to_owned()),
-            ),
-            None => (rest, None),
-        };
-        if let Some(tag) = &tag {
-            if !is_valid_tag(tag) {
-                return Err(bad(
-                    "a tag is 1-128 letters, digits, `_`, `.` or `-`, not starting with `.` or `-`",
-                ));
-            }
-        }
-        let (registry, repository) = match name.split_once('/') {
-            Some((first, path)) if first.contains(['.', ':']) || first == "localhost" => {
-                (first.to_owned(), path.to_owned())
-            }
-            _ => (DOCKER_HUB.to_owned(), name.to_owned()),
-        };
-        let repository = if registry == DOCKER_HUB && !repository.contains('/') {
-            format!("library/{repository}")
-        } else {
-            repository
-        };
-        // `host:port` needs a port of digits (`oci:/dir` is no registry host).
-        let port_ok = match registry.rsplit_once(':') {
-            Some((host, port)) if !registry.starts_with('[') => {
-                !host.is_empty() && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
-            }
-            _ => true,
-        };
-        if registry.is_empty()
-            || !port_ok
-            || registry.contains(|c: char| c.is_whitespace() || c == '@')
-        {
-            return Err(bad("bad registry host"));
-        }
-        if repository.is_empty() || !repository.split('/').all(is_valid_component) {
-            return Err(bad(
-                "path components are lower-case letters and digits separated by `.`, `_`, `__` or `-`",
-            ));
-        }
+                other => other.to_string(),
+            })
+        })?;
+        // The parser fills in `latest` for a reference without tag or
+        // digest; ciux needs to know whether one was written (a registry
+        // path has none).
+        let name = text.split('@').next().unwrap_or(text);
+        let written = name
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains(':'));
         Ok(Self {
-            registry,
-            repository,
-            tag,
-            digest,
+            registry: parsed.registry().to_owned(),
+            repository: parsed.repository().to_owned(),
+            tag: parsed.tag().filter(|_| written).map(str::to_owned),
+            digest: parsed.digest().map(str::to_owned),
         })
     }
 
@@ -112,21 +87,34 @@ impl Reference {
         format!("{}/{}", self.registry, self.repository)
     }
 
-    /// The host to send API requests to (Docker Hub's API is on another host).
-    pub fn api_host(&self) -> &str {
-        if self.registry == DOCKER_HUB {
-            DOCKER_HUB_API
-        } else {
-            &self.registry
-        }
-    }
-
     /// The tag or digest to ask for in `/v2/<name>/manifests/<reference>`.
     pub fn manifest_reference(&self) -> &str {
         self.digest
             .as_deref()
             .or(self.tag.as_deref())
             .unwrap_or("latest")
+    }
+
+    /// The same reference in oci-client's type.
+    pub(crate) fn to_oci(&self) -> oci_client::Reference {
+        match (&self.tag, &self.digest) {
+            (Some(tag), Some(digest)) => oci_client::Reference::with_tag_and_digest(
+                self.registry.clone(),
+                self.repository.clone(),
+                tag.clone(),
+                digest.clone(),
+            ),
+            (None, Some(digest)) => oci_client::Reference::with_digest(
+                self.registry.clone(),
+                self.repository.clone(),
+                digest.clone(),
+            ),
+            (tag, None) => oci_client::Reference::with_tag(
+                self.registry.clone(),
+                self.repository.clone(),
+                tag.clone().unwrap_or_else(|| "latest".to_owned()),
+            ),
+        }
     }
 }
 
@@ -143,6 +131,38 @@ impl std::fmt::Display for Reference {
     }
 }
 
+/// Check a registry prefix (`host[:port][/path]`, the `registry` and
+/// `--tmp-registry` values): an image named `<prefix>/<name>` must be a valid
+/// reference, with no tag or digest in the prefix itself. `oci:<dir>` (an OCI
+/// layout directory) is accepted as is.
+pub fn check_registry_prefix(prefix: &str) -> Result<(), String> {
+    if prefix.starts_with("oci:") {
+        return Ok(());
+    }
+    if prefix.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if prefix.ends_with('/') || prefix.contains('@') {
+        return Err(format!(
+            "`{}` is not of the form `host[:port]/path` (no tag, no digest)",
+            prefix.escape_default()
+        ));
+    }
+    let parsed = Reference::parse(&format!("{prefix}/x")).map_err(|e| match e {
+        RegistryError::BadReference { why, .. } => {
+            format!(
+                "`{}` is not a registry path: {why}",
+                prefix.escape_default()
+            )
+        }
+        other => other.to_string(),
+    })?;
+    if parsed.tag.is_some() {
+        return Err(format!("`{prefix}` holds a tag; a registry path has none"));
+    }
+    Ok(())
+}
+
 /// Docker's tag grammar: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
 pub fn is_valid_tag(tag: &str) -> bool {
     let mut bytes = tag.bytes();
@@ -157,15 +177,10 @@ pub fn tag_of_version(version: &str) -> String {
     version.replace('+', "_")
 }
 
-fn is_valid_component(component: &str) -> bool {
-    let bytes = component.as_bytes();
-    let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
-    !bytes.is_empty()
-        && alnum(&bytes[0])
-        && alnum(&bytes[bytes.len() - 1])
-        && bytes
-            .iter()
-            .all(|b| alnum(b) || matches!(b, b'.' | b'_' | b'-'))
+/// Whether `name` can be the last path component of an image (a project name
+/// once lower-cased).
+pub fn is_valid_image_name(name: &str) -> bool {
+    Reference::parse(&format!("localhost/{name}")).is_ok_and(|r| r.repository == name)
 }
 
 #[cfg(test)]
@@ -214,10 +229,7 @@ mod tests {
         let r = Reference::parse(&format!("ghcr.io/o/p:t@{d}")).unwrap();
         assert_eq!(r.manifest_reference(), d);
         assert_eq!(r.tag.as_deref(), Some("t"));
-        assert_eq!(
-            Reference::parse("docker.io/alpine").unwrap().api_host(),
-            "registry-1.docker.io"
-        );
+        assert_eq!(r.to_oci().to_string(), format!("ghcr.io/o/p:t@{d}"));
     }
 
     #[test]
@@ -225,6 +237,8 @@ mod tests {
         for text in [
             "",
             "Upper/Case",
+            "UPPER/Case:t@g!",
+            "reg.example.org/Astro/x:1",
             "oci:/tmp/a",
             "h:x/a",
             "a//b",
@@ -233,10 +247,37 @@ mod tests {
             "a@sha256:zz",
             "a/b-",
             "x y",
+            "https://reg/x",
         ] {
             assert!(Reference::parse(text).is_err(), "{text:?}");
         }
         assert_eq!(tag_of_version("v1.2.3+build.5"), "v1.2.3_build.5");
         assert!(!is_valid_tag(&"a".repeat(129)));
+    }
+
+    #[test]
+    fn registry_prefixes() {
+        for ok in [
+            "127.0.0.1:5000",
+            "127.0.0.1:5000/astro",
+            "reg.example.org/astro/fink",
+            "localhost/a",
+            "oci:/tmp/layouts",
+            "docker.io/astro",
+        ] {
+            assert_eq!(check_registry_prefix(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "reg/x:tag",
+            "reg.example.org/Astro",
+            "reg.example.org/",
+            "reg.example.org/a@sha256:x",
+            "",
+        ] {
+            assert!(check_registry_prefix(bad).is_err(), "{bad}");
+        }
+        assert!(is_valid_image_name("fink-broker"));
+        assert!(!is_valid_image_name("my project"));
+        assert!(!is_valid_image_name("-x"));
     }
 }

@@ -34,14 +34,13 @@ pub(crate) fn git(dir: &Path, args: &[&str]) -> Result<String, ReleaseError> {
 /// The remote a branch pushes to: `branch.<name>.remote`, else `origin`, else
 /// the only remote; `None` when the repository has no remote.
 pub(crate) fn branch_remote(repo: &git2::Repository, branch: Option<&str>) -> Option<String> {
-    if let Some(branch) = branch {
-        if let Ok(config) = repo.config() {
-            if let Ok(name) = config.get_string(&format!("branch.{branch}.remote")) {
-                if name != "." && repo.find_remote(&name).is_ok() {
-                    return Some(name);
-                }
-            }
-        }
+    if let Some(branch) = branch
+        && let Ok(config) = repo.config()
+        && let Ok(name) = config.get_string(&format!("branch.{branch}.remote"))
+        && name != "."
+        && repo.find_remote(&name).is_ok()
+    {
+        return Some(name);
     }
     let remotes = repo.remotes().ok()?;
     let names: Vec<&str> = remotes.iter().flatten().flatten().collect();

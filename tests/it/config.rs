@@ -25,7 +25,7 @@ fn toml_errors_name_file_line_column_and_key() {
     let cases: &[(&str, &str)] = &[
         (
             "projet = \"x\"\n",
-            "/repo/.ciux.toml:1:1: projet: unknown field `projet`, expected one of `project`, `registry`, `source_paths`, `insecure_registries`, `build`, `deploy`, `dependencies`",
+            "/repo/.ciux.toml:1:1: projet: unknown field `projet`, expected one of `project`, `registry`, `source_paths`, `insecure_registries`, `registry_ca`, `registry_timeouts`, `build`, `deploy`, `dependencies`",
         ),
         (
             "registry = \"r\"\n[[dependencies]]\nurl = \"https://x/y\"\nimage = \"r/i:1\"\n",

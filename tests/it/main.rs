@@ -19,6 +19,7 @@ mod image_engine;
 mod lock;
 mod plan;
 mod registry;
+mod registry_net;
 mod revision;
 mod tag;
 mod tag_all;

@@ -12,9 +12,9 @@ use crate::image::{check_env, parse_env, project, run};
 #[test]
 fn tag_listing_follows_pages_and_retries_unavailable() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut tags: Vec<String> = (0..25).map(|i| format!("v0.0.{i}")).collect();
+    let mut tags: Vec<String> = (0..250).map(|i| format!("v0.0.{i}")).collect();
     tags.push("v1.0.0".into());
-    let fake = FakeRegistry::start("astro/demo", tags, 10, 2, 503);
+    let fake = FakeRegistry::start("astro/demo", tags, 100, 2, 503);
     let repo = project(tmp.path(), &format!("{}/astro", fake.addr), "");
     let env = check_env(&repo.dir, &[]);
     assert_eq!(env["CIUX_BUILD"], "false", "the tag is on the third page");
@@ -22,8 +22,14 @@ fn tag_listing_follows_pages_and_retries_unavailable() {
     let lists = requests.iter().filter(|r| r.contains("/tags/list")).count();
     assert_eq!(
         lists,
-        2 + 3,
-        "two 503 answers retried, then three pages: {requests:?}"
+        1 + 3,
+        "the probe and the first listing get 503, the listing is retried, then three pages: {requests:?}"
+    );
+    assert_eq!(requests[0], "GET /v2/", "{requests:?}");
+    assert_eq!(
+        requests.iter().filter(|r| *r == "GET /v2/").count(),
+        1,
+        "one probe: {requests:?}"
     );
     assert_eq!(
         requests.last().unwrap(),
@@ -40,7 +46,13 @@ fn too_many_requests_exhausts_retries_with_an_error() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("HTTP 429"), "{stderr}");
-    assert_eq!(fake.requests().len(), 4, "four attempts in all");
+    let requests = fake.requests();
+    assert_eq!(
+        requests.iter().filter(|r| r.contains("/tags/list")).count(),
+        4,
+        "four attempts in all: {requests:?}"
+    );
+    assert_eq!(requests.len(), 5, "and one probe: {requests:?}");
 }
 
 #[test]
@@ -96,7 +108,7 @@ fn missing_dependency_images_are_listed() {
         ]
     );
     registry.push("astro/spark", "3.4", None);
-    let client = ciux::registry::Client::from_env(&[], None);
+    let client = ciux::registry::Client::new(ciux::registry::Settings::default());
     let missing = ciux::image::missing_images(&images, &client).unwrap();
     assert_eq!(missing, [images[0].clone(), images[2].clone()]);
 }
@@ -134,4 +146,113 @@ fn refused_listing_falls_back_to_a_few_manifest_heads() {
         "four newest and four oldest of the 13-commit window: {:?}",
         fake.requests()
     );
+}
+
+#[test]
+fn each_required_image_keeps_its_own_answer_when_building_on_errors() {
+    let registry = Registry::start();
+    registry.push("astro/present", "1", None);
+    let tmp = tempfile::tempdir().unwrap();
+    let addr = &registry.addr;
+    let extra = format!(
+        "\n[[dependencies]]\nimage = \"{addr}/astro/present:1\"\n\
+         [[dependencies]]\nimage = \"{addr}/astro/absent:1\"\n\
+         [[dependencies]]\nimage = \"127.0.0.1:9/astro/unreachable:1\"\n"
+    );
+    let repo = project(tmp.path(), &format!("{addr}/astro"), &extra);
+    let out = run(&repo.dir, &["ignite", "--on-registry-error=build"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("1 required image(s) missing"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{addr}/astro/absent:1")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("cannot check image 127.0.0.1:9/astro/unreachable:1"),
+        "the unreachable one is a warning: {stderr}"
+    );
+    // Without the option, both are reported.
+    let out = run(&repo.dir, &["ignite"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("absent:1"), "{stderr}");
+    assert!(stderr.contains("could not be checked"), "{stderr}");
+}
+
+#[test]
+fn promote_dry_run_that_could_not_look_fails() {
+    let mut registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = project(tmp.path(), &format!("{}/astro", registry.addr), "");
+    registry.stop();
+    let out = run(
+        &repo.dir,
+        &["promote", "--dry-run", "--on-registry-error=build"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty(), "nothing would be promoted");
+    assert!(
+        stderr.contains("the registry could not be asked"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn image_references_are_checked_at_configuration_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (n, (line, key)) in [
+        ("registry = \"reg/x:tag\"", "registry"),
+        ("registry = \"reg.example.org/Astro\"", "registry"),
+        (
+            "[[dependencies]]\nimage = \"UPPER/Case:t@g!\"",
+            "dependencies[0].image",
+        ),
+        (
+            "[[dependencies]]\nimage = \"reg.example.org/Astro/x:1\"",
+            "dependencies[0].image",
+        ),
+        ("[registry_ca]\n\"https://x\" = \"ca.pem\"", "registry_ca"),
+        ("[registry_timeouts]\nread = 0", "registry_timeouts.read"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let dir = tmp.path().join(format!("p{n}"));
+        let repo = crate::common::git::Repo::init(&dir);
+        std::fs::write(
+            repo.dir.join(".ciux.toml"),
+            format!("project = \"demo\"\n{line}\n"),
+        )
+        .unwrap();
+        let out = run(&repo.dir, &["get", "image"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{line}: {stderr}");
+        assert!(
+            stderr.contains(".ciux.toml:2:") || stderr.contains(".ciux.toml:3:"),
+            "{line}: {stderr}"
+        );
+        assert!(stderr.contains(&format!(": {key}: ")), "{line}: {stderr}");
+    }
+    let out = run(tmp.path(), &["get", "image", "-t", "tmp/x:1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tmp-registry"));
+}
+
+#[test]
+fn a_directory_name_that_is_no_image_name_says_to_set_project() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut repo = crate::common::git::Repo::init(&tmp.path().join("My Project"));
+    repo.commit(
+        "initial",
+        &[
+            (".ciux.toml", "registry = \"127.0.0.1:9/astro\"\n"),
+            ("a", "1"),
+        ],
+    );
+    let out = run(&repo.dir, &["get", "image"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("set `project = "), "{stderr}");
 }

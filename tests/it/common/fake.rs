@@ -67,10 +67,10 @@ impl FakeRegistry {
                     if reader.read_line(&mut header).is_err() || header.trim().is_empty() {
                         break;
                     }
-                    if let Some((name, value)) = header.split_once(':') {
-                        if name.eq_ignore_ascii_case("authorization") {
-                            authorization = value.trim().to_owned();
-                        }
+                    if let Some((name, value)) = header.split_once(':')
+                        && name.eq_ignore_ascii_case("authorization")
+                    {
+                        authorization = value.trim().to_owned();
                     }
                 }
                 let mut parts = line.split_whitespace();
@@ -113,10 +113,16 @@ impl FakeRegistry {
                         r#"{"errors":[{"code":"DENIED","message":"no listing"}]}"#.to_owned(),
                     )
                 } else if count <= failures {
+                    // The codes the distribution registry sends with these statuses.
+                    let code = if failure_status == 429 {
+                        "TOOMANYREQUESTS"
+                    } else {
+                        "UNAVAILABLE"
+                    };
                     (
                         failure_status,
                         String::new(),
-                        r#"{"errors":[{"code":"UNAVAILABLE","message":"try later"}]}"#.to_owned(),
+                        format!(r#"{{"errors":[{{"code":"{code}","message":"try later"}}]}}"#),
                     )
                 } else {
                     answer(&prefix, &method, &target, &tags, page)
@@ -169,14 +175,15 @@ fn answer(
         let body = serde_json::json!({"name": prefix, "tags": chunk}).to_string();
         return (200, headers, body);
     }
-    if let Some(tag) = target.strip_prefix(&format!("{prefix}/manifests/")) {
-        if method == "HEAD" && tags.iter().any(|t| t == tag) {
-            let headers = format!(
-                "Content-Type: application/vnd.oci.image.manifest.v1+json\r\nDocker-Content-Digest: sha256:{}\r\n",
-                "ab".repeat(32)
-            );
-            return (200, headers, String::new());
-        }
+    if let Some(tag) = target.strip_prefix(&format!("{prefix}/manifests/"))
+        && method == "HEAD"
+        && tags.iter().any(|t| t == tag)
+    {
+        let headers = format!(
+            "Content-Type: application/vnd.oci.image.manifest.v1+json\r\nDocker-Content-Digest: sha256:{}\r\n",
+            "ab".repeat(32)
+        );
+        return (200, headers, String::new());
     }
     (
         404,

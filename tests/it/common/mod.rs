@@ -32,7 +32,25 @@ pub fn ciux(dir: &Path) -> Command {
         cmd.env_remove(var);
     }
     git::isolate_env(&mut cmd);
+    no_network_names(&mut cmd);
     cmd
+}
+
+/// Tests never resolve a name outside 127.0.0.1: every HTTP(S) request to
+/// another host goes to a proxy on 127.0.0.1:9, where nothing listens, so a
+/// configuration naming `registry.example.org` fails at once, with no DNS
+/// lookup (through a proxy, the client does not resolve the target). Loopback
+/// stays direct.
+pub fn no_network_names(cmd: &mut Command) {
+    for (name, value) in [
+        ("HTTP_PROXY", "http://127.0.0.1:9"),
+        ("HTTPS_PROXY", "http://127.0.0.1:9"),
+        ("ALL_PROXY", "http://127.0.0.1:9"),
+        ("NO_PROXY", "127.0.0.1,localhost"),
+    ] {
+        cmd.env(name, value);
+        cmd.env(name.to_lowercase(), value);
+    }
 }
 
 /// [`ciux`] for workspaces whose configurations name registries that do not

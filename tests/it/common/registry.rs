@@ -19,6 +19,87 @@ pub struct Registry {
     pub dir: tempfile::TempDir,
     log: PathBuf,
     creds: Option<(String, String)>,
+    tls: bool,
+}
+
+/// A CA and a server certificate for 127.0.0.1 it signed, made with `openssl`.
+pub struct Certs {
+    pub dir: tempfile::TempDir,
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl Certs {
+    pub fn make() -> Self {
+        require("openssl");
+        let dir = tempfile::tempdir().unwrap();
+        let p = |name: &str| dir.path().join(name);
+        let run = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        let mut ca = vec!["req", "-x509", "-days", "2", "-subj", "/CN=ciux test CA"];
+        ca.extend(ec);
+        ca.extend([
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ]);
+        run(&ca);
+        let mut csr = vec!["req", "-subj", "/CN=127.0.0.1"];
+        csr.extend(ec);
+        csr.extend(["-keyout", "server.key", "-out", "server.csr"]);
+        run(&csr);
+        std::fs::write(
+            p("ext.cnf"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        run(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-out",
+            "server.pem",
+            "-extfile",
+            "ext.cnf",
+        ]);
+        Self {
+            ca: p("ca.pem"),
+            cert: p("server.pem"),
+            key: p("server.key"),
+            dir,
+        }
+    }
 }
 
 fn require(binary: &str) {
@@ -41,15 +122,20 @@ fn free_port() -> u16 {
 impl Registry {
     /// An open registry.
     pub fn start() -> Self {
-        Self::launch(None)
+        Self::launch(None, None)
+    }
+
+    /// An open registry serving TLS only, with `certs`' server certificate.
+    pub fn start_tls(certs: &Certs) -> Self {
+        Self::launch(None, Some(certs))
     }
 
     /// A registry that wants `user`/`password` (htpasswd, bcrypt).
     pub fn start_htpasswd(user: &str, password: &str) -> Self {
-        Self::launch(Some((user.to_owned(), password.to_owned())))
+        Self::launch(Some((user.to_owned(), password.to_owned())), None)
     }
 
-    fn launch(creds: Option<(String, String)>) -> Self {
+    fn launch(creds: Option<(String, String)>, certs: Option<&Certs>) -> Self {
         require("docker-registry");
         require("skopeo");
         let dir = tempfile::tempdir().unwrap();
@@ -69,8 +155,15 @@ impl Registry {
                 dir.path().join("htpasswd").display()
             );
         }
+        let tls = certs.map_or(String::new(), |c| {
+            format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                c.cert.display(),
+                c.key.display()
+            )
+        });
         let config = format!(
-            "version: 0.1\nlog:\n  level: info\n  formatter: text\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n{auth}",
+            "version: 0.1\nlog:\n  level: info\n  formatter: text\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n{tls}{auth}",
             dir.path().join("data").display()
         );
         let config_path = dir.path().join("config.yml");
@@ -82,6 +175,7 @@ impl Registry {
             dir,
             log,
             creds,
+            tls: certs.is_some(),
         };
         registry.spawn();
         registry
@@ -107,7 +201,8 @@ impl Registry {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if let Some(status) = http_status(&self.addr, "/v2/") {
-                if status == 200 || status == 401 {
+                // A TLS server answers a plain request with 400.
+                if status == 200 || status == 401 || (self.tls && status == 400) {
                     return;
                 }
             }
@@ -205,12 +300,7 @@ impl Registry {
 
     /// Add `tag` to an existing manifest (a manifest GET and PUT, open registry only).
     pub fn retag(&self, repository: &str, from: &str, tag: &str) {
-        let client = ciux::registry::Client::new(
-            ciux::registry::Credentials::none(),
-            &[],
-            Duration::from_secs(10),
-            ciux::registry::Retry::default(),
-        );
+        let client = ciux::registry::Client::new(ciux::registry::Settings::default());
         let source =
             ciux::registry::Reference::parse(&format!("{}/{repository}:{from}", self.addr))
                 .unwrap();

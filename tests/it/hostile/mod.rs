@@ -118,14 +118,14 @@ pub(super) fn assert_file_loads(
             .map(|(n, v)| (n.to_string(), String::from_utf8(v).unwrap()))
             .collect();
         assert_eq!(&got, want, "{shell} {how:?} {}", file.display());
-        if let Some(all) = exported_all {
-            if how == Load::AllExport || file.extension().is_some_and(|e| e == "sh") {
-                let all: BTreeMap<String, Vec<u8>> = all
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone().into_bytes()))
-                    .collect();
-                assert_eq!(changed, all, "{shell} {how:?}: exactly these variables");
-            }
+        if let Some(all) = exported_all
+            && (how == Load::AllExport || file.extension().is_some_and(|e| e == "sh"))
+        {
+            let all: BTreeMap<String, Vec<u8>> = all
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone().into_bytes()))
+                .collect();
+            assert_eq!(changed, all, "{shell} {how:?}: exactly these variables");
         }
         assert_eq!(entries(watch), before, "{shell} {how:?}: something ran");
     }
