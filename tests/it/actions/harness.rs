@@ -142,7 +142,7 @@ runs:
       run: |
         echo "restore $K" >> "$CIUX_TEST_STATE/cache-calls"
         if [ -d "$CIUX_TEST_STATE/cache/$K" ]; then
-          mkdir -p "$P" && cp -a "$CIUX_TEST_STATE/cache/$K/." "$P/"
+          mkdir -p "$P" && cp -an "$CIUX_TEST_STATE/cache/$K/." "$P/"
           echo "hit=true" >> "$GITHUB_OUTPUT"
         else
           echo "hit=false" >> "$GITHUB_OUTPUT"
@@ -162,7 +162,11 @@ runs:
       env: {P: "${{ inputs.path }}", K: "${{ inputs.key }}"}
       run: |
         echo "save $K" >> "$CIUX_TEST_STATE/cache-calls"
-        mkdir -p "$CIUX_TEST_STATE/cache/$K" && cp -a "$P/." "$CIUX_TEST_STATE/cache/$K/"
+        # Parallel jobs save the same key: the first complete copy wins, by rename.
+        mkdir -p "$CIUX_TEST_STATE/cache"
+        t="$(mktemp -d "$CIUX_TEST_STATE/cache/.save.XXXXXX")"
+        cp -a "$P/." "$t/"
+        mv -T "$t" "$CIUX_TEST_STATE/cache/$K" 2>/dev/null || rm -rf "$t"
 "#,
     ),
     (
