@@ -114,7 +114,7 @@ fn legacy_errors_use_the_legacy_names_and_lines() {
 /// A legacy file shaped like the ones alert brokers use: every kind of
 /// dependency, boolean and string label values, comments.
 const LEGACY: &str = "apiVersion: v1alpha1
-registry: registry.example.org/astro/broker
+registry: 127.0.0.1:9/astro/broker
 sourcePathes:
   - Dockerfile
   - broker
@@ -134,7 +134,7 @@ dependencies:
     clone: true
     labels:
       dev: \"true\"
-  - image: registry.example.org/astro/broker/spark-py:k8s-3.4.1
+  - image: 127.0.0.1:9/astro/broker/spark-py:k8s-3.4.1
     labels:
       build: \"noscience\"
 ";
@@ -143,10 +143,7 @@ dependencies:
 fn legacy_file_reads_into_the_same_configuration() {
     let config = Config::from_legacy_str(LEGACY, Path::new("/repo/.ciux")).unwrap();
     assert_eq!(config.source, Source::Legacy("/repo/.ciux".into()));
-    assert_eq!(
-        config.registry.as_deref(),
-        Some("registry.example.org/astro/broker")
-    );
+    assert_eq!(config.registry.as_deref(), Some("127.0.0.1:9/astro/broker"));
     assert_eq!(config.source_paths, ["Dockerfile", "broker", "bin"]);
     assert_eq!(config.dependencies.len(), 4);
     assert_eq!(

@@ -279,15 +279,15 @@ fn podman_is_found_on_path_and_kind_loads_the_archive() {
 fn seeded_engine() -> StandIn {
     let engine = StandIn::new("docker");
     let day = 86_400;
-    engine.add_image("aaaaaaaaaaaa", "reg.io/fink-broker", "old", 6 * day);
+    engine.add_image("aaaaaaaaaaaa", "127.0.0.1:9/fink-broker", "old", 6 * day);
     engine.add_image(
         "bbbbbbbbbbbb",
-        "reg.io/fink-broker-noscience",
+        "127.0.0.1:9/fink-broker-noscience",
         "older",
         20 * day,
     );
-    engine.add_image("cccccccccccc", "reg.io/fink-broker", "fresh", 3600);
-    engine.add_image("dddddddddddd", "reg.io/other", "ancient", 90 * day);
+    engine.add_image("cccccccccccc", "127.0.0.1:9/fink-broker", "fresh", 3600);
+    engine.add_image("dddddddddddd", "127.0.0.1:9/other", "ancient", 90 * day);
     engine.add_image("eeeeeeeeeeee", "<none>", "<none>", 10 * day);
     engine
 }
@@ -308,16 +308,16 @@ fn cleanup_removes_old_matching_images_then_dangling_ones() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "removed reg.io/fink-broker:old (6d old)",
+            "removed 127.0.0.1:9/fink-broker:old (6d old)",
         ))
         .stdout(predicate::str::contains(
-            "removed reg.io/fink-broker-noscience:older (20d old)",
+            "removed 127.0.0.1:9/fink-broker-noscience:older (20d old)",
         ))
         .stdout(predicate::str::contains(
             "removed dangling eeeeeeeeeeee (10d old)",
         ))
         .stdout(predicate::str::contains(
-            "kept reg.io/fink-broker:fresh (1h old",
+            "kept 127.0.0.1:9/fink-broker:fresh (1h old",
         ))
         .stdout(predicate::str::contains("other").not());
     let calls = engine.calls();
@@ -325,8 +325,8 @@ fn cleanup_removes_old_matching_images_then_dangling_ones() {
         calls,
         [
             "images --format {{.ID}}\t{{.Repository}}\t{{.Tag}}\t{{.CreatedAt}}",
-            "rmi reg.io/fink-broker:old",
-            "rmi reg.io/fink-broker-noscience:older",
+            "rmi 127.0.0.1:9/fink-broker:old",
+            "rmi 127.0.0.1:9/fink-broker-noscience:older",
             "image prune -f",
         ]
     );
@@ -351,10 +351,10 @@ fn cleanup_dry_run_removes_nothing_and_units_are_checked() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "would remove reg.io/fink-broker-noscience:older (20d old)",
+            "would remove 127.0.0.1:9/fink-broker-noscience:older (20d old)",
         ))
         .stdout(predicate::str::contains(
-            "kept reg.io/fink-broker:old (6d old",
+            "kept 127.0.0.1:9/fink-broker:old (6d old",
         ));
     assert_eq!(
         engine.calls().len(),
@@ -376,7 +376,7 @@ fn cleanup_dry_run_removes_nothing_and_units_are_checked() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "would remove reg.io/fink-broker:fresh (1h old)",
+            "would remove 127.0.0.1:9/fink-broker:fresh (1h old)",
         ));
     load_cmd(dir.path(), &engine)
         .args(["image", "cleanup", "-m", "5y", "-p", "fink-broker"])

@@ -24,8 +24,8 @@ fn diamond(stack: &Stack) -> Repo {
     );
     let lib = stack.remote("lib", "main", &[], Some(&git_dep(&base, "")));
     let config = format!(
-        "registry = \"registry.example.org/astro\"\n\n[deploy]\ncommand = \"./e2e/deploy.sh\"\n\n{}{}\
-         [[dependencies]]\nimage = \"registry.example.org/astro/spark-py:k8s-3.4.1\"\nlabels = {{ ci = \"true\" }}\n",
+        "registry = \"127.0.0.1:9/astro\"\n\n[deploy]\ncommand = \"./e2e/deploy.sh\"\n\n{}{}\
+         [[dependencies]]\nimage = \"127.0.0.1:9/astro/spark-py:k8s-3.4.1\"\nlabels = {{ ci = \"true\" }}\n",
         git_dep(&lib, "deploy = \"./deploy-lib.sh\""),
         git_dep(&base, ""),
     );
@@ -76,10 +76,10 @@ fn plan_resolves_like_ignite_and_publishes_github_files() {
     let plan: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(plan["schema"], 1);
     assert_eq!(plan["project"], "proj");
-    let image = "registry.example.org/astro/spark-py:k8s-3.4.1";
+    let image = "127.0.0.1:9/astro/spark-py:k8s-3.4.1";
     assert_eq!(
         plan["waves"],
-        serde_json::json!([["base", image], ["lib"], ["proj"]])
+        serde_json::json!([[image, "base"], ["lib"], ["proj"]])
     );
     let component = |name: &str| {
         plan["components"]
@@ -94,9 +94,9 @@ fn plan_resolves_like_ignite_and_publishes_github_files() {
     assert_eq!(proj["version"], "v2.0.0");
     assert_eq!(proj["branch"], "feature-x");
     assert_eq!(proj["build"], true);
-    assert_eq!(proj["image_url"], "registry.example.org/astro/proj:v2.0.0");
+    assert_eq!(proj["image_url"], "127.0.0.1:9/astro/proj:v2.0.0");
     assert_eq!(proj["deploy_command"], "./e2e/deploy.sh");
-    assert_eq!(names(&proj["depends_on"]), ["base", "lib", image]);
+    assert_eq!(names(&proj["depends_on"]), [image, "base", "lib"]);
     let lib = component("lib");
     assert_eq!(
         (lib["wave"].as_u64(), lib["version"].as_str()),
@@ -122,13 +122,10 @@ fn plan_resolves_like_ignite_and_publishes_github_files() {
         .collect();
     assert_eq!(outputs["earlier"], "kept");
     assert_eq!(outputs["ciux_build"], "true");
-    assert_eq!(
-        outputs["ciux_image_url"],
-        "registry.example.org/astro/proj:v2.0.0"
-    );
+    assert_eq!(outputs["ciux_image_url"], "127.0.0.1:9/astro/proj:v2.0.0");
     assert_eq!(
         outputs["ciux_promoted_image_url"],
-        "registry.example.org/astro/proj:v2.0.0"
+        "127.0.0.1:9/astro/proj:v2.0.0"
     );
     assert_eq!(outputs["waves"], "3");
     let compact: serde_json::Value = serde_json::from_str(&outputs["plan"]).unwrap();
@@ -140,7 +137,7 @@ fn plan_resolves_like_ignite_and_publishes_github_files() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(wave0_names, ["base", image]);
+    assert_eq!(wave0_names, [image, "base"]);
     assert!(!outputs.contains_key("wave_3"));
 
     let summary = std::fs::read_to_string(&summary).unwrap();

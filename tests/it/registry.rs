@@ -206,13 +206,13 @@ fn image_references_are_checked_at_configuration_time() {
     let tmp = tempfile::tempdir().unwrap();
     for (n, (line, key)) in [
         ("registry = \"reg/x:tag\"", "registry"),
-        ("registry = \"reg.example.org/Astro\"", "registry"),
+        ("registry = \"127.0.0.1:9/Astro\"", "registry"),
         (
             "[[dependencies]]\nimage = \"UPPER/Case:t@g!\"",
             "dependencies[0].image",
         ),
         (
-            "[[dependencies]]\nimage = \"reg.example.org/Astro/x:1\"",
+            "[[dependencies]]\nimage = \"127.0.0.1:9/Astro/x:1\"",
             "dependencies[0].image",
         ),
         ("[registry_ca]\n\"https://x\" = \"ca.pem\"", "registry_ca"),

@@ -38,7 +38,7 @@ pub fn ciux(dir: &Path) -> Command {
 
 /// Tests never resolve a name outside 127.0.0.1: every HTTP(S) request to
 /// another host goes to a proxy on 127.0.0.1:9, where nothing listens, so a
-/// configuration naming `registry.example.org` fails at once, with no DNS
+/// configuration naming `127.0.0.1:9` fails at once, with no DNS
 /// lookup (through a proxy, the client does not resolve the target). Loopback
 /// stays direct.
 pub fn no_network_names(cmd: &mut Command) {
@@ -54,7 +54,7 @@ pub fn no_network_names(cmd: &mut Command) {
 }
 
 /// [`ciux`] for workspaces whose configurations name registries that do not
-/// exist (`registry.example.org`): registry failures mean "build", as with
+/// exist (`127.0.0.1:9`): registry failures mean "build", as with
 /// `--on-registry-error=build`, so those tests exercise everything but the registry.
 pub fn ciux_offline(dir: &Path) -> Command {
     let mut cmd = ciux(dir);

@@ -86,7 +86,7 @@ fn selectors_choose_dependencies_and_name_the_file() {
     let config = [
         git_dep(&a, false, "itest = \"true\", ci = \"true\""),
         git_dep(&b, false, "build = \"science\""),
-        "[[dependencies]]\nimage = \"registry.example.org/astro/spark-py:k8s-3.4.1\"\nlabels = { build = \"science\" }\n".into(),
+        "[[dependencies]]\nimage = \"127.0.0.1:9/astro/spark-py:k8s-3.4.1\"\nlabels = { build = \"science\" }\n".into(),
         "[[dependencies]]\npackage = \"example.org/tool@v1.1.1\"\nlabels = { itest = \"optional\" }\n".into(),
     ]
     .concat();
@@ -95,7 +95,7 @@ fn selectors_choose_dependencies_and_name_the_file() {
         run_ok(ciux(&repo.dir).args(["get", "deps", "-l", "build in (science, noscience)"]));
     assert_eq!(
         stdout,
-        "git\tb\tmain\t-\nimage\tregistry.example.org/astro/spark-py:k8s-3.4.1\t-\t-\n"
+        "git\tb\tmain\t-\nimage\t127.0.0.1:9/astro/spark-py:k8s-3.4.1\t-\t-\n"
     );
     let (stdout, _) = run_ok(ciux(&repo.dir).args(["get", "deps"]));
     assert_eq!(stdout.lines().count(), 4, "{stdout}");
@@ -128,7 +128,7 @@ fn selectors_choose_dependencies_and_name_the_file() {
         &["ASTRO_SPARK_PY_IMAGE"],
         &stack.ws,
     );
-    assert_eq!(values, ["registry.example.org/astro/spark-py:k8s-3.4.1"]);
+    assert_eq!(values, ["127.0.0.1:9/astro/spark-py:k8s-3.4.1"]);
 
     // -m ignores dependencies; $CIUXCONFIG moves the file.
     let custom = stack.ws.join("custom.sh");
@@ -173,7 +173,7 @@ fn github_files_are_read_back_by_the_runner_format() {
                 "-p",
                 "Suffix",
                 "-t",
-                "tmp.example.org",
+                "127.0.0.1:9",
             ])
             .env("GITHUB_ENV", &env_file)
             .env("GITHUB_OUTPUT", &output_file),
@@ -195,7 +195,7 @@ fn github_files_are_read_back_by_the_runner_format() {
         assert_eq!(get("PATH"), None);
         assert_eq!(get("CIUX_IMAGE_NAME"), Some("proj-suffix"));
         assert_eq!(
-            get("CIUX_TEMPORARY_IMAGE_URL").map(|u| u.starts_with("tmp.example.org/proj-suffix:")),
+            get("CIUX_TEMPORARY_IMAGE_URL").map(|u| u.starts_with("127.0.0.1:9/proj-suffix:")),
             Some(true)
         );
     }
@@ -355,9 +355,9 @@ fn env_file_and_json_snapshot() {
     let alpha = stack.remote("alpha", "main", &[], None);
     let beta = stack.remote("beta-svc", "master", &[], None);
     let config = format!(
-        "project = \"Fink-Broker\"\nregistry = \"registry.example.org/astro\"\n\
+        "project = \"Fink-Broker\"\nregistry = \"127.0.0.1:9/astro\"\n\
          {}{}\
-         [[dependencies]]\nimage = \"registry.example.org/astro/spark-py:k8s-3.4.1\"\nbuild_input = true\n\
+         [[dependencies]]\nimage = \"127.0.0.1:9/astro/spark-py:k8s-3.4.1\"\nbuild_input = true\n\
          [[dependencies]]\npackage = \"example.org/ktbx@v1.1.1-rc7\"\n\
          [deploy]\ncommand = \"./deploy.sh\"\n",
         git_dep(&alpha, true, "itest = \"true\""),
