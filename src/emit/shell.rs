@@ -118,87 +118,15 @@ fn double_quoted(value: &str, escaped: impl Fn(char) -> bool) -> String {
 }
 
 #[cfg(test)]
+#[path = "../../tests/it/common/shell_load.rs"]
+mod shell_load;
+
+#[cfg(test)]
 pub(crate) mod tests {
+    use super::shell_load::{LOADS, Load, load};
     use super::*;
     use proptest::prelude::*;
     use std::collections::BTreeMap;
-    use std::path::Path;
-    use std::process::Command;
-
-    /// How a test loads an env file.
-    #[derive(Debug, Clone, Copy)]
-    pub(crate) enum Load {
-        /// `set -a; . FILE`: every assignment is exported, so `env` shows all.
-        AllExport,
-        /// `. FILE` (and `source FILE` in bash).
-        Dot,
-        Source,
-    }
-
-    /// Variables a shell adds or changes (exported ones, as `env` shows them)
-    /// by loading `file`, and the values of `names` read back with `printf`.
-    /// Panics if the shell fails or writes anything on stderr.
-    pub(crate) fn load_in(
-        shell: &str,
-        load: Load,
-        file: &Path,
-        names: &[&str],
-        cwd: &Path,
-    ) -> (BTreeMap<String, Vec<u8>>, Vec<Vec<u8>>) {
-        let command = match load {
-            Load::AllExport => "set -a; . \"$1\"; set +a",
-            Load::Dot => ". \"$1\"",
-            Load::Source => "source \"$1\"",
-        };
-        let mut script = format!(
-            "set -eu; env -0; printf 'CIUX-SPLIT\\0'; {command}; env -0; printf 'CIUX-SPLIT\\0'"
-        );
-        for name in names {
-            script.push_str(&format!("; printf '%s\\0' \"${name}\""));
-        }
-        let mut cmd = Command::new(shell);
-        if shell == "bash" {
-            cmd.args(["--noprofile", "--norc"]);
-        }
-        let out = cmd
-            .current_dir(cwd)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .args(["-c", &script, shell])
-            .arg(file)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success() && out.stderr.is_empty(),
-            "{shell} {load:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let mut parts = out.stdout.split(|b| *b == 0).map(<[u8]>::to_vec);
-        let read_env = |parts: &mut dyn Iterator<Item = Vec<u8>>| {
-            let mut env = BTreeMap::new();
-            for part in parts {
-                if part == b"CIUX-SPLIT" {
-                    break;
-                }
-                let eq = part.iter().position(|b| *b == b'=').unwrap_or(part.len());
-                let name = String::from_utf8_lossy(&part[..eq]).into_owned();
-                env.insert(name, part.get(eq + 1..).unwrap_or_default().to_vec());
-            }
-            env
-        };
-        let before = read_env(&mut parts);
-        let after = read_env(&mut parts);
-        let mut values: Vec<Vec<u8>> = parts.collect();
-        values.pop();
-        let changed = after
-            .into_iter()
-            .filter(|(name, value)| {
-                !matches!(name.as_str(), "_" | "SHLVL" | "PWD" | "OLDPWD")
-                    && before.get(name) != Some(value)
-            })
-            .collect();
-        (changed, values)
-    }
 
     /// Load `text` in bash and dash, every way, and check that exactly `vars`
     /// come back (and, with `exported`, that they are all exported) and that
@@ -213,28 +141,23 @@ pub(crate) mod tests {
             .iter()
             .map(|(n, v)| (n.clone(), v.as_bytes().to_vec()))
             .collect();
-        for shell in ["bash", "dash"] {
-            for load in [Load::AllExport, Load::Dot, Load::Source] {
-                if shell == "dash" && matches!(load, Load::Source) {
-                    continue;
-                }
-                let (changed, values) = load_in(shell, load, &file, &names, dir.path());
-                assert_eq!(values, want_values, "{shell} {load:?}: values");
-                if exported || matches!(load, Load::AllExport) {
-                    assert_eq!(changed, want_env, "{shell} {load:?}: variables set");
-                } else {
-                    assert!(changed.is_empty(), "{shell} {load:?}: exported {changed:?}");
-                }
-                let entries: Vec<_> = std::fs::read_dir(dir.path())
-                    .unwrap()
-                    .map(|e| e.unwrap().file_name())
-                    .collect();
-                assert_eq!(
-                    entries.len(),
-                    1,
-                    "{shell} {load:?}: something ran: {entries:?}"
-                );
+        for (shell, how) in LOADS {
+            let (changed, values) = load(shell, how, &file, &names, dir.path());
+            assert_eq!(values, want_values, "{shell} {how:?}: values");
+            if exported || how == Load::AllExport {
+                assert_eq!(changed, want_env, "{shell} {how:?}: variables set");
+            } else {
+                assert!(changed.is_empty(), "{shell} {how:?}: exported {changed:?}");
             }
+            let entries: Vec<_> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(
+                entries.len(),
+                1,
+                "{shell} {how:?}: something ran: {entries:?}"
+            );
         }
     }
 

@@ -8,6 +8,7 @@ pub mod fake;
 pub mod git;
 pub mod recipe;
 pub mod registry;
+pub mod shell_load;
 pub mod stack;
 
 use std::path::Path;
