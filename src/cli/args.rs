@@ -101,21 +101,7 @@ pub struct IgniteArgs {
     #[command(subcommand)]
     pub action: Option<IgniteAction>,
     #[command(flatten)]
-    pub path: PathArg,
-    /// Label selector for dependencies (Kubernetes syntax, e.g. `itest=true,ci`).
-    #[arg(short = 'l', long)]
-    pub selector: Option<String>,
-    /// The project's branch (default: the checked-out branch, or GitHub's variables).
-    #[arg(short = 'b', long)]
-    pub branch: Option<String>,
-    #[command(flatten)]
-    pub image: ImageOpts,
-    /// Ignore dependencies: resolve the main project only.
-    #[arg(short = 'm', long = "main")]
-    pub main_only: bool,
-    /// Output formats (repeatable): sh, dotenv, json, github.
-    #[arg(long = "format", value_enum)]
-    pub formats: Vec<EnvFormat>,
+    pub workspace: WorkspaceArgs,
     /// Do not install `package` dependencies and sibling Go modules
     /// (`go install`), which ignite does by default as the reference tool does.
     #[arg(long)]
@@ -135,17 +121,18 @@ pub struct IgniteArgs {
 pub enum IgniteAction {
     /// Rewrite the env file from the siblings already on disk: no clone, no
     /// fetch, no registry (the image is reported unchecked).
-    Env(IgniteEnvArgs),
+    Env(WorkspaceArgs),
 }
 
+/// What `ignite` and `ignite env` resolve and write: the same workspace either way.
 #[derive(Debug, Clone, Args)]
-pub struct IgniteEnvArgs {
+pub struct WorkspaceArgs {
     #[command(flatten)]
     pub path: PathArg,
-    /// Label selector for dependencies (Kubernetes syntax).
+    /// Label selector for dependencies (Kubernetes syntax, e.g. `itest=true,ci`).
     #[arg(short = 'l', long)]
     pub selector: Option<String>,
-    /// The project's branch.
+    /// The project's branch (default: the checked-out branch, or GitHub's variables).
     #[arg(short = 'b', long)]
     pub branch: Option<String>,
     #[command(flatten)]

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::progress::StderrProgress;
-use super::{EnvFormat, IgniteAction, IgniteArgs, IgniteEnvArgs};
+use super::{EnvFormat, IgniteAction, IgniteArgs, WorkspaceArgs};
 use crate::config::Config;
 use crate::emit::{self, Env, ImageBlock, names};
 use crate::error::UsageError;
@@ -36,15 +36,10 @@ pub(crate) fn run(args: IgniteArgs, quiet: bool) -> Result<()> {
 }
 
 /// `ciux ignite env`: the env files from what is on disk, without the network.
-fn run_offline(env: IgniteEnvArgs, quiet: bool) -> Result<()> {
+fn run_offline(workspace: WorkspaceArgs, quiet: bool) -> Result<()> {
     let args = IgniteArgs {
         action: None,
-        path: env.path,
-        selector: env.selector,
-        branch: env.branch,
-        image: env.image,
-        main_only: env.main_only,
-        formats: env.formats,
+        workspace,
         no_install_packages: true,
         install_packages: false,
         lock: false,
@@ -57,12 +52,12 @@ fn run_with(args: IgniteArgs, quiet: bool, offline: bool) -> Result<()> {
     // In GitHub Actions, clone logs and the summary fold into one group.
     let actions = crate::github::in_actions();
     let group = crate::github::StderrGroup::start(actions && !quiet, "ciux ignite");
-    let selector = Selector::parse(args.selector.as_deref().unwrap_or(""))?;
+    let selector = Selector::parse(args.workspace.selector.as_deref().unwrap_or(""))?;
     let request = workspace::Request {
-        path: args.path.path.clone(),
+        path: args.workspace.path.path.clone(),
         selector: selector.clone(),
-        branch: args.branch.clone(),
-        main_only: args.main_only,
+        branch: args.workspace.branch.clone(),
+        main_only: args.workspace.main_only,
         github_head_ref: std::env::var(names::GITHUB_HEAD_REF).ok(),
         github_ref_name: std::env::var(names::GITHUB_REF_NAME).ok(),
         synchronise: !offline,
@@ -82,7 +77,7 @@ fn run_with(args: IgniteArgs, quiet: bool, offline: bool) -> Result<()> {
     let root = project.dir.clone().unwrap_or_default();
     let config = Config::load(&root)?;
     let client = Client::from_config(&config);
-    let options = super::image::options(&args.image, true);
+    let options = super::image::options(&args.workspace.image, true);
     let images = if offline {
         let version = ws
             .project_node()
@@ -106,10 +101,10 @@ fn run_with(args: IgniteArgs, quiet: bool, offline: bool) -> Result<()> {
         &selector,
         std::env::var_os(names::CIUXCONFIG).map(PathBuf::from),
     );
-    let formats = if args.formats.is_empty() {
+    let formats = if args.workspace.formats.is_empty() {
         vec![EnvFormat::Sh]
     } else {
-        args.formats.clone()
+        args.workspace.formats.clone()
     };
     let env_file_written = formats.contains(&EnvFormat::Sh);
     let mut written = Vec::new();
