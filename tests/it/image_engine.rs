@@ -9,6 +9,17 @@ use crate::common::ciux;
 use crate::common::engine::{StandIn, archive};
 
 const URL: &str = "127.0.0.1:5000/astrolabsoftware/fink-broker-noscience:v3.1.0-rc1-3-gabcdef0";
+/// `ciux image load` on a hosted runner for an image this workflow built.
+const LOAD_BUILT: [&str; 8] = [
+    "image",
+    "load",
+    "-r",
+    "ubuntu-latest",
+    "-i",
+    URL,
+    "-b",
+    "true",
+];
 
 fn load_cmd(dir: &std::path::Path, engine: &StandIn) -> assert_cmd::Command {
     let mut cmd = ciux(dir);
@@ -120,16 +131,7 @@ fn missing_or_bad_archive_and_failing_engine_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let engine = StandIn::new("docker");
     load_cmd(dir.path(), &engine)
-        .args([
-            "image",
-            "load",
-            "-r",
-            "ubuntu-latest",
-            "-i",
-            URL,
-            "-b",
-            "true",
-        ])
+        .args(LOAD_BUILT)
         .assert()
         .code(1)
         .stderr(predicate::str::contains(
@@ -139,17 +141,8 @@ fn missing_or_bad_archive_and_failing_engine_exit_1() {
     let junk = dir.path().join("junk.tar");
     std::fs::write(&junk, "this is not an archive".repeat(50)).unwrap();
     load_cmd(dir.path(), &engine)
-        .args([
-            "image",
-            "load",
-            "-r",
-            "ubuntu-latest",
-            "-i",
-            URL,
-            "-b",
-            "true",
-            "-a",
-        ])
+        .args(LOAD_BUILT)
+        .args(["-a"])
         .arg(&junk)
         .assert()
         .code(1)
@@ -157,17 +150,8 @@ fn missing_or_bad_archive_and_failing_engine_exit_1() {
     let tar = archive(dir.path(), "docker-archive", URL);
     load_cmd(dir.path(), &engine)
         .env("STANDIN_FAIL", "1")
-        .args([
-            "image",
-            "load",
-            "-r",
-            "ubuntu-latest",
-            "-i",
-            URL,
-            "-b",
-            "true",
-            "-a",
-        ])
+        .args(LOAD_BUILT)
+        .args(["-a"])
         .arg(&tar)
         .assert()
         .code(1)
@@ -229,17 +213,8 @@ fn podman_is_found_on_path_and_kind_loads_the_archive() {
     cmd.env("PATH", engine.dir.path())
         .env_remove("CIUX_CONTAINER_ENGINE")
         .env_remove("KIND_EXPERIMENTAL_PROVIDER")
-        .args([
-            "image",
-            "load",
-            "-r",
-            "ubuntu-latest",
-            "-i",
-            URL,
-            "-b",
-            "true",
-            "-a",
-        ])
+        .args(LOAD_BUILT)
+        .args(["-a"])
         .arg(&tar)
         .args(["--kind-cluster", "e2e"])
         .assert()
@@ -259,17 +234,8 @@ fn podman_is_found_on_path_and_kind_loads_the_archive() {
     ciux(dir.path())
         .env("PATH", empty.path())
         .env_remove("CIUX_CONTAINER_ENGINE")
-        .args([
-            "image",
-            "load",
-            "-r",
-            "ubuntu-latest",
-            "-i",
-            URL,
-            "-b",
-            "true",
-            "-a",
-        ])
+        .args(LOAD_BUILT)
+        .args(["-a"])
         .arg(&tar)
         .assert()
         .code(1)
