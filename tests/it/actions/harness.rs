@@ -24,7 +24,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::common::engine::StandIn;
-use crate::common::git::{Repo, git, isolate_env};
+use crate::common::git::isolate_env;
 use crate::common::registry::{Registry, write_layout};
 
 const SETUP: &str = ".ci/setup/45-act.sh";
@@ -382,27 +382,7 @@ impl Act {
     /// A bare remote `name.git` on `main` tagged v1.0.0, with `files`; extra
     /// branches get one commit each. Returns its `file://` URL.
     pub fn remote(&self, name: &str, files: &[(&str, &str)], branches: &[&str]) -> String {
-        let src = self.remotes.join(format!("{name}-src"));
-        let mut repo = Repo::init(&src);
-        repo.commit("initial", files);
-        repo.tag("v1.0.0");
-        for branch in branches {
-            repo.git(&["checkout", "-q", "-b", branch, "main"]);
-            repo.commit(&format!("on {branch}"), &[("branch", branch)]);
-        }
-        repo.git(&["checkout", "-q", "main"]);
-        let bare = self.remotes.join(format!("{name}.git"));
-        git(
-            &self.remotes,
-            &[
-                "clone",
-                "-q",
-                "--bare",
-                src.to_str().unwrap(),
-                bare.to_str().unwrap(),
-            ],
-        );
-        format!("file://{}", bare.display())
+        crate::common::stack::bare_remote(&self.remotes, name, "main", files, branches)
     }
 
     /// Run `workflow` (a file) for `event` with `payload` in `project`.

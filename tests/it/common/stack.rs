@@ -1,7 +1,7 @@
 //! A workspace of bare "remotes" reached by `file://` URL and the project with
 //! its siblings, for the tests of commands that resolve the dependency graph.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::git::{Repo, git};
 
@@ -29,32 +29,11 @@ impl Stack {
     /// A bare remote `name.git` whose default branch is `first` (tagged v1.0.0),
     /// with one more commit on each of `others`; returns its `file://` URL.
     pub fn remote(&self, name: &str, first: &str, others: &[&str], config: Option<&str>) -> String {
-        let src = self.remotes.join(format!("{name}-src"));
-        let mut repo = Repo::init(&src);
-        repo.git(&["checkout", "-q", "-b", first]);
         let mut files = vec![("README", name)];
         if let Some(config) = config {
             files.push((".ciux.toml", config));
         }
-        repo.commit("initial", &files);
-        repo.tag("v1.0.0");
-        for branch in others {
-            repo.git(&["checkout", "-q", "-b", branch, first]);
-            repo.commit(&format!("on {branch}"), &[("branch", branch)]);
-        }
-        repo.git(&["checkout", "-q", first]);
-        let bare = self.remotes.join(format!("{name}.git"));
-        git(
-            &self.remotes,
-            &[
-                "clone",
-                "-q",
-                "--bare",
-                src.to_str().unwrap(),
-                bare.to_str().unwrap(),
-            ],
-        );
-        format!("file://{}", bare.display())
+        bare_remote(&self.remotes, name, first, &files, others)
     }
 
     /// Push one more commit to `branch` of remote `name`; returns its id.
@@ -81,4 +60,38 @@ impl Stack {
         );
         repo
     }
+}
+
+/// A bare remote `remotes/name.git` whose default branch is `first`, holding
+/// `files` and tagged v1.0.0, with one more commit on each of `others`;
+/// returns its `file://` URL.
+pub fn bare_remote(
+    remotes: &Path,
+    name: &str,
+    first: &str,
+    files: &[(&str, &str)],
+    others: &[&str],
+) -> String {
+    let src = remotes.join(format!("{name}-src"));
+    let mut repo = Repo::init(&src);
+    repo.git(&["checkout", "-q", "-b", first]);
+    repo.commit("initial", files);
+    repo.tag("v1.0.0");
+    for branch in others {
+        repo.git(&["checkout", "-q", "-b", branch, first]);
+        repo.commit(&format!("on {branch}"), &[("branch", branch)]);
+    }
+    repo.git(&["checkout", "-q", first]);
+    let bare = remotes.join(format!("{name}.git"));
+    git(
+        remotes,
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            src.to_str().unwrap(),
+            bare.to_str().unwrap(),
+        ],
+    );
+    format!("file://{}", bare.display())
 }
