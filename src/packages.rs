@@ -118,7 +118,6 @@ pub fn bin_dir(go: &Path) -> Option<PathBuf> {
 /// A directory whose name holds a line break is refused: it would add a
 /// second, attacker-chosen entry.
 pub fn add_to_github_path(github_path: &Path, dir: &Path) -> std::io::Result<()> {
-    use std::io::Write;
     let text = dir.to_string_lossy();
     if text.contains(['\n', '\r']) {
         return Err(std::io::Error::new(
@@ -126,11 +125,12 @@ pub fn add_to_github_path(github_path: &Path, dir: &Path) -> std::io::Result<()>
             "the Go bin directory has a line break in its name",
         ));
     }
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(github_path)?;
-    writeln!(file, "{text}")
+    crate::github::append_file(
+        crate::github::ENV_PATH,
+        github_path,
+        format!("{text}\n").as_bytes(),
+    )
+    .map_err(std::io::Error::other)
 }
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ pub(crate) fn install(ws: &Workspace, quiet: bool, actions: bool) -> Result<Repo
         && !report.installed.is_empty()
         && let (Some(dir), Some(file)) = (
             &report.bin_dir,
-            std::env::var_os("GITHUB_PATH").filter(|p| !p.is_empty()),
+            std::env::var_os(crate::github::ENV_PATH).filter(|p| !p.is_empty()),
         )
     {
         packages::add_to_github_path(std::path::Path::new(&file), dir)

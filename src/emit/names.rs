@@ -30,6 +30,8 @@ pub const CI: &str = "CI";
 pub const GITHUB_ENV: &str = "GITHUB_ENV";
 /// GitHub Actions: file of step outputs.
 pub const GITHUB_OUTPUT: &str = "GITHUB_OUTPUT";
+/// GitHub Actions: file of directories prepended to `PATH` for the next steps.
+pub const GITHUB_PATH: &str = "GITHUB_PATH";
 /// GitHub Actions: markdown file shown on the run's summary page.
 pub const GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
 /// GitHub Actions: the pull request's source branch.

@@ -25,7 +25,7 @@ pub use summary::{markdown_escape, write_summary};
 
 pub use crate::emit::names::{
     GITHUB_ACTIONS as ENV_ACTIONS, GITHUB_ENV as ENV_ENV, GITHUB_OUTPUT as ENV_OUTPUT,
-    GITHUB_STEP_SUMMARY as ENV_STEP_SUMMARY,
+    GITHUB_PATH as ENV_PATH, GITHUB_STEP_SUMMARY as ENV_STEP_SUMMARY,
 };
 
 #[derive(Debug, Error)]
