@@ -12,7 +12,7 @@ pub fn check_images(images: &[String], client: &Client) -> Vec<Result<Lookup, Re
         .iter()
         .filter_map(|r| r.as_ref().ok().cloned())
         .collect();
-    let mut answers = lookup_all(&valid, client).into_iter();
+    let mut answers = client.lookup_all(&valid).into_iter();
     parsed
         .into_iter()
         .map(|r| match r {
@@ -20,14 +20,6 @@ pub fn check_images(images: &[String], client: &Client) -> Vec<Result<Lookup, Re
             Err(e) => Err(e),
         })
         .collect()
-}
-
-/// Look up several images concurrently on the client's runtime.
-pub(crate) fn lookup_all(
-    images: &[Reference],
-    client: &Client,
-) -> Vec<Result<Lookup, RegistryError>> {
-    client.lookup_all(images)
 }
 
 /// The images that must already exist and do not: `images` are full references

@@ -8,7 +8,6 @@ use git2::Oid;
 use serde::Serialize;
 use thiserror::Error;
 
-use super::deps::lookup_all;
 use super::inputs::{build_input_digests, fingerprint, inputs_label};
 use super::{Answer, GitFacts, ImageDecision, Naming, candidates, decide};
 use crate::config::Config;
@@ -439,7 +438,7 @@ fn fallback(
         .iter()
         .map(|(tag, _)| reference.with_tag(tag))
         .collect();
-    let answers = lookup_all(&images, client);
+    let answers = client.lookup_all(&images);
     for ((tag, commit), answer) in versions.into_iter().zip(answers) {
         let answer = answer?;
         trace
