@@ -46,8 +46,8 @@ pub fn exit_status(err: &anyhow::Error) -> u8 {
 #[cfg(feature = "bench")]
 fn is_bench_usage(cause: &(dyn std::error::Error + 'static)) -> bool {
     matches!(
-        cause.downcast_ref::<crate::bench::BenchError>(),
-        Some(crate::bench::BenchError::Usage(_))
+        cause.downcast_ref::<crate::alert_bench::BenchError>(),
+        Some(crate::alert_bench::BenchError::Usage(_))
     )
 }
 

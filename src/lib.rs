@@ -5,7 +5,7 @@
 //! (git, registry, files) so it can be tested on literal inputs.
 
 #[cfg(feature = "bench")]
-pub mod bench;
+pub mod alert_bench;
 pub mod check;
 pub mod cli;
 pub mod config;

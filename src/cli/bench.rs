@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 
 use super::{BenchArgs, print_stdout};
-use crate::bench::{
+use crate::alert_bench::{
     self, BenchConfig, BenchError, Gates, Load, Mix, Mode, Report, Shape, Source, Survey, Transport,
 };
 
@@ -18,7 +18,7 @@ const DEFAULT_ALERTS: u64 = 200_000;
 
 pub(crate) fn run(args: BenchArgs, quiet: bool) -> Result<()> {
     if args.schema {
-        print_stdout(&format!("{}\n", bench::SCHEMA_JSON))?;
+        print_stdout(&format!("{}\n", alert_bench::SCHEMA_JSON))?;
         return Ok(());
     }
     let cfg = config(&args, quiet)?;
@@ -26,7 +26,7 @@ pub(crate) fn run(args: BenchArgs, quiet: bool) -> Result<()> {
     for path in [&args.report, &args.chart].into_iter().flatten() {
         writable_dir(path)?;
     }
-    let mut report = bench::run(&cfg)?;
+    let mut report = alert_bench::run(&cfg)?;
     report.gates = gates.evaluate(&report);
     if let Some(path) = &args.report {
         let json = serde_json::to_string_pretty(&report)? + "\n";
@@ -38,7 +38,7 @@ pub(crate) fn run(args: BenchArgs, quiet: bool) -> Result<()> {
         }
     }
     if let Some(path) = &args.chart {
-        bench::write_chart(&report, path)?;
+        alert_bench::write_chart(&report, path)?;
     }
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
         append(Path::new(&path), &report.markdown()).with_context(|| {

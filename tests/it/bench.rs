@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ciux::bench::{Class, Generator, Mix};
+use ciux::alert_bench::{Class, Generator, Mix};
 use serde_json::Value;
 
 use crate::common::ciux;

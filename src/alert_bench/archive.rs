@@ -359,7 +359,7 @@ impl Archive {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::classify::Class;
+    use crate::alert_bench::classify::Class;
 
     /// The shared reference inputs, found beside the repository or through
     /// `CIUX_REFERENCE`.

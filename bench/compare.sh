@@ -3,10 +3,10 @@
 #   1. embedded pipeline, end to end, and its peak memory at two alert counts;
 #   2. over a tansu broker on 127.0.0.1: the raw transport ceiling (pre-encoded
 #      alerts, no decoding: --raw) and the full pipeline, same alert count;
-#   3. the reference simulator's approach in Python (scripts/python_baseline.py)
+#   3. the reference simulator's approach in Python (bench/python_baseline.py)
 #      against the same broker with the same alerts.
 # Needs what .ci/setup/40-kafka.sh installs (tansu, fastavro) and confluent-kafka.
-# Usage: scripts/bench-compare.sh [KAFKA_ALERTS] [PYTHON_ALERTS] [EMBEDDED_ALERTS]
+# Usage: bench/compare.sh [KAFKA_ALERTS] [PYTHON_ALERTS] [EMBEDDED_ALERTS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kafka_n="${1:-20000}"
@@ -64,7 +64,7 @@ for sample in ztf_alert_schema_3p3_sample.avro lsst-v11_0/fakeAlert.avro; do
   for round in 1 2 3; do
     cpu_json "$out/real-$name-ciux-$round.json" "$ciux" bench --from "$reference/$sample" --alerts "$real_n" \
       --report "$out/real-$name-$round.json" --quiet
-    cpu_json "$out/real-$name-py-$round.json" python3 scripts/python_baseline.py --embedded "$reference/$sample" "$real_py_n"
+    cpu_json "$out/real-$name-py-$round.json" python3 bench/python_baseline.py --embedded "$reference/$sample" "$real_py_n"
     printf '%s\t%s\n' "$name" "$round" >>"$out/real.tsv"
   done
 done
@@ -101,7 +101,7 @@ start_broker
 "$ciux" bench --brokers "$brokers" --topic pyfeed --produce-only --alerts "$python_n" --quiet
 "$ciux" bench --brokers "$brokers" --topic pycontainers --produce-only --container --alerts "$python_n" --quiet
 "$ciux" bench --schema >"$out/schema.json"
-python3 scripts/python_baseline.py "$brokers" pyfeed pycontainers "$python_n" "$out/schema.json" >"$out/python.json"
+python3 bench/python_baseline.py "$brokers" pyfeed pycontainers "$python_n" "$out/schema.json" >"$out/python.json"
 echo "== same alerts through ciux on that broker" >&2
 "$ciux" bench --brokers "$brokers" --topic same --alerts "$python_n" --report "$out/kafka-same.json" --quiet
 stop_broker
