@@ -21,7 +21,9 @@ pub fn exit_status(err: &anyhow::Error) -> u8 {
     let usage = err.chain().any(|cause| {
         cause.is::<NotImplemented>()
             || cause.is::<UsageError>()
-            || cause.is::<crate::config::ConfigError>()
+            || cause
+                .downcast_ref::<crate::config::ConfigError>()
+                .is_some_and(crate::config::ConfigError::is_usage)
             || cause.is::<crate::plan::PlanError>()
             || cause
                 .downcast_ref::<crate::workspace::WorkspaceError>()

@@ -191,12 +191,11 @@ impl Config {
 
 /// Write `.ciux.toml` next to the legacy `.ciux` in `root`, refusing to overwrite.
 /// Returns the path written.
-pub fn migrate(root: &Path) -> Result<PathBuf, anyhow::Error> {
-    use anyhow::Context;
+pub fn migrate(root: &Path) -> Result<PathBuf, ConfigError> {
     let legacy_path = root.join(LEGACY_FILE);
     let toml_path = root.join(CONFIG_FILE);
     if toml_path.exists() {
-        return Err(ConfigError::WouldOverwrite { path: toml_path }.into());
+        return Err(ConfigError::WouldOverwrite { path: toml_path });
     }
     let text =
         limits::read_config_file(&legacy_path, root)?.ok_or_else(|| ConfigError::NoLegacy {
@@ -206,7 +205,11 @@ pub fn migrate(root: &Path) -> Result<PathBuf, anyhow::Error> {
     let rendered = render_toml(&config);
     // Never write a file that would not read back.
     Config::from_toml_str(&rendered, &toml_path)?;
-    crate::fsutil::write_new(&toml_path, rendered.as_bytes())
-        .with_context(|| format!("cannot write {}", toml_path.display()))?;
+    crate::fsutil::write_new(&toml_path, rendered.as_bytes()).map_err(|source| {
+        ConfigError::Write {
+            path: toml_path.clone(),
+            source,
+        }
+    })?;
     Ok(toml_path)
 }

@@ -72,8 +72,9 @@ pub enum ReleaseError {
         command: String,
         stderr: String,
     },
-    #[error("cannot run git (is it installed and on PATH?)")]
+    #[error("cannot run git in {} (is it installed and on PATH?)", path.display())]
     Spawn {
+        path: PathBuf,
         #[source]
         source: std::io::Error,
     },

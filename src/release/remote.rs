@@ -13,7 +13,10 @@ pub(crate) fn git(dir: &Path, args: &[&str]) -> Result<String, ReleaseError> {
     let mut cmd = crate::git::cli::git_command();
     cmd.arg("-C").arg(dir).args(args);
     let output = crate::git::cli::output(&mut cmd).map_err(|e| match e {
-        crate::git::cli::RunError::Spawn(source) => ReleaseError::Spawn { source },
+        crate::git::cli::RunError::Spawn(source) => ReleaseError::Spawn {
+            path: dir.to_path_buf(),
+            source,
+        },
         timed_out => ReleaseError::GitCommand {
             path: dir.to_path_buf(),
             command: redact(&format!("git {}", args.join(" "))),
