@@ -217,15 +217,7 @@ fn read_local(git: &git2::Repository) -> Local {
         (Some(remote), Some(branch)) => ahead_of(git, branch, remote),
         _ => 0,
     };
-    let mut options = git2::StatusOptions::new();
-    options
-        .include_untracked(false)
-        .include_ignored(false)
-        .exclude_submodules(true);
-    let dirty = git
-        .statuses(Some(&mut options))
-        .map(|s| s.iter().any(|e| e.status() != git2::Status::CURRENT))
-        .unwrap_or(false);
+    let dirty = crate::git::clone::tracked_changes(git).unwrap_or(false);
     Local {
         remote,
         remote_branches,
