@@ -154,17 +154,17 @@ fn revision_isrelease_prints_only_an_exact_clean_release_on_main() {
         );
         String::from_utf8(out.stdout).unwrap()
     };
-    assert_eq!(isrelease(&repo), "", "no tag");
+    assert_eq!(isrelease(repo), "", "no tag");
     repo.tag("v1.2.0");
-    assert_eq!(isrelease(&repo), "v1.2.0\n");
+    assert_eq!(isrelease(repo), "v1.2.0\n");
     repo.write("a", "dirty");
-    assert_eq!(isrelease(&repo), "", "dirty");
+    assert_eq!(isrelease(repo), "", "dirty");
     repo.git(&["checkout", "-q", "--", "a"]);
     repo.git(&["checkout", "-q", "-b", "topic"]);
-    assert_eq!(isrelease(&repo), "", "not on main");
+    assert_eq!(isrelease(repo), "", "not on main");
     repo.git(&["checkout", "-q", "main"]);
     repo.commit("two", &[("a", "2")]);
-    assert_eq!(isrelease(&repo), "", "past the tag");
+    assert_eq!(isrelease(repo), "", "past the tag");
 }
 
 #[test]
