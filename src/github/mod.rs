@@ -1,13 +1,17 @@
-//! GitHub Actions integration: outputs for `$GITHUB_OUTPUT` (and any other
-//! runner file command), the markdown step summary, and `::group::` log folding.
+//! GitHub Actions integration: every runner file command ciux writes
+//! (`$GITHUB_OUTPUT`, `$GITHUB_ENV`, `$GITHUB_PATH`, `$GITHUB_STEP_SUMMARY`),
+//! the markdown step summary, what `ignite` and `plan` publish, and
+//! `::group::` log folding.
 //!
-//! The builders are pure and write to `&mut impl Write`; [`append_to`] is the one
-//! effect, appending to the file a runner variable names. Every value that comes
+//! The builders are pure and write to `&mut impl Write`; [`append_file`] is the
+//! one effect, appending to the file a runner variable names. Every value that comes
 //! from git (branch names, tags, paths) is treated as hostile: outputs use a
 //! heredoc delimiter absent from the value, the summary entity-encodes text, and
 //! workflow-command data is percent-escaped.
 
+mod env;
 mod output;
+mod publish;
 mod summary;
 
 use std::ffi::OsString;
@@ -21,6 +25,8 @@ pub use output::{
     OUTPUT_PLAN, OUTPUT_PROMOTED_IMAGE_URL, OUTPUT_WAVES, plan_outputs, write_file_command,
     write_file_commands,
 };
+pub use env::{AppendEnvError, append_env, parse_github_file, write_github};
+pub use publish::publish;
 pub use summary::{markdown_escape, write_summary};
 
 pub use crate::emit::names::{

@@ -10,7 +10,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::{Graph, Kind};
 use crate::config::{Config, Dependency, DependencyKind};
-use crate::emit::ImageBlock;
+use crate::image::ImageBlock;
 use crate::image::{Required, WorkspaceImages};
 use crate::workspace::{Checkout, Node, NodeKind, Workspace};
 
@@ -290,6 +290,7 @@ deploy = "ktbx install"
         ]);
         let images = WorkspaceImages {
             project: block,
+            decision: None,
             required: Vec::new(),
         };
         (ws, images, configs)

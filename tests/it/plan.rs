@@ -116,7 +116,7 @@ fn plan_resolves_like_ignite_and_publishes_github_files() {
 
     // $GITHUB_OUTPUT, read as the runner reads it: earlier content kept.
     let text = std::fs::read_to_string(&output).unwrap();
-    let outputs: std::collections::BTreeMap<String, String> = ciux::emit::parse_github_file(&text)
+    let outputs: std::collections::BTreeMap<String, String> = ciux::github::parse_github_file(&text)
         .unwrap()
         .into_iter()
         .collect();
@@ -229,7 +229,7 @@ fn ignite_then_plan_in_actions_fill_env_outputs_and_summary() {
 
     let read = |name: &str| -> std::collections::BTreeMap<String, String> {
         let text = std::fs::read_to_string(file(name)).unwrap();
-        ciux::emit::parse_github_file(&text)
+        ciux::github::parse_github_file(&text)
             .unwrap()
             .into_iter()
             .collect()

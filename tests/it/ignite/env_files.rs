@@ -184,7 +184,7 @@ fn github_files_are_read_back_by_the_runner_format() {
         "{stderr}"
     );
     for file in [&env_file, &output_file] {
-        let pairs = ciux::emit::parse_github_file(&std::fs::read_to_string(file).unwrap()).unwrap();
+        let pairs = ciux::github::parse_github_file(&std::fs::read_to_string(file).unwrap()).unwrap();
         let get = |name: &str| {
             pairs
                 .iter()
