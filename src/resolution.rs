@@ -30,7 +30,10 @@ use crate::workspace::{self, Configs, Workspace, WorkspaceError};
 pub enum Images {
     /// Named but not looked up: the project block says `reason` (`ignite
     /// env`, which works without the network; `get deps`, which shows none).
-    Offline { options: ImageOptions, reason: String },
+    Offline {
+        options: ImageOptions,
+        reason: String,
+    },
     /// Decided as `options` say (with `options.check`, the registry is asked).
     Decide(ImageOptions),
 }

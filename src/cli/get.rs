@@ -127,10 +127,8 @@ fn checked_out_branch(node: &workspace::Node) -> Option<String> {
 /// One tab-separated line per selected dependency: kind, name, branch, version
 /// (`-` when not known). Lists remotes, but changes nothing on disk.
 fn deps(args: SelectorPathArgs) -> Result<()> {
-    let mut workspace = request::workspace(
-        args.path.path,
-        request::selector(args.selector.as_deref())?,
-    );
+    let mut workspace =
+        request::workspace(args.path.path, request::selector(args.selector.as_deref())?);
     workspace.synchronise = false;
     let request = resolution::Request {
         workspace,

@@ -104,11 +104,10 @@ fn print_only(plan: &TagPlan, in_dir: bool) -> String {
     text
 }
 
-/// A value inside a `#` comment stays on that line.
+/// A value inside a `#` comment stays on that line ([`crate::safe_text::escape_value`]: the
+/// one way a value from git is put on a line).
 fn comment_safe(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
+    crate::safe_text::escape_value(text).into_owned()
 }
 
 /// `--all`: plan the whole stack (every refusal first), then tag in order.

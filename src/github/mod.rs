@@ -20,12 +20,12 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+pub use env::{AppendEnvError, append_env, parse_github_file, write_github};
 pub use output::{
     OUTPUT_BUILD, OUTPUT_ENV_FILE, OUTPUT_IMAGE_DIGEST, OUTPUT_IMAGE_INPUTS, OUTPUT_IMAGE_URL,
     OUTPUT_PLAN, OUTPUT_PROMOTED_IMAGE_URL, OUTPUT_WAVES, plan_outputs, write_file_command,
     write_file_commands,
 };
-pub use env::{AppendEnvError, append_env, parse_github_file, write_github};
 pub use publish::publish;
 pub use summary::{markdown_escape, write_summary};
 

@@ -37,10 +37,7 @@ pub fn publish(
         image.digest.clone().unwrap_or_default(),
     ));
     if let Some(path) = env_file {
-        pairs.push((
-            OUTPUT_ENV_FILE.into(),
-            path.to_string_lossy().into_owned(),
-        ));
+        pairs.push((OUTPUT_ENV_FILE.into(), path.to_string_lossy().into_owned()));
     }
     let mut outputs = Vec::new();
     write_file_commands(&mut outputs, &pairs)?;

@@ -75,10 +75,7 @@ pub enum ImageError {
 }
 
 fn unchecked_text(missing: &[String], failed: &[(String, String)]) -> String {
-    let mut text = format!(
-        "{} required image(s) could not be checked",
-        failed.len()
-    );
+    let mut text = format!("{} required image(s) could not be checked", failed.len());
     if !missing.is_empty() {
         text.push_str(&format!(
             ", {} required image(s) missing from the registry",

@@ -179,6 +179,8 @@ fn project_block(
     }
     let repo = Repo::discover(&root)?;
     let explained = explain(&repo, config, options, client, version)?;
-    Ok((ImageBlock::from(explained.decision.clone()), Some(explained)))
+    Ok((
+        ImageBlock::from(explained.decision.clone()),
+        Some(explained),
+    ))
 }
-

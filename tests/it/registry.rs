@@ -97,7 +97,12 @@ fn missing_dependency_images_are_listed() {
     crate::common::git::git(&src, &["tag", "-a", "v2.0.0+b1", "-m", "v2.0.0+b1"]);
     crate::common::git::git(
         &src,
-        &["push", "-q", "--tags", stack.remotes.join("Alerts.git").to_str().unwrap()],
+        &[
+            "push",
+            "-q",
+            "--tags",
+            stack.remotes.join("Alerts.git").to_str().unwrap(),
+        ],
     );
     let addr = &registry.addr;
     let extra = format!(
