@@ -11,6 +11,7 @@
 
 mod env;
 mod output;
+mod path;
 mod publish;
 mod summary;
 
@@ -26,6 +27,7 @@ pub use output::{
     OUTPUT_PLAN, OUTPUT_PROMOTED_IMAGE_URL, OUTPUT_WAVES, plan_outputs, write_file_command,
     write_file_commands,
 };
+pub use path::add_path;
 pub use publish::publish;
 pub use summary::{markdown_escape, write_summary};
 
@@ -44,6 +46,8 @@ pub enum GithubError {
         #[source]
         source: io::Error,
     },
+    #[error("{} has a line break in its name: not added to $GITHUB_PATH", crate::safe_text::escape_value(&path.to_string_lossy()))]
+    BadPath { path: PathBuf },
     #[error("${var} is not set although GITHUB_ACTIONS=true")]
     Unset { var: &'static str },
     #[error("cannot append to {path} (${var})")]
