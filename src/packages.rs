@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use serde::Serialize;
-use thiserror::Error;
 
 use crate::workspace::{Checkout, NodeKind, Workspace};
 
@@ -113,64 +112,4 @@ pub fn bin_dir(go: &Path) -> Option<PathBuf> {
     let gopath = env("GOPATH")?;
     let first = std::env::split_paths(&gopath).next()?;
     Some(first.join("bin"))
-}
-
-/// Why a directory could not be added to `$GITHUB_PATH`.
-#[derive(Debug, Error)]
-pub enum PackagesError {
-    /// The name would add a second, attacker-chosen entry.
-    #[error("the Go bin directory {dir:?} has a line break in its name: not added to {}", github_path.display())]
-    LineBreak { dir: PathBuf, github_path: PathBuf },
-    /// The file could not be appended to (the error names it).
-    #[error(transparent)]
-    Github(#[from] crate::github::GithubError),
-}
-
-/// Append `dir` to the `$GITHUB_PATH` file, so later steps find the tools.
-/// A directory whose name holds a line break is refused: it would add a
-/// second, attacker-chosen entry.
-pub fn add_to_github_path(github_path: &Path, dir: &Path) -> Result<(), PackagesError> {
-    let text = dir.to_string_lossy();
-    if text.contains(['\n', '\r']) {
-        return Err(PackagesError::LineBreak {
-            dir: dir.to_path_buf(),
-            github_path: github_path.to_path_buf(),
-        });
-    }
-    crate::github::append_file(
-        crate::github::ENV_PATH,
-        github_path,
-        format!("{text}\n").as_bytes(),
-    )?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn github_path_gets_one_line_per_dir() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("path");
-        add_to_github_path(&file, Path::new("/home/runner/go/bin")).unwrap();
-        let err = add_to_github_path(&file, Path::new("/x\n/evil")).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            format!(
-                "the Go bin directory \"/x\\n/evil\" has a line break in its name: not added to {}",
-                file.display()
-            )
-        );
-        // An unwritable file is named by the error.
-        let err = add_to_github_path(dir.path(), Path::new("/go/bin")).unwrap_err();
-        assert!(
-            err.to_string().contains(&dir.path().display().to_string()),
-            "{err}"
-        );
-        assert_eq!(
-            std::fs::read_to_string(&file).unwrap(),
-            "/home/runner/go/bin\n"
-        );
-    }
 }
