@@ -150,7 +150,7 @@ impl<'a> Reader<'a> {
 }
 
 /// Sync marker of the single-alert container files we write (any 16 bytes do).
-const SYNC: [u8; 16] = *b"ciux-bench-sync!";
+pub(crate) const SYNC: [u8; 16] = *b"ciux-bench-sync!";
 
 /// Header of an Avro object container file (null codec) for `schema_json`.
 pub(crate) fn container_header(schema_json: &str) -> Vec<u8> {
