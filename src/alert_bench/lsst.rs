@@ -80,6 +80,8 @@ enum Src {
     Prv,
     Forced,
     Cutout(usize),
+    /// A `timestamp-micros` long: a date of the stream's year.
+    TimestampMicros,
 }
 
 /// Avro primitive types.
@@ -254,6 +256,12 @@ impl Compiler {
                         let items = o.get("items").ok_or_else(|| bad("array without items"))?;
                         let item = self.node(items, &format!("{path}[]"), depth + 1)?;
                         Ok(Enc::Array(Box::new(item), src_of(path)))
+                    }
+                    "long"
+                        if o.get("logicalType").and_then(Json::as_str)
+                            == Some("timestamp-micros") =>
+                    {
+                        Ok(Enc::Leaf(Prim::Long, Src::TimestampMicros))
                     }
                     other => self.named_or_prim(other, path, depth),
                 }
@@ -554,6 +562,8 @@ impl LsstGenerator {
             Src::RowFluxErr => num(row.map_or(0.0, |p| p.flux_err)),
             Src::RowBand => Val::Str(BANDS[s.band]),
             Src::Cutout(k) => Val::Bytes(&self.pool[k][s.cutouts[k]]),
+            // 2026-01-01T00:00:00Z plus up to a year.
+            Src::TimestampMicros => Val::Long(1_767_225_600_000_000 + r.int(0, 31_536_000_000_000)),
             Src::DiaObject | Src::SsSource | Src::Mpc | Src::Prv | Src::Forced => Val::Null,
         }
     }
@@ -570,7 +580,7 @@ impl LsstGenerator {
             Src::DiaObjectId => s.dia_object_id.is_some(),
             Src::SsObjectId => s.ss_object_id.is_some(),
             Src::Cutout(_) => true,
-            Src::Generic => prim != Some(Prim::Null) && r.unit() < FILL,
+            Src::Generic | Src::TimestampMicros => prim != Some(Prim::Null) && r.unit() < FILL,
             _ => true,
         }
     }
@@ -681,5 +691,26 @@ mod tests {
             assert_eq!(a.alert(i).1, b.alert(i).1, "alert {i}");
             assert_ne!(a.alert(i).1, c.alert(i).1, "alert {i}");
         }
+    }
+
+    /// The schema we carry and the one written in the v11 sample's header
+    /// have the same canonical form (apache-avro's reading; fastavro's is
+    /// compared in tests/it/bench_lsst.rs).
+    #[test]
+    fn carried_schema_is_the_sample_header_schema() {
+        let base = std::env::var_os("CIUX_REFERENCE").map_or_else(
+            || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference"),
+            std::path::PathBuf::from,
+        );
+        let Ok(file) = std::fs::read(base.join("lsst-v11_0/fakeAlert.avro")) else {
+            eprintln!("reference inputs not present; covered by tests/it/bench_lsst.rs");
+            return;
+        };
+        let sample = apache_avro::Reader::new(&file[..]).unwrap();
+        let theirs = sample.writer_schema().canonical_form();
+        let ours = apache_avro::Schema::parse_str(LSST_SCHEMA_JSON)
+            .unwrap()
+            .canonical_form();
+        assert_eq!(ours, theirs);
     }
 }
