@@ -138,14 +138,14 @@ fn src_of(path: &str) -> Src {
         };
     }
     if let Some(f) = path.strip_prefix("diaObject.") {
-        if let Some((b, stat)) = f.split_once('_') {
-            if let Some(bi) = BANDS.iter().position(|x| *x == b) {
-                match stat {
-                    "psfFluxMean" => return Src::BandMean(bi),
-                    "psfFluxSigma" => return Src::BandSigma(bi),
-                    "psfFluxNdata" => return Src::BandNdata(bi),
-                    _ => {}
-                }
+        if let Some((b, stat)) = f.split_once('_')
+            && let Some(bi) = BANDS.iter().position(|x| *x == b)
+        {
+            match stat {
+                "psfFluxMean" => return Src::BandMean(bi),
+                "psfFluxSigma" => return Src::BandSigma(bi),
+                "psfFluxNdata" => return Src::BandNdata(bi),
+                _ => {}
             }
         }
         return match f {
