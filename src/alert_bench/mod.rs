@@ -14,7 +14,9 @@ mod chart;
 mod classify;
 mod embedded;
 mod generator;
+mod group;
 mod kafka;
+mod kafka_group;
 mod metrics;
 mod pipeline;
 mod plan;
@@ -30,6 +32,7 @@ pub use alert::{Alert, SCHEMA_JSON};
 pub use chart::write_chart;
 pub use classify::{Class, classify};
 pub use generator::{CANDID_BASE, Generator, Mix};
+pub use group::{GroupInfo, IdSet, Member, MergeError, merge};
 pub use report::{Gate, Gates, Report};
 pub use survey::Survey;
 
@@ -104,9 +107,24 @@ pub enum Shape {
 
 #[derive(Debug, Clone)]
 pub struct Load {
+    /// Alerts of the whole run (with `share`: of every member together).
     pub alerts: Option<u64>,
     pub duration: Option<Duration>,
+    /// The load shape of this process (with `share`: of this member's alerts).
     pub shape: Shape,
+    /// This process produces the alert indices `i` with `i % M == K` only
+    /// (`--member K/M` of a group run).
+    pub share: Option<Member>,
+}
+
+/// A group run (`--group NAME --member K/M`): several processes, possibly on
+/// several machines, share one input topic and one Kafka consumer group.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// Consumer group id, also the run's name: messages carry it in a header
+    /// and members skip those of other runs.
+    pub name: String,
+    pub member: Member,
 }
 
 /// A complete request.
@@ -140,6 +158,8 @@ pub struct BenchConfig {
     pub replay: bool,
     /// Writer schema of messages in the Confluent wire format (`--schema-file`).
     pub wire_schema: Option<String>,
+    /// Member of a group run (Kafka only).
+    pub group: Option<Group>,
 }
 
 impl BenchConfig {
@@ -189,15 +209,21 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, BenchError> {
         }
         Source::Archive(path) => {
             let cycle = cfg.replay || cfg.load.alerts.is_some() || cfg.load.duration.is_some();
-            let archive = Archive::open(path, cfg.survey, cycle)?;
+            let mut archive = Archive::open(path, cfg.survey, cycle)?;
+            // Members of a group replay the same archive: only fresh ids
+            // (from the alert index, disjoint across members) keep alerts apart.
+            archive.fresh_ids = cfg.group.is_some();
             let survey = archive.survey;
             let plan = survey.plan(&archive.schema_json)?;
             let schema = archive.schema_json.clone();
-            (
-                Feed::Archive(archive),
-                Decoder::Plan(Box::new(plan), survey),
-                schema,
-            )
+            // `--raw --from`: the archive's very bytes, counted by the id the
+            // transport carries, not decoded: the transport ceiling on real alerts.
+            let decoder = if cfg.raw {
+                Decoder::Skip
+            } else {
+                Decoder::Plan(Box::new(plan), survey)
+            };
+            (Feed::Archive(archive), decoder, schema)
         }
     };
     let (feed, decoder) = match &cfg.wire_schema {
@@ -233,7 +259,14 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, BenchError> {
             }
             embedded::run(cfg, &feed, &decoder)?
         }
-        Transport::Kafka { .. } => kafka::run(cfg, &feed, &decoder)?,
+        Transport::Kafka { .. } => {
+            if cfg.group.is_some() && matches!(cfg.mode, Mode::ConsumeOnly { .. }) {
+                return Err(BenchError::Usage(
+                    "--group members produce their share: not with --consume-only".into(),
+                ));
+            }
+            kafka::run(cfg, &feed, &decoder)?
+        }
     };
     Ok(build_report(cfg, outcome))
 }
@@ -255,8 +288,11 @@ fn build_report(cfg: &BenchConfig, o: Outcome) -> Report {
         _ => o.produced.alerts,
     };
     let consumed = o.ledger.distinct;
+    // A group member reads a share of every member's alerts, not its own:
+    // its loss is only known once the members' reports are merged.
     let lost = match cfg.mode {
         Mode::ProduceOnly => 0,
+        _ if cfg.group.is_some() => 0,
         _ => produced.saturating_sub(consumed),
     };
     let secs = o.elapsed.as_secs_f64().max(1e-9);
@@ -356,6 +392,22 @@ fn build_report(cfg: &BenchConfig, o: Outcome) -> Report {
         peak_memory_mb: metrics::peak_rss().map(|b| b as f64 / 1e6),
         topics,
         gates: Vec::new(),
+        group: cfg.group.as_ref().map(|g| {
+            let ended = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            GroupInfo {
+                name: g.name.clone(),
+                topic: cfg.topic.clone(),
+                member: g.member.index,
+                members: g.member.members,
+                alerts: cfg.load.alerts,
+                started_unix_ms: ended.saturating_sub(o.elapsed.as_millis() as u64),
+                ended_unix_ms: ended,
+                merged: Vec::new(),
+            }
+        }),
+        ids: cfg.group.as_ref().map(|_| o.ledger.ids()),
     }
 }
 
