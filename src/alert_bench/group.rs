@@ -9,7 +9,7 @@
 //! duplicate from two distinct alerts.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -312,11 +312,13 @@ pub fn merge(reports: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
     })
 }
 
-fn group_of<'a>(path: &PathBuf, r: &'a Report) -> Result<&'a GroupInfo, MergeError> {
+fn group_of<'a>(path: &Path, r: &'a Report) -> Result<&'a GroupInfo, MergeError> {
     r.group
         .as_ref()
         .filter(|g| g.merged.is_empty())
-        .ok_or_else(|| MergeError::NotGrouped { path: path.clone() })
+        .ok_or_else(|| MergeError::NotGrouped {
+            path: path.to_path_buf(),
+        })
 }
 
 #[cfg(test)]

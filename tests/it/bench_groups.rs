@@ -168,7 +168,7 @@ fn two_processes_share_one_topic_and_merge_exactly() {
     let (a, b) = (&paths[0], &paths[1]);
     merge_refused(
         dir.path(),
-        &[a.clone()],
+        std::slice::from_ref(a),
         "missing the report of member(s) [1] of 2",
     );
     merge_refused(
