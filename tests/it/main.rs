@@ -22,6 +22,7 @@ mod lock;
 mod plan;
 mod registry;
 mod registry_net;
+mod resolution;
 mod revision;
 mod tag;
 mod tag_all;
