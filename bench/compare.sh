@@ -4,8 +4,11 @@
 #   2. over a tansu broker on 127.0.0.1: the raw transport ceiling (pre-encoded
 #      alerts, no decoding: --raw) and the full pipeline, same alert count;
 #   3. the reference simulator's approach in Python (bench/python_baseline.py)
-#      against the same broker with the same alerts.
-# Needs what .ci/setup/40-kafka.sh installs (tansu, fastavro) and confluent-kafka.
+#      against the same broker with the same alerts;
+#   4. real ZTF alerts over the broker: raw ceiling, full pipeline and Python
+#      on the same alerts (BROKER_REAL_ONLY=1 runs this part alone).
+# Needs what .ci/setup/40-kafka.sh (tansu, fastavro) and 41-kafka-python.sh
+# (confluent-kafka) install.
 # Usage: bench/compare.sh [KAFKA_ALERTS] [PYTHON_ALERTS] [EMBEDDED_ALERTS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,9 +22,12 @@ python3 -c 'import fastavro, confluent_kafka' 2>/dev/null \
   || python3 -m pip install --quiet fastavro confluent-kafka \
   || python3 -m pip install --quiet --break-system-packages fastavro confluent-kafka
 
-# CIUX_BIN: a ciux binary already built (then nothing is built here).
-if [ -z "${CIUX_BIN:-}" ]; then cargo build --release --quiet; fi
-ciux="${CIUX_BIN:-target/release/ciux}"
+# CIUX_BIN: a ciux release binary already built (else build one here).
+ciux="${CIUX_BIN:-}"
+if [ -z "$ciux" ]; then
+  cargo build --release --quiet
+  ciux=target/release/ciux
+fi
 
 broker_pid=""
 start_broker() {
@@ -41,6 +47,59 @@ stop_broker() {
   broker_pid=""
 }
 trap stop_broker EXIT
+
+# Real alerts over the broker: the reference ZTF alert replayed cyclically
+# (fresh candidate ids), the raw transport ceiling of those very bytes
+# (`--raw --from`: sent and counted, not decoded) against the full pipeline,
+# and the Python approach (fastavro container per alert, confluent-kafka
+# producer and consumer) on the same alerts. Rounds interleave the runs, each
+# on a fresh broker, so that the machine's load hits all of them alike.
+real_broker() {
+  local n="${REAL_KAFKA_ALERTS:-20000}" pn="${REAL_KAFKA_PY_ALERTS:-2000}" rounds="${ROUNDS:-3}"
+  local sample="${CIUX_REFERENCE:-../shared/reference}/ztf_alert_schema_3p3_sample.avro"
+  python3 -c 'import fastavro, json, sys; print(json.dumps(fastavro.reader(open(sys.argv[1], "rb")).writer_schema))' \
+    "$sample" >"$out/ztf-schema.json"
+  echo "== real alerts over tansu: $n alerts (Python: $pn), $rounds rounds; load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  for round in $(seq "$rounds"); do
+    start_broker
+    "$ciux" bench --brokers "$brokers" --topic raw --raw --from "$sample" --alerts "$n" \
+      --report "$out/real-kafka-raw-$round.json" --quiet
+    start_broker
+    "$ciux" bench --brokers "$brokers" --topic full --from "$sample" --alerts "$n" \
+      --report "$out/real-kafka-full-$round.json" --quiet
+    start_broker
+    "$ciux" bench --brokers "$brokers" --topic pyfeed --produce-only --from "$sample" --alerts "$pn" --quiet
+    "$ciux" bench --brokers "$brokers" --topic pycontainers --produce-only --container --from "$sample" \
+      --alerts "$pn" --quiet
+    python3 bench/python_baseline.py "$brokers" pyfeed pycontainers "$pn" "$out/ztf-schema.json" \
+      >"$out/real-kafka-python-$round.json"
+    "$ciux" bench --brokers "$brokers" --topic same --from "$sample" --alerts "$pn" \
+      --report "$out/real-kafka-same-$round.json" --quiet
+    stop_broker
+  done
+  echo "== load at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  python3 - "$out" "$n" "$rounds" <<'PY'
+import json, os, sys
+d, n, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+load = lambda name: json.load(open(os.path.join(d, name)))
+print("| real ZTF alerts over tansu | raw ceiling alerts/s | full pipeline alerts/s | full / raw | lost | ciux, Python's alerts | Python end to end | ciux / Python |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+for r in range(1, rounds + 1):
+    raw, full = load("real-kafka-raw-%d.json" % r), load("real-kafka-full-%d.json" % r)
+    same, py = load("real-kafka-same-%d.json" % r), load("real-kafka-python-%d.json" % r)
+    for rep in (raw, full):
+        assert rep["alerts"]["consumed"] == n and rep["alerts"]["lost"] == 0, rep["alerts"]
+    assert full["alerts"]["undecodable"] == 0 and full["topics"]["full.unknown"] == n, full["topics"]
+    rr, fr = raw["throughput"]["alerts_per_sec"], full["throughput"]["alerts_per_sec"]
+    sr, pr = same["throughput"]["alerts_per_sec"], py["end_to_end_alerts_per_sec"]
+    print("| round %d | %.0f | %.0f | %.0f%% | %d | %.0f | %.0f | %.1f× |" % (
+        r, rr, fr, 100 * fr / rr, full["alerts"]["lost"], sr, pr, sr / pr))
+PY
+}
+if [ -n "${BROKER_REAL_ONLY:-}" ]; then
+  real_broker
+  exit 0
+fi
 
 # Real alerts, embedded: each sample (the four ZTF alerts, the LSST v11
 # sample) and a file of generated LSST v11 alerts replayed cyclically (fresh
@@ -126,6 +185,7 @@ python3 bench/python_baseline.py "$brokers" pyfeed pycontainers "$python_n" "$ou
 echo "== same alerts through ciux on that broker" >&2
 "$ciux" bench --brokers "$brokers" --topic same --alerts "$python_n" --report "$out/kafka-same.json" --quiet
 stop_broker
+real_broker
 
 python3 - "$out" <<'PY'
 import json, sys, os

@@ -205,14 +205,17 @@ pub(crate) fn produce(
             .map(|_| {
                 s.spawn(|| -> Result<(), BenchError> {
                     loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        // `j`: this process's sequence; `i`: the alert index
+                        // in the run (a group member takes every M-th).
+                        let j = next.fetch_add(1, Ordering::Relaxed);
+                        let i = load.share.map_or(j, |m| j * m.members + m.index);
                         if limit.is_some_and(|n| i >= n) {
                             return Ok(());
                         }
                         let due = match load.shape {
                             Shape::Max => Duration::ZERO,
-                            Shape::Rate(rate) => Duration::from_secs_f64(i as f64 / rate),
-                            Shape::Visits { size, interval } => interval * (i / size.max(1)) as u32,
+                            Shape::Rate(rate) => Duration::from_secs_f64(j as f64 / rate),
+                            Shape::Visits { size, interval } => interval * (j / size.max(1)) as u32,
                         };
                         if load
                             .duration

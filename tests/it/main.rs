@@ -8,6 +8,8 @@ mod actions;
 #[cfg(feature = "bench")]
 mod bench;
 #[cfg(feature = "bench")]
+mod bench_groups;
+#[cfg(feature = "bench")]
 mod bench_lsst;
 mod check;
 mod cli;
