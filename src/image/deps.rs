@@ -34,7 +34,7 @@ pub fn missing_images(images: &[String], client: &Client) -> Result<Vec<String>,
             Err(source) => {
                 return Err(ImageError::Registry {
                     image: image.clone(),
-                    source,
+                    source: source.into(),
                 });
             }
         }

@@ -2,11 +2,8 @@
 //!
 //! [`decide`] is pure: git facts and the registry's answer in, an
 //! [`ImageDecision`] out. [`resolve`] gathers those facts (the source-change
-//! window, one tag listing, a manifest `HEAD`) and calls it; [`missing_images`]
+//! window, one tag listing, one manifest lookup) and calls it; [`missing_images`]
 //! checks the images dependencies must already have.
-// `ImageError` carries the registry's error (reference, fix hint) by value so
-// that messages keep what the user acts on; boxing it is left for later.
-#![allow(clippy::result_large_err)]
 
 mod deps;
 mod inputs;

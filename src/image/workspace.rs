@@ -122,7 +122,12 @@ pub fn decide_workspace(
                 tracing::warn!("cannot check image {image}: {message}");
                 Required::Unknown { message }
             }
-            Some(Err(source)) => return Err(ImageError::Registry { image, source }),
+            Some(Err(source)) => {
+                return Err(ImageError::Registry {
+                    image,
+                    source: source.into(),
+                });
+            }
         };
         required.push(RequiredImage {
             node,
