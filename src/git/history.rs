@@ -67,6 +67,10 @@ impl<'r> History<'r> {
         // describe walk (docs/perf.md). A process-wide libgit2 setting:
         // objects are still found by id, only their content is not re-checked.
         git2::opts::strict_hash_verification(false);
+        // Nor is its object cache of use here: a walk reads each commit and
+        // tree once, and storing, looking up and finally freeing every object
+        // took a tenth of a walk without commit-graph (docs/perf.md).
+        git2::opts::enable_caching(false);
         let odb = repo
             .git()
             .odb()
