@@ -27,6 +27,9 @@ pub fn exit_status(err: &anyhow::Error) -> u8 {
                 .downcast_ref::<crate::workspace::WorkspaceError>()
                 .is_some_and(crate::workspace::WorkspaceError::is_usage)
             || cause
+                .downcast_ref::<crate::resolution::ResolutionError>()
+                .is_some_and(crate::resolution::ResolutionError::is_usage)
+            || cause
                 .downcast_ref::<crate::release::ReleaseError>()
                 .is_some_and(crate::release::ReleaseError::is_usage)
             || cause

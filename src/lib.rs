@@ -23,6 +23,7 @@ mod parallel;
 pub mod plan;
 pub mod registry;
 pub mod release;
+pub mod resolution;
 pub mod safe_text;
 pub mod selector;
 pub mod workspace;

@@ -5,7 +5,7 @@
 //! resolution differs.
 //!
 //! Pure: built from a workspace and the commits its checkouts are at, compared
-//! with another one. Reading checkouts and moving them is `cli/lock.rs`.
+//! with another one. Reading checkouts and moving them is `workspace/locked.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

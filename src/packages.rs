@@ -113,39 +113,3 @@ pub fn bin_dir(go: &Path) -> Option<PathBuf> {
     let first = std::env::split_paths(&gopath).next()?;
     Some(first.join("bin"))
 }
-
-/// Append `dir` to the `$GITHUB_PATH` file, so later steps find the tools.
-/// A directory whose name holds a line break is refused: it would add a
-/// second, attacker-chosen entry.
-pub fn add_to_github_path(github_path: &Path, dir: &Path) -> std::io::Result<()> {
-    let text = dir.to_string_lossy();
-    if text.contains(['\n', '\r']) {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "the Go bin directory has a line break in its name",
-        ));
-    }
-    crate::github::append_file(
-        crate::github::ENV_PATH,
-        github_path,
-        format!("{text}\n").as_bytes(),
-    )
-    .map_err(std::io::Error::other)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn github_path_gets_one_line_per_dir() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("path");
-        add_to_github_path(&file, Path::new("/home/runner/go/bin")).unwrap();
-        assert!(add_to_github_path(&file, Path::new("/x\n/evil")).is_err());
-        assert_eq!(
-            std::fs::read_to_string(&file).unwrap(),
-            "/home/runner/go/bin\n"
-        );
-    }
-}

@@ -5,9 +5,13 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 
 use super::progress::StderrProgress;
-use super::{GetCommand, SelectorPathArgs, print_stdout};
+use super::request;
+use super::{GetCommand, GetImageArgs, SelectorPathArgs, print_stdout};
 use crate::emit::{env_file_path, names};
 use crate::git::{Repo, describe_head};
+use crate::image::{export_lines, vars};
+use crate::resolution::{self, Images};
+use crate::safe_text::escape_value;
 use crate::selector::Selector;
 use crate::workspace::{self, NodeKind};
 
@@ -23,12 +27,12 @@ pub(crate) fn run(command: GetCommand) -> Result<()> {
             print_stdout(&format!("{version}\n"))?;
             Ok(())
         }
-        GetCommand::Image(args) => super::image::get(args),
+        GetCommand::Image(args) => image(args),
         GetCommand::Configpath(args) => configpath(args),
         GetCommand::Deps(args) => deps(args),
         GetCommand::Clustername(args) => {
             let repo = Repo::discover(&args.path)?;
-            let request = request(args.path.clone(), Selector::default());
+            let request = request::workspace(args.path.clone(), Selector::default());
             let (branch, _) = workspace::project_branch(&request, &repo)?;
             let head = repo.head_id()?.to_string();
             let user = std::env::var("USER")
@@ -62,22 +66,14 @@ fn release_revision(
     else {
         return Ok(String::new());
     };
-    let (branch, _) =
-        workspace::project_branch(&request(path.to_path_buf(), Selector::default()), repo)?;
+    let (branch, _) = workspace::project_branch(
+        &request::workspace(path.to_path_buf(), Selector::default()),
+        repo,
+    )?;
     Ok(match branch.as_deref() {
         Some("main" | "master") => format!("{tag}\n"),
         _ => String::new(),
     })
-}
-
-fn request(path: PathBuf, selector: Selector) -> workspace::Request {
-    workspace::Request {
-        path,
-        selector,
-        github_head_ref: std::env::var(names::GITHUB_HEAD_REF).ok(),
-        github_ref_name: std::env::var(names::GITHUB_REF_NAME).ok(),
-        ..Default::default()
-    }
 }
 
 /// Every run of characters outside `[A-Za-z0-9]` → `-`, lower case, at most
@@ -119,8 +115,6 @@ fn configpath(args: SelectorPathArgs) -> Result<()> {
     Ok(())
 }
 
-/// One tab-separated line per selected dependency: kind, name, branch, version
-/// (`-` when not known). Lists remotes, but changes nothing on disk.
 /// The branch checked out in a dependency's sibling directory, if any.
 fn checked_out_branch(node: &workspace::Node) -> Option<String> {
     if node.kind != NodeKind::Git {
@@ -130,14 +124,22 @@ fn checked_out_branch(node: &workspace::Node) -> Option<String> {
     repo.current_branch().ok().flatten()
 }
 
+/// One tab-separated line per selected dependency: kind, name, branch, version
+/// (`-` when not known). Lists remotes, but changes nothing on disk.
 fn deps(args: SelectorPathArgs) -> Result<()> {
-    let selector = Selector::parse(args.selector.as_deref().unwrap_or(""))?;
-    let ws = workspace::resolve(
-        &request(args.path.path, selector),
-        &StderrProgress::new(true),
-    )?;
+    let mut workspace =
+        request::workspace(args.path.path, request::selector(args.selector.as_deref())?);
+    workspace.synchronise = false;
+    let request = resolution::Request {
+        workspace,
+        images: Images::Offline {
+            options: Default::default(),
+            reason: "not shown by `get deps`".into(),
+        },
+    };
+    let resolved = resolution::resolve(&request, &StderrProgress::new(true))?;
     let mut out = String::new();
-    for node in ws.dependencies() {
+    for node in resolved.workspace.dependencies() {
         let kind = match node.kind {
             NodeKind::Project | NodeKind::Git => "git",
             NodeKind::Image => "image",
@@ -152,11 +154,50 @@ fn deps(args: SelectorPathArgs) -> Result<()> {
         {
             version.push_str(&format!(" (checked out on {checked_out})"));
         }
-        let line = format!("{kind}\t{}\t{branch}\t{version}", node.name);
-        out.push_str(&line.replace(['\n', '\r'], "?"));
+        // Values from git and configuration, each on one line: no tab or
+        // newline in one can shift the columns or start a line.
+        let fields = [kind, &node.name, branch, &version].map(escape_value);
+        out.push_str(&fields.join("\t"));
         out.push('\n');
     }
     print_stdout(&out)?;
+    Ok(())
+}
+
+/// `ciux get image [--check] [--env]`: the URL, or `export` lines to source.
+fn image(args: GetImageArgs) -> Result<()> {
+    let options = request::image_options(&args.image, args.check);
+    let request = request::project_only(args.path.path, options);
+    let resolved = resolution::resolve(&request, &StderrProgress::new(true))?;
+    let decision = &resolved.project_decision()?.decision;
+    tracing::info!(
+        "{}: build={} ({})",
+        decision.url,
+        decision.build,
+        decision.reason
+    );
+    let text = if args.env {
+        let mut block = vec![
+            (vars::URL, decision.url.clone()),
+            (vars::BUILD, decision.build.to_string()),
+        ];
+        if let Some(digest) = &decision.digest {
+            block.push((vars::DIGEST, digest.clone()));
+        }
+        // Only a project that declares build inputs labels its image with them.
+        if resolved
+            .project_config()
+            .dependencies
+            .iter()
+            .any(|d| d.build_input)
+        {
+            block.push((vars::INPUTS, decision.inputs.clone()));
+        }
+        export_lines(&block)
+    } else {
+        format!("{}\n", decision.url)
+    };
+    print_stdout(&text)?;
     Ok(())
 }
 

@@ -8,14 +8,14 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::progress::StderrProgress;
+use super::request;
 use super::{EnvFormat, IgniteAction, IgniteArgs, WorkspaceArgs};
-use crate::config::Config;
-use crate::emit::{self, Env, ImageBlock, names};
+use crate::emit::{self, Env, names};
 use crate::error::UsageError;
 use crate::fsutil::write_atomic;
 use crate::git::Repo;
-use crate::image;
-use crate::registry::Client;
+use crate::image::ImageBlock;
+use crate::resolution::{self, Images};
 use crate::selector::Selector;
 use crate::workspace::{self, Checkout, NodeKind, Workspace};
 
@@ -52,50 +52,33 @@ fn run_with(args: IgniteArgs, quiet: bool, offline: bool) -> Result<()> {
     // In GitHub Actions, clone logs and the summary fold into one group.
     let actions = crate::github::in_actions();
     let group = crate::github::StderrGroup::start(actions && !quiet, "ciux ignite");
-    let selector = Selector::parse(args.workspace.selector.as_deref().unwrap_or(""))?;
-    let request = workspace::Request {
-        path: args.workspace.path.path.clone(),
-        selector: selector.clone(),
-        branch: args.workspace.branch.clone(),
-        main_only: args.workspace.main_only,
-        github_head_ref: std::env::var(names::GITHUB_HEAD_REF).ok(),
-        github_ref_name: std::env::var(names::GITHUB_REF_NAME).ok(),
-        synchronise: !offline,
-        offline,
+    let selector = request::selector(args.workspace.selector.as_deref())?;
+    let options = request::image_options(&args.workspace.image, true);
+    let request = resolution::Request {
+        workspace: workspace::Request {
+            branch: args.workspace.branch.clone(),
+            main_only: args.workspace.main_only,
+            synchronise: !offline,
+            offline,
+            locked: args.locked,
+            ..request::workspace(args.workspace.path.path.clone(), selector.clone())
+        },
+        images: if offline {
+            Images::Offline {
+                options,
+                reason: "not checked: `ciux ignite env` works offline".into(),
+            }
+        } else {
+            Images::Decide(options)
+        },
     };
-    let _lock = lock_workspace(&request, &selector, quiet)?;
-    let progress = StderrProgress::new(quiet);
-    let ws = workspace::resolve(&request, &progress)?;
-    let ws = if args.locked {
-        super::lock::apply(&request, ws, &progress)?
-    } else {
-        ws
-    };
-    let project = ws
-        .project_node()
-        .context("the workspace has no project node")?;
-    let root = project.dir.clone().unwrap_or_default();
-    let config = Config::load(&root)?;
-    let client = Client::from_config(&config);
-    let options = super::image::options(&args.workspace.image, true);
-    let images = if offline {
-        let version = ws
-            .project_node()
-            .and_then(|n| n.version.as_deref())
-            .unwrap_or("");
-        let mut project = image::unchecked_block(&config, &ws.project, version, &options);
-        project.reason = "not checked: `ciux ignite env` works offline".into();
-        image::WorkspaceImages {
-            project,
-            required: Vec::new(),
-        }
-    } else {
-        let images = image::decide_workspace(&ws, &config, &options, &client)?;
-        images.ensure_present()?;
-        images
-    };
-    let image = &images.project;
-    let env = emit::build_env(&ws, image)?;
+    let _lock = lock_workspace(&request.workspace, &selector, quiet)?;
+    let resolved = resolution::resolve(&request, &StderrProgress::new(quiet))?;
+    resolved.images.ensure_present()?;
+    let ws = &resolved.workspace;
+    let image = &resolved.images.project;
+    let root = resolved.project_root();
+    let env = emit::build_env(ws, image)?;
     let env_file = emit::env_file_path(
         &root,
         &selector,
@@ -109,26 +92,27 @@ fn run_with(args: IgniteArgs, quiet: bool, offline: bool) -> Result<()> {
     let env_file_written = formats.contains(&EnvFormat::Sh);
     let mut written = Vec::new();
     for format in formats {
-        written.extend(write_format(format, &env, &env_file, &ws, image)?);
+        written.extend(write_format(format, &env, &env_file, ws, image)?);
     }
     if args.lock {
-        written.push(super::lock::write(&ws)?);
+        written.push(workspace::locked::write(ws)?);
     }
     let install = !args.no_install_packages;
     let installed = if install {
-        super::packages::install(&ws, quiet, actions)?
+        super::packages::install(ws, quiet, actions)?
     } else {
         crate::packages::Report::default()
     };
     let failed = installed.failed.clone();
     if !quiet {
-        summary(&ws, image, &written, install)?;
+        summary(ws, image, &written, install)?;
     }
     if actions {
         drop(group);
-        super::plan::publish_workspace(
-            &ws,
-            &images,
+        crate::github::publish(
+            &resolved.plan()?,
+            "ciux ignite",
+            image,
             env_file_written.then_some(env_file.as_path()),
         )?;
     }
@@ -199,37 +183,15 @@ fn write_format(
             emit::write_json(&report, &mut bytes)?;
             env_file.with_extension("json")
         }
-        EnvFormat::Github => return append_github(env),
+        EnvFormat::Github => {
+            return crate::github::append_env(env).map_err(|err| match err {
+                crate::github::AppendEnvError::Unset { .. } => UsageError(err.to_string()).into(),
+                other => other.into(),
+            });
+        }
     };
     write_atomic(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(vec![path])
-}
-
-/// Append to `$GITHUB_ENV` and `$GITHUB_OUTPUT` (the runner reads them after the step).
-fn append_github(env: &Env) -> Result<Vec<PathBuf>> {
-    let mut bytes = Vec::new();
-    emit::write_github(env, &mut bytes)?;
-    let mut written = Vec::new();
-    for var in [names::GITHUB_ENV, names::GITHUB_OUTPUT] {
-        let Some(path) = std::env::var_os(var)
-            .filter(|p| !p.is_empty())
-            .map(PathBuf::from)
-        else {
-            return Err(UsageError(format!(
-                "--format github needs ${var}: it is set in GitHub Actions steps"
-            ))
-            .into());
-        };
-        let mut file = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(&path)
-            .with_context(|| format!("cannot open ${var} ({})", path.display()))?;
-        file.write_all(&bytes)
-            .with_context(|| format!("cannot append to ${var} ({})", path.display()))?;
-        written.push(path);
-    }
-    Ok(written)
 }
 
 fn summary(ws: &Workspace, image: &ImageBlock, written: &[PathBuf], installed: bool) -> Result<()> {
@@ -239,7 +201,7 @@ fn summary(ws: &Workspace, image: &ImageBlock, written: &[PathBuf], installed: b
         writeln!(
             err,
             "{}",
-            crate::safe_text::stderr_text(&one_line(line), actions)
+            crate::safe_text::stderr_text(&crate::safe_text::escape_value(line), actions)
         )
     };
     for node in &ws.nodes {
@@ -289,13 +251,4 @@ fn summary(ws: &Workspace, image: &ImageBlock, written: &[PathBuf], installed: b
         put(&format!("wrote {}", path.display()))?;
     }
     Ok(())
-}
-
-/// A summary line with control characters shown as `?`: a path or a `--branch`
-/// value holding a newline cannot start a line of its own (which CI runners
-/// would read as a workflow command such as `::add-path::`).
-fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
 }

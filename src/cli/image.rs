@@ -1,69 +1,24 @@
-//! `ciux get image`, `ciux promote` and `ciux explain`: the project image.
+//! `ciux promote` and `ciux explain`: the project image.
 
 use anyhow::{Context, Result, bail};
 
-use super::{
-    ExplainArgs, GetImageArgs, ImageOpts, OnRegistryError, PromoteArgs, ReportFormat, print_stdout,
-};
-use crate::config::Config;
-use crate::git::Repo;
-use crate::image::{self, ImageDecision, ImageOptions, export_lines, vars};
+use super::progress::StderrProgress;
+use super::request;
+use super::{ExplainArgs, PromoteArgs, ReportFormat, print_stdout};
+use crate::image::{self, ImageDecision};
 use crate::registry::{Client, Reference, layout};
+use crate::resolution::{self, Resolution};
 
-/// The library options of `--suffix`, `--tmp-registry`, `--on-registry-error` (ignite uses them too).
-pub(crate) fn options(opts: &ImageOpts, check: bool) -> ImageOptions {
-    ImageOptions {
-        suffix: opts.suffix.clone(),
-        tmp_registry: opts.tmp_registry.clone(),
-        check,
-        on_registry_error: match opts.on_registry_error {
-            OnRegistryError::Fail => image::OnRegistryError::Fail,
-            OnRegistryError::Build => image::OnRegistryError::Build,
-        },
-    }
-}
-
-fn open(path: &std::path::Path) -> Result<(Repo, Config, Client)> {
-    let repo = Repo::discover(path)?;
-    let config = Config::load(repo.root())?;
-    let client = Client::from_config(&config);
-    Ok((repo, config, client))
-}
-
-/// `ciux get image [--check] [--env]`: the URL, or `export` lines to source.
-pub(crate) fn get(args: GetImageArgs) -> Result<()> {
-    let (repo, config, client) = open(&args.path.path)?;
-    let decision = image::resolve(&repo, &config, &options(&args.image, args.check), &client)?;
-    tracing::info!(
-        "{}: build={} ({})",
-        decision.url,
-        decision.build,
-        decision.reason
-    );
-    let text = if args.env {
-        let mut block = vec![
-            (vars::URL, decision.url.clone()),
-            (vars::BUILD, decision.build.to_string()),
-        ];
-        if let Some(digest) = &decision.digest {
-            block.push((vars::DIGEST, digest.clone()));
-        }
-        // Only a project that declares build inputs labels its image with them.
-        if config.dependencies.iter().any(|d| d.build_input) {
-            block.push((vars::INPUTS, decision.inputs.clone()));
-        }
-        export_lines(&block)
-    } else {
-        format!("{}\n", decision.url)
-    };
-    print_stdout(&text)?;
-    Ok(())
+/// The project alone, its image decided (the registry asked).
+fn resolve(path: &std::path::Path, opts: &super::ImageOpts) -> Result<Resolution> {
+    let request = request::project_only(path.to_path_buf(), request::image_options(opts, true));
+    Ok(resolution::resolve(&request, &StderrProgress::new(true))?)
 }
 
 /// `ciux explain [--format json]`: why the image will or will not be built.
 pub(crate) fn explain(args: ExplainArgs) -> Result<()> {
-    let (repo, config, client) = open(&args.path.path)?;
-    let explained = image::explain(&repo, &config, &options(&args.image, true), &client)?;
+    let resolved = resolve(&args.path.path, &args.image)?;
+    let explained = resolved.project_decision()?;
     let text = match args.format {
         ReportFormat::Json => serde_json::to_string_pretty(&explained)? + "\n",
         ReportFormat::Text => {
@@ -105,8 +60,8 @@ pub(crate) fn explain(args: ExplainArgs) -> Result<()> {
 
 /// `ciux promote [--dry-run]`: tag the tested image with HEAD's version.
 pub(crate) fn promote(args: PromoteArgs) -> Result<()> {
-    let (repo, config, client) = open(&args.path.path)?;
-    let decision = image::resolve(&repo, &config, &options(&args.image, true), &client)?;
+    let resolved = resolve(&args.path.path, &args.image)?;
+    let decision = &resolved.project_decision()?.decision;
     // Promotion needs the registry's answer: `--on-registry-error=build`
     // turned a failure into "build", which says nothing about what to copy.
     if let image::Reason::RegistryFailed { message } = &decision.reason {
@@ -121,9 +76,9 @@ pub(crate) fn promote(args: PromoteArgs) -> Result<()> {
         );
     }
     if let Some(dir) = decision.registry.strip_prefix("oci:") {
-        return promote_in_layout(&decision, std::path::Path::new(dir), args.dry_run);
+        return promote_in_layout(decision, std::path::Path::new(dir), args.dry_run);
     }
-    let (source, target) = promotion(&decision)?;
+    let (source, target) = promotion(decision)?;
     if let (true, Some(digest)) = (source == target, &decision.digest) {
         // HEAD's own version is the image found: nothing to copy.
         print_stdout(&format!("{target}@{digest}\n"))?;
@@ -133,7 +88,7 @@ pub(crate) fn promote(args: PromoteArgs) -> Result<()> {
         print_stdout(&format!("would promote {source} to {target}\n"))?;
         return Ok(());
     }
-    let digest = client
+    let digest = Client::from_config(&resolved.project_config())
         .copy(&source, &target)
         .with_context(|| format!("cannot promote {source} to {target}"))?;
     let Some(digest) = digest else {

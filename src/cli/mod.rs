@@ -8,13 +8,13 @@ mod engine;
 mod get;
 mod ignite;
 mod image;
-mod lock;
 mod man;
 mod migrate;
 mod packages;
 mod plan;
 mod progress;
 mod release;
+mod request;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

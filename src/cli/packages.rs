@@ -47,7 +47,7 @@ pub(crate) fn install(ws: &Workspace, quiet: bool, actions: bool) -> Result<Repo
             std::env::var_os(crate::github::ENV_PATH).filter(|p| !p.is_empty()),
         )
     {
-        packages::add_to_github_path(std::path::Path::new(&file), dir)
+        crate::github::add_path(std::path::Path::new(&file), dir)
             .with_context(|| format!("cannot add {} to $GITHUB_PATH", dir.display()))?;
         if !quiet {
             crate::safe_text::eprint_line(&format!("added {place} to $GITHUB_PATH"));

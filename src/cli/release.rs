@@ -104,11 +104,10 @@ fn print_only(plan: &TagPlan, in_dir: bool) -> String {
     text
 }
 
-/// A value inside a `#` comment stays on that line.
+/// A value inside a `#` comment stays on that line ([`crate::safe_text::escape_value`]: the
+/// one way a value from git is put on a line).
 fn comment_safe(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
+    crate::safe_text::escape_value(text).into_owned()
 }
 
 /// `--all`: plan the whole stack (every refusal first), then tag in order.
@@ -118,7 +117,7 @@ fn run_all(args: &TagArgs, request: &TagRequest) -> Result<()> {
         synchronise: false,
         ..Default::default()
     };
-    let workspace = crate::workspace::resolve(&resolve, &Silent)?;
+    let (workspace, configs) = crate::workspace::resolve(&resolve, &Silent)?;
     let members = select_members(stack_members(&workspace)?, &args.only)?;
     // Dependencies without a sibling are cloned bare to be tagged; the
     // directory lives until the end of the command.
@@ -131,7 +130,10 @@ fn run_all(args: &TagArgs, request: &TagRequest) -> Result<()> {
     let StackPlan { steps, released } = plan_stack(&members, request)?;
     let plan_text = stack_plan_text(&members, &steps, &released);
     // The image the project requires of each `pull = true` dependency, when waited for.
-    let config = crate::config::Config::load(&workspace_root(&workspace))?;
+    let config = configs
+        .get(&workspace.project)
+        .cloned()
+        .unwrap_or_else(crate::config::Config::empty);
     let mut images = Vec::new();
     for step in &steps {
         images.push(if args.wait_images && step.pull {
@@ -261,14 +263,6 @@ fn stack_plan_text(
         }
     }
     text
-}
-
-/// The project's directory in the resolved workspace.
-fn workspace_root(workspace: &crate::workspace::Workspace) -> std::path::PathBuf {
-    workspace
-        .project_node()
-        .and_then(|node| node.dir.clone())
-        .unwrap_or_default()
 }
 
 /// A spinner on stderr when it is a terminal outside CI; otherwise one line

@@ -8,6 +8,7 @@ mod error;
 mod legacy;
 mod limits;
 mod raw;
+pub mod reads;
 mod render;
 mod validate;
 
@@ -135,6 +136,7 @@ impl Config {
     /// Load the configuration of the repository whose top-level directory is `root`:
     /// `.ciux.toml`, else the legacy `.ciux`, else an empty configuration.
     pub fn load(root: &Path) -> Result<Self, ConfigError> {
+        reads::note(root);
         let toml_path = root.join(CONFIG_FILE);
         if let Some(text) = limits::read_config_file(&toml_path, root)? {
             return Self::from_toml_str(&text, &toml_path);

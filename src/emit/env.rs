@@ -3,51 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
 use super::names::*;
 use super::{EmitError, Env};
+use crate::image::ImageBlock;
 use crate::workspace::{NodeKind, Workspace};
-
-/// The project image variables (`CIUX_IMAGE_*`, `CIUX_BUILD`, ...).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ImageBlock {
-    pub registry: String,
-    pub name: String,
-    pub tag: String,
-    pub url: String,
-    pub build: bool,
-    pub promoted_url: String,
-    pub temporary_url: Option<String>,
-    /// Whether the registry was asked; the env file says so when it was not.
-    pub checked: bool,
-    /// Manifest digest of the image found in the registry.
-    pub digest: Option<String>,
-    /// Fingerprint of the build inputs (`io.ciux.inputs`), when computed.
-    pub inputs: Option<String>,
-    /// Why the image is or is not built, in a few words.
-    pub reason: String,
-}
-
-impl From<crate::image::ImageDecision> for ImageBlock {
-    fn from(d: crate::image::ImageDecision) -> Self {
-        use crate::image::Reason;
-        let checked = !matches!(d.reason, Reason::NotChecked | Reason::RegistryFailed { .. });
-        Self {
-            registry: d.registry,
-            name: d.name,
-            tag: d.tag,
-            url: d.url,
-            build: d.build,
-            promoted_url: d.promoted_url,
-            temporary_url: d.temporary_url,
-            checked,
-            digest: d.digest,
-            inputs: Some(d.inputs).filter(|i| !i.is_empty()),
-            reason: d.reason.to_string(),
-        }
-    }
-}
 
 /// Build the env: a header, then for the project and each git dependency
 /// `<NAME>_DIR`, `<NAME>_VERSION` (when checked out) and `<NAME>_WORKBRANCH`;

@@ -1,5 +1,5 @@
-//! Emitters: the env file for shells (`sh`), dotenv, GitHub Actions files and
-//! JSON. Each writes to `&mut impl Write`; the CLI picks the destination and
+//! Emitters: the env file for shells (`sh`), dotenv and JSON (the GitHub
+//! Actions files are [`crate::github`]'s). Each writes to `&mut impl Write`; the CLI picks the destination and
 //! writes files atomically.
 //!
 //! An [`Env`] is an ordered list of variables and comment lines. Values are any
@@ -7,7 +7,6 @@
 //! and nothing in a value is ever executed or interpreted.
 
 mod env;
-mod github;
 pub mod names;
 mod shell;
 
@@ -16,8 +15,7 @@ use std::io;
 use serde::Serialize;
 use thiserror::Error;
 
-pub use env::{ImageBlock, build_env};
-pub use github::{parse_github_file, write_github};
+pub use env::build_env;
 pub use shell::{quote_dotenv, quote_sh, quote_word, write_dotenv, write_sh};
 
 /// One line of an env file.

@@ -1,13 +1,18 @@
-//! GitHub Actions integration: outputs for `$GITHUB_OUTPUT` (and any other
-//! runner file command), the markdown step summary, and `::group::` log folding.
+//! GitHub Actions integration: every runner file command ciux writes
+//! (`$GITHUB_OUTPUT`, `$GITHUB_ENV`, `$GITHUB_PATH`, `$GITHUB_STEP_SUMMARY`),
+//! the markdown step summary, what `ignite` and `plan` publish, and
+//! `::group::` log folding.
 //!
-//! The builders are pure and write to `&mut impl Write`; [`append_to`] is the one
-//! effect, appending to the file a runner variable names. Every value that comes
+//! The builders are pure and write to `&mut impl Write`; [`append_file`] is the
+//! one effect, appending to the file a runner variable names. Every value that comes
 //! from git (branch names, tags, paths) is treated as hostile: outputs use a
 //! heredoc delimiter absent from the value, the summary entity-encodes text, and
 //! workflow-command data is percent-escaped.
 
+mod env;
 mod output;
+mod path;
+mod publish;
 mod summary;
 
 use std::ffi::OsString;
@@ -16,11 +21,14 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+pub use env::{AppendEnvError, append_env, parse_github_file, write_github};
 pub use output::{
     OUTPUT_BUILD, OUTPUT_ENV_FILE, OUTPUT_IMAGE_DIGEST, OUTPUT_IMAGE_INPUTS, OUTPUT_IMAGE_URL,
     OUTPUT_PLAN, OUTPUT_PROMOTED_IMAGE_URL, OUTPUT_WAVES, plan_outputs, write_file_command,
     write_file_commands,
 };
+pub use path::add_path;
+pub use publish::publish;
 pub use summary::{markdown_escape, write_summary};
 
 pub use crate::emit::names::{
@@ -38,6 +46,8 @@ pub enum GithubError {
         #[source]
         source: io::Error,
     },
+    #[error("{} has a line break in its name: not added to $GITHUB_PATH", crate::safe_text::escape_value(&path.to_string_lossy()))]
+    BadPath { path: PathBuf },
     #[error("${var} is not set although GITHUB_ACTIONS=true")]
     Unset { var: &'static str },
     #[error("cannot append to {path} (${var})")]

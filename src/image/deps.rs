@@ -1,7 +1,6 @@
 //! The images dependencies must already have, checked concurrently.
 
-use super::ImageError;
-use crate::config::{Config, DependencyKind};
+use crate::config::Config;
 use crate::registry::{Client, Lookup, Reference, RegistryError, tag_of_version};
 
 /// Look up several images concurrently (a bounded number at once).
@@ -22,26 +21,6 @@ pub fn check_images(images: &[String], client: &Client) -> Vec<Result<Lookup, Re
         .collect()
 }
 
-/// The images that must already exist and do not: `images` are full references
-/// (from [`dependency_image`] for `pull = true` git dependencies, and image
-/// dependencies as written). A registry failure is an error naming the image.
-pub fn missing_images(images: &[String], client: &Client) -> Result<Vec<String>, ImageError> {
-    let mut missing = Vec::new();
-    for (image, answer) in images.iter().zip(check_images(images, client)) {
-        match answer {
-            Ok(Lookup::Present { .. }) => {}
-            Ok(Lookup::Missing) => missing.push(image.clone()),
-            Err(source) => {
-                return Err(ImageError::Registry {
-                    image: image.clone(),
-                    source: source.into(),
-                });
-            }
-        }
-    }
-    Ok(missing)
-}
-
 /// The image a `pull = true` git dependency must have: `registry/<name>:<version>`
 /// in the project's registry. `None` without a registry.
 pub fn dependency_image(config: &Config, repo_name: &str, version: &str) -> Option<String> {
@@ -51,21 +30,4 @@ pub fn dependency_image(config: &Config, repo_name: &str, version: &str) -> Opti
         repo_name.to_lowercase(),
         tag_of_version(version)
     ))
-}
-
-/// The image `dependency` must already have, if any: for a `pull = true` git
-/// dependency at `version`, [`dependency_image`]; for an image dependency, the
-/// image itself. Feed the results of the selected dependencies to [`missing_images`].
-pub fn required_image(
-    config: &Config,
-    dependency: &crate::config::Dependency,
-    version: Option<&str>,
-) -> Option<String> {
-    match &dependency.kind {
-        DependencyKind::Git { .. } if dependency.pull => {
-            dependency_image(config, dependency.repo_name()?, version?)
-        }
-        DependencyKind::Image { image } => Some(image.clone()),
-        _ => None,
-    }
 }

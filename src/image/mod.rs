@@ -2,9 +2,12 @@
 //!
 //! [`decide`] is pure: git facts and the registry's answer in, an
 //! [`ImageDecision`] out. [`resolve`] gathers those facts (the source-change
-//! window, one tag listing, one manifest lookup) and calls it; [`missing_images`]
-//! checks the images dependencies must already have.
+//! window, one tag listing, one manifest lookup) and calls it;
+//! [`decide_workspace`] makes every image decision of a workspace once (the
+//! project image and the images dependencies must already have), and
+//! [`ImageBlock`] is how env files and plans show the project's.
 
+mod block;
 mod deps;
 mod inputs;
 mod matching;
@@ -13,13 +16,14 @@ mod workspace;
 
 use serde::Serialize;
 
-pub use deps::{check_images, dependency_image, missing_images, required_image};
+pub use block::{ImageBlock, unchecked_block};
+pub use deps::{check_images, dependency_image};
 pub use inputs::fingerprint;
 pub use matching::{Candidate, candidates};
 pub use resolve::{
     Considered, Explained, ImageError, ImageOptions, OnRegistryError, Trace, explain, resolve,
 };
-pub use workspace::{Required, RequiredImage, WorkspaceImages, decide_workspace, unchecked_block};
+pub use workspace::{Required, RequiredImage, WorkspaceImages, decide_workspace};
 
 /// Names of the variables the image block of an env file holds (defined once, in
 /// [`crate::emit::names`]).

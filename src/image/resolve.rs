@@ -64,6 +64,32 @@ pub enum ImageError {
     },
     #[error("{} required image(s) missing from the registry:\n  {}", images.len(), images.join("\n  "))]
     Missing { images: Vec<String> },
+    /// Required images the registry could not be asked about, reported with
+    /// the ones it said it does not have: all of them, not the first only.
+    #[error("{}", unchecked_text(missing, failed))]
+    Unchecked {
+        missing: Vec<String>,
+        /// Each image and the registry's error, on one line.
+        failed: Vec<(String, String)>,
+    },
+}
+
+fn unchecked_text(missing: &[String], failed: &[(String, String)]) -> String {
+    let mut text = format!("{} required image(s) could not be checked", failed.len());
+    if !missing.is_empty() {
+        text.push_str(&format!(
+            ", {} required image(s) missing from the registry",
+            missing.len()
+        ));
+    }
+    text.push(':');
+    for image in missing {
+        text.push_str(&format!("\n  missing: {image}"));
+    }
+    for (image, message) in failed {
+        text.push_str(&format!("\n  cannot check image {image}: {message}"));
+    }
+    text
 }
 
 impl ImageError {
@@ -119,15 +145,18 @@ pub fn resolve(
     options: &ImageOptions,
     client: &Client,
 ) -> Result<ImageDecision, ImageError> {
-    explain(repo, config, options, client).map(|e| e.decision)
+    explain(repo, config, options, client, None).map(|e| e.decision)
 }
 
-/// [`resolve`], keeping the trace of how the decision was made.
+/// [`resolve`], keeping the trace of how the decision was made. `head_version`
+/// is HEAD's version when the caller has described it already (the
+/// workspace's project node): HEAD is then not described again.
 pub fn explain(
     repo: &Repo,
     config: &Config,
     options: &ImageOptions,
     client: &Client,
+    head_version: Option<&str>,
 ) -> Result<Explained, ImageError> {
     // The image tag comes from the last change of the sources: a shallow
     // clone cuts that history, even when HEAD itself is tagged.
@@ -149,7 +178,10 @@ pub fn explain(
         let git = Describer::new(repo).and_then(|mut describer| {
             let window = describer.source_window(&config.source_paths)?;
             tracing::debug!("window walked in {:?}", started.elapsed());
-            let head = describer.describe_head()?;
+            let head = match head_version {
+                Some(version) => version.to_owned(),
+                None => describer.describe_head()?.to_string(),
+            };
             tracing::debug!("HEAD described at {:?}", started.elapsed());
             Ok((window, head, describer))
         });
@@ -172,7 +204,7 @@ pub fn explain(
         Err(e) => return Err(e),
     };
     let facts = GitFacts {
-        head_tag: tag_of_version(&head.to_string()),
+        head_tag: tag_of_version(&head),
         dirty_sources,
         window: window.commits.len(),
         last_change: window.last_change().to_string(),

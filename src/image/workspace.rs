@@ -8,9 +8,8 @@
 use serde::Serialize;
 
 use super::deps::{check_images, dependency_image};
-use super::{ImageError, ImageOptions, OnRegistryError, resolve};
+use super::{Explained, ImageBlock, ImageError, ImageOptions, OnRegistryError, explain};
 use crate::config::Config;
-use crate::emit::ImageBlock;
 use crate::git::Repo;
 use crate::registry::{Client, Lookup};
 use crate::workspace::{NodeKind, Workspace};
@@ -40,9 +39,14 @@ pub struct RequiredImage {
 }
 
 /// The image decisions of a workspace.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct WorkspaceImages {
     pub project: ImageBlock,
+    /// The project decision with its trace, when the registry was (or could
+    /// have been) asked: the configuration names a registry and the decision
+    /// was not made offline. `get image`, `explain` and `promote` render it.
+    #[serde(skip)]
+    pub decision: Option<Explained>,
     /// In workspace node order.
     pub required: Vec<RequiredImage>,
 }
@@ -85,7 +89,7 @@ pub fn decide_workspace(
     options: &ImageOptions,
     client: &Client,
 ) -> Result<WorkspaceImages, ImageError> {
-    let project = project_block(ws, config, options, client)?;
+    let (project, decision) = project_block(ws, config, options, client)?;
     let wanted: Vec<(String, String)> = ws
         .dependencies()
         .filter_map(|node| {
@@ -108,6 +112,7 @@ pub fn decide_workspace(
     let build = options.on_registry_error == OnRegistryError::Build;
     let mut answers = answers.into_iter();
     let mut required = Vec::with_capacity(wanted.len());
+    let mut failed = Vec::new();
     for (node, image) in wanted {
         let answer = match answers.next() {
             None => Required::Unknown {
@@ -122,11 +127,11 @@ pub fn decide_workspace(
                 tracing::warn!("cannot check image {image}: {message}");
                 Required::Unknown { message }
             }
+            // Every image is looked at before failing: the error names each
+            // one that could not be checked, with the ones found missing.
             Some(Err(source)) => {
-                return Err(ImageError::Registry {
-                    image,
-                    source: source.into(),
-                });
+                failed.push((image, source));
+                continue;
             }
         };
         required.push(RequiredImage {
@@ -135,69 +140,50 @@ pub fn decide_workspace(
             answer,
         });
     }
-    Ok(WorkspaceImages { project, required })
+    let images = WorkspaceImages {
+        project,
+        decision,
+        required,
+    };
+    match failed.len() {
+        0 => Ok(images),
+        1 if images.missing().is_empty() => {
+            let (image, source) = failed.remove(0);
+            Err(ImageError::Registry {
+                image,
+                source: source.into(),
+            })
+        }
+        _ => Err(ImageError::Unchecked {
+            missing: images.missing().into_iter().map(str::to_owned).collect(),
+            failed: failed
+                .iter()
+                .map(|(image, source)| (image.clone(), super::resolve::chain(source)))
+                .collect(),
+        }),
+    }
 }
 
 /// The project image block: the registry's answer when the configuration names
-/// a registry (see [`resolve`]), else an unchecked block.
+/// a registry (see [`super::resolve`]), else an unchecked block. HEAD's
+/// version is the project node's, described once by the workspace.
 fn project_block(
     ws: &Workspace,
     config: &Config,
     options: &ImageOptions,
     client: &Client,
-) -> Result<ImageBlock, ImageError> {
-    let root = ws
-        .project_node()
-        .and_then(|n| n.dir.clone())
-        .unwrap_or_default();
+) -> Result<(ImageBlock, Option<Explained>), ImageError> {
+    let project = ws.project_node();
+    let root = project.and_then(|n| n.dir.clone()).unwrap_or_default();
+    let version = project.and_then(|n| n.version.as_deref());
     if config.registry.is_none() {
-        let version = ws
-            .project_node()
-            .and_then(|n| n.version.as_deref())
-            .unwrap_or("");
-        return Ok(unchecked_block(config, &ws.project, version, options));
+        let block = super::unchecked_block(config, &ws.project, version.unwrap_or(""), options);
+        return Ok((block, None));
     }
     let repo = Repo::discover(&root)?;
-    Ok(ImageBlock::from(resolve(&repo, config, options, client)?))
-}
-
-/// The project image block without asking the registry: name
-/// `registry/<project>[-suffix]` lower-cased, tag the version of HEAD, always
-/// to be built (a configuration without `registry`).
-pub fn unchecked_block(
-    config: &Config,
-    project: &str,
-    head_version: &str,
-    options: &ImageOptions,
-) -> ImageBlock {
-    let name = match &options.suffix {
-        Some(suffix) if !suffix.is_empty() => format!("{project}-{suffix}"),
-        _ => project.to_owned(),
-    }
-    .to_lowercase();
-    let registry = config.registry.clone().unwrap_or_default().to_lowercase();
-    let url_in = |registry: &str| {
-        if registry.is_empty() {
-            format!("{name}:{head_version}")
-        } else {
-            format!("{registry}/{name}:{head_version}")
-        }
-    };
-    let promoted_url = url_in(&registry);
-    let temporary_url = options.tmp_registry.as_deref().map(url_in);
-    ImageBlock {
-        registry,
-        name: name.clone(),
-        tag: head_version.to_owned(),
-        url: temporary_url
-            .clone()
-            .unwrap_or_else(|| promoted_url.clone()),
-        build: true,
-        promoted_url,
-        temporary_url,
-        checked: false,
-        digest: None,
-        inputs: None,
-        reason: "no registry in the configuration".into(),
-    }
+    let explained = explain(&repo, config, options, client, version)?;
+    Ok((
+        ImageBlock::from(explained.decision.clone()),
+        Some(explained),
+    ))
 }

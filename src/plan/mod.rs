@@ -51,12 +51,21 @@ impl Kind {
     }
 }
 
-/// One node of the resolved graph, as the plan needs it. Every field but `name`
-/// and `kind` may be unknown; unknown values are `null` in JSON.
+/// One node of the resolved graph, as the plan needs it: its name and
+/// [`Details`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Component {
     /// Unique name: the repository name, the image reference or the package module.
     pub name: String,
+    #[serde(flatten)]
+    pub details: Details,
+}
+
+/// What the plan says of a component besides its name and place: the same in
+/// its input ([`Component`]) and its output ([`Step`]). Every field but
+/// `kind` may be unknown; unknown values are `null` in JSON.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Details {
     pub kind: Kind,
     /// `git describe` version, image tag or package version.
     pub version: Option<String>,
@@ -91,6 +100,19 @@ pub struct Component {
     pub deploy_command: Option<String>,
 }
 
+impl std::ops::Deref for Component {
+    type Target = Details;
+    fn deref(&self) -> &Details {
+        &self.details
+    }
+}
+
+impl std::ops::DerefMut for Component {
+    fn deref_mut(&mut self) -> &mut Details {
+        &mut self.details
+    }
+}
+
 /// The input of [`Plan::new`]: the components of the resolved graph and its edges.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Graph {
@@ -101,30 +123,23 @@ pub struct Graph {
     pub edges: Vec<(String, String)>,
 }
 
-/// A component placed in the plan.
+/// A component placed in the plan (its [`Details`] read through `Deref`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
     pub name: String,
     /// Its wave: 0 for no dependencies, else one more than its latest dependency.
     pub wave: usize,
-    pub kind: Kind,
-    pub version: Option<String>,
-    pub branch: Option<String>,
-    pub reason: Option<String>,
-    pub dir: Option<String>,
-    pub path: Option<String>,
-    pub image_url: Option<String>,
-    pub digest: Option<String>,
-    pub build: bool,
-    #[serde(default)]
-    pub pull: bool,
-    #[serde(default)]
-    pub missing: bool,
-    pub build_reason: Option<String>,
-    pub build_command: Option<String>,
-    pub deploy_command: Option<String>,
+    #[serde(flatten)]
+    pub details: Details,
     /// Direct dependencies, sorted by name.
     pub depends_on: Vec<String>,
+}
+
+impl std::ops::Deref for Step {
+    type Target = Details;
+    fn deref(&self) -> &Details {
+        &self.details
+    }
 }
 
 /// The ordered deploy plan, serialized as the versioned JSON schema.
@@ -210,20 +225,7 @@ impl Plan {
                 components.push(Step {
                     name: c.name,
                     wave,
-                    kind: c.kind,
-                    version: c.version,
-                    branch: c.branch,
-                    reason: c.reason,
-                    dir: c.dir,
-                    path: c.path,
-                    image_url: c.image_url,
-                    digest: c.digest,
-                    build: c.build,
-                    pull: c.pull,
-                    missing: c.missing,
-                    build_reason: c.build_reason,
-                    build_command: c.build_command,
-                    deploy_command: c.deploy_command,
+                    details: c.details,
                     depends_on,
                 });
             }

@@ -30,52 +30,60 @@ fn waves_of(g: Graph) -> Vec<Vec<String>> {
 pub(crate) fn sample() -> Plan {
     let project = Component {
         name: "fink-broker".into(),
-        kind: Kind::Git,
-        version: Some("v3.1.2-rc1-40-g75a25ee".into()),
-        branch: Some("feature-x".into()),
-        reason: Some("checked-out branch".into()),
-        dir: Some("/ci/fink-broker".into()),
-        path: Some(".".into()),
-        image_url: Some("registry.example.org/astro/fink-broker:v3.1.2-rc1-40-g75a25ee".into()),
-        digest: None,
-        build: true,
-        pull: false,
-        missing: false,
-        build_reason: Some("no image for source of 75a25ee".into()),
-        build_command: Some("./build.sh".into()),
-        deploy_command: Some("./e2e/deploy.sh".into()),
+        details: Details {
+            kind: Kind::Git,
+            version: Some("v3.1.2-rc1-40-g75a25ee".into()),
+            branch: Some("feature-x".into()),
+            reason: Some("checked-out branch".into()),
+            dir: Some("/ci/fink-broker".into()),
+            path: Some(".".into()),
+            image_url: Some("registry.example.org/astro/fink-broker:v3.1.2-rc1-40-g75a25ee".into()),
+            digest: None,
+            build: true,
+            pull: false,
+            missing: false,
+            build_reason: Some("no image for source of 75a25ee".into()),
+            build_command: Some("./build.sh".into()),
+            deploy_command: Some("./e2e/deploy.sh".into()),
+        },
     };
     let simulator = Component {
         name: "fink-alert-simulator".into(),
-        kind: Kind::Git,
-        version: Some("v1.0.0".into()),
-        branch: Some("main".into()),
-        reason: Some("branch feature-x absent on remote".into()),
-        dir: Some("/ci/fink-alert-simulator".into()),
-        path: Some("../fink-alert-simulator".into()),
-        image_url: Some("registry.example.org/astro/fink-alert-simulator:v1.0.0".into()),
-        digest: Some(
-            "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".into(),
-        ),
-        build: false,
-        pull: false,
-        missing: false,
-        build_reason: Some("image found in registry".into()),
-        build_command: None,
-        deploy_command: Some("./deploy.sh".into()),
+        details: Details {
+            kind: Kind::Git,
+            version: Some("v1.0.0".into()),
+            branch: Some("main".into()),
+            reason: Some("branch feature-x absent on remote".into()),
+            dir: Some("/ci/fink-alert-simulator".into()),
+            path: Some("../fink-alert-simulator".into()),
+            image_url: Some("registry.example.org/astro/fink-alert-simulator:v1.0.0".into()),
+            digest: Some(
+                "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".into(),
+            ),
+            build: false,
+            pull: false,
+            missing: false,
+            build_reason: Some("image found in registry".into()),
+            build_command: None,
+            deploy_command: Some("./deploy.sh".into()),
+        },
     };
     let spark = Component {
         name: "spark-py".into(),
-        kind: Kind::Image,
-        version: Some("k8s-3.4.1".into()),
-        image_url: Some("registry.example.org/astro/fink/spark-py:k8s-3.4.1".into()),
-        ..Component::default()
+        details: Details {
+            kind: Kind::Image,
+            version: Some("k8s-3.4.1".into()),
+            image_url: Some("registry.example.org/astro/fink/spark-py:k8s-3.4.1".into()),
+            ..Details::default()
+        },
     };
     let ktbx = Component {
         name: "ktbx".into(),
-        kind: Kind::Package,
-        version: Some("v1.1.1-rc7".into()),
-        ..Component::default()
+        details: Details {
+            kind: Kind::Package,
+            version: Some("v1.1.1-rc7".into()),
+            ..Details::default()
+        },
     };
     let g = Graph {
         project: "fink-broker".into(),
@@ -97,11 +105,13 @@ pub(crate) fn sample() -> Plan {
 pub(crate) fn hostile() -> Plan {
     let evil = Component {
         name: "evil\"]; click n0 call alert(1) %%".into(),
-        version: Some("v1|<img src=x onerror=alert(1)>\n```\n# hi".into()),
-        branch: Some("x\ny=1\nEOF\n::set-env name=A::b".into()),
-        build: true,
-        build_reason: Some("a | b\r\n<script>".into()),
-        ..Component::default()
+        details: Details {
+            version: Some("v1|<img src=x onerror=alert(1)>\n```\n# hi".into()),
+            branch: Some("x\ny=1\nEOF\n::set-env name=A::b".into()),
+            build: true,
+            build_reason: Some("a | b\r\n<script>".into()),
+            ..Details::default()
+        },
     };
     Plan::new(Graph {
         project: evil.name.clone(),

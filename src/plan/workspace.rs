@@ -10,7 +10,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::{Graph, Kind};
 use crate::config::{Config, Dependency, DependencyKind};
-use crate::emit::ImageBlock;
+use crate::image::ImageBlock;
 use crate::image::{Required, WorkspaceImages};
 use crate::workspace::{Checkout, Node, NodeKind, Workspace};
 
@@ -48,26 +48,28 @@ pub fn graph_of(
             let config = configs.get(&node.name);
             let mut component = super::Component {
                 name: node.name.clone(),
-                kind: match node.kind {
-                    NodeKind::Project | NodeKind::Git => Kind::Git,
-                    NodeKind::Image => Kind::Image,
-                    NodeKind::Package => Kind::Package,
+                details: super::Details {
+                    kind: match node.kind {
+                        NodeKind::Project | NodeKind::Git => Kind::Git,
+                        NodeKind::Image => Kind::Image,
+                        NodeKind::Package => Kind::Package,
+                    },
+                    version: node.version.clone(),
+                    branch: node.branch.clone(),
+                    reason: node.branch_reason.map(|r| r.to_string()),
+                    dir: checked_out_dir(node),
+                    path: checked_out_dir(node).map(|d| {
+                        relative_to(&project_dir, Path::new(&d))
+                            .display()
+                            .to_string()
+                    }),
+                    build_command: config.and_then(|c| c.build_command.clone()),
+                    deploy_command: entry_deploy
+                        .get(&node.name)
+                        .map(|c| c.to_string())
+                        .or_else(|| config.and_then(|c| c.deploy_command.clone())),
+                    ..super::Details::default()
                 },
-                version: node.version.clone(),
-                branch: node.branch.clone(),
-                reason: node.branch_reason.map(|r| r.to_string()),
-                dir: checked_out_dir(node),
-                path: checked_out_dir(node).map(|d| {
-                    relative_to(&project_dir, Path::new(&d))
-                        .display()
-                        .to_string()
-                }),
-                build_command: config.and_then(|c| c.build_command.clone()),
-                deploy_command: entry_deploy
-                    .get(&node.name)
-                    .map(|c| c.to_string())
-                    .or_else(|| config.and_then(|c| c.deploy_command.clone())),
-                ..super::Component::default()
             };
             match node.kind {
                 NodeKind::Project => {
@@ -290,6 +292,7 @@ deploy = "ktbx install"
         ]);
         let images = WorkspaceImages {
             project: block,
+            decision: None,
             required: Vec::new(),
         };
         (ws, images, configs)

@@ -20,9 +20,10 @@ use crate::git::clone::CloneError;
 use crate::git::remote::{BranchReason, RemoteError};
 
 pub mod exclusive;
+pub mod locked;
 mod resolve;
 
-pub use resolve::{Request, project_branch, project_name, resolve};
+pub use resolve::{Configs, Request, project_branch, project_name, resolve};
 
 /// The whole resolution, as `ciux plan` and `--format json` consume it.
 #[derive(Debug, Clone, Serialize)]
@@ -121,6 +122,8 @@ pub enum WorkspaceError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Remote(#[from] RemoteError),
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
     #[error("{}", clone_failures(.0))]
     Clone(Vec<CloneError>),
     /// Dependencies that depend on each other; the path starts and ends at the same node.

@@ -1,6 +1,7 @@
 //! Resolution of the workspace, level by level: list remotes, synchronise
 //! sibling checkouts, describe them, read their configurations.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::config::{Config, DependencyKind};
@@ -36,7 +37,15 @@ pub struct Request {
     /// No network at all (`ciux ignite env`): remotes are not listed, each
     /// sibling on disk keeps the branch it has checked out.
     pub offline: bool,
+    /// `--locked`: read `.ciux.d/ciux.lock`, check each sibling out at its
+    /// locked commit before reading it, and fail where the resolution differs.
+    pub locked: bool,
 }
+
+/// The configuration of each repository of a workspace read from its checkout
+/// (the project and every git dependency on disk), by node name: read once,
+/// during the walk, and handed to whatever renders the workspace.
+pub type Configs = BTreeMap<String, Config>;
 
 /// The project's branch: `--branch`, the checked-out branch, then on a detached
 /// HEAD `GITHUB_HEAD_REF` and `GITHUB_REF_NAME` (empty values do not count).
@@ -70,11 +79,20 @@ pub fn project_name(config: &Config, root: &Path) -> String {
 }
 
 /// Resolve the workspace: list remotes, synchronise sibling checkouts, read
-/// versions, follow siblings' configurations.
-pub fn resolve(request: &Request, progress: &dyn Progress) -> Result<Workspace, WorkspaceError> {
+/// versions, follow siblings' configurations. Each configuration is read once
+/// and returned with the workspace.
+pub fn resolve(
+    request: &Request,
+    progress: &dyn Progress,
+) -> Result<(Workspace, Configs), WorkspaceError> {
     let repo = Repo::discover(&request.path)?;
     let root = repo.root().to_path_buf();
     let config = Config::load(&root)?;
+    let lock = if request.locked {
+        Some(super::locked::read(&root)?)
+    } else {
+        None
+    };
     let name = project_name(&config, &root);
     let (branch, reason) = project_branch(request, &repo)?;
     let mut project = empty_node(name.clone(), NodeKind::Project);
@@ -85,14 +103,22 @@ pub fn resolve(request: &Request, progress: &dyn Progress) -> Result<Workspace, 
     project.checkout = Some(Checkout::Project);
     project.deploy = config.deploy_command.clone();
     drop(repo);
+    if let Some(lock) = &lock {
+        super::locked::check_project(lock, &name, &root)?;
+    }
     let mut ws = Workspace {
         project: name.clone(),
         selector: request.selector.to_string(),
         nodes: vec![project],
         edges: Vec::new(),
     };
+    let mut configs = Configs::new();
     if request.main_only {
-        return Ok(ws);
+        configs.insert(name, config);
+        if let Some(lock) = &lock {
+            super::locked::verify(lock, &ws)?;
+        }
+        return Ok((ws, configs));
     }
     let siblings = root
         .parent()
@@ -107,12 +133,19 @@ pub fn resolve(request: &Request, progress: &dyn Progress) -> Result<Workspace, 
             resolve_branches(&mut ws, &new_git, branch.as_deref())?;
         }
         synchronise(&mut ws, &new_git, request.synchronise, progress)?;
-        frontier = read_versions_and_configs(&mut ws, &new_git)?;
+        if let Some(lock) = &lock {
+            super::locked::check_out_level(lock, &ws, &new_git)?;
+        }
+        let next = read_versions_and_configs(&mut ws, &new_git)?;
+        configs.extend(std::mem::replace(&mut frontier, next));
     }
     if let Some(path) = ws.find_cycle() {
         return Err(WorkspaceError::Cycle { path });
     }
-    Ok(ws)
+    if let Some(lock) = &lock {
+        super::locked::verify(lock, &ws)?;
+    }
+    Ok((ws, configs))
 }
 
 /// Add the selected dependencies of each configuration; returns the indexes of

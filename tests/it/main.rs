@@ -20,6 +20,7 @@ mod lock;
 mod plan;
 mod registry;
 mod registry_net;
+mod resolution;
 mod revision;
 mod tag;
 mod tag_all;

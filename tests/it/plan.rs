@@ -116,10 +116,11 @@ fn plan_resolves_like_ignite_and_publishes_github_files() {
 
     // $GITHUB_OUTPUT, read as the runner reads it: earlier content kept.
     let text = std::fs::read_to_string(&output).unwrap();
-    let outputs: std::collections::BTreeMap<String, String> = ciux::emit::parse_github_file(&text)
-        .unwrap()
-        .into_iter()
-        .collect();
+    let outputs: std::collections::BTreeMap<String, String> =
+        ciux::github::parse_github_file(&text)
+            .unwrap()
+            .into_iter()
+            .collect();
     assert_eq!(outputs["earlier"], "kept");
     assert_eq!(outputs["ciux_build"], "true");
     assert_eq!(outputs["ciux_image_url"], "127.0.0.1:9/astro/proj:v2.0.0");
@@ -229,7 +230,7 @@ fn ignite_then_plan_in_actions_fill_env_outputs_and_summary() {
 
     let read = |name: &str| -> std::collections::BTreeMap<String, String> {
         let text = std::fs::read_to_string(file(name)).unwrap();
-        ciux::emit::parse_github_file(&text)
+        ciux::github::parse_github_file(&text)
             .unwrap()
             .into_iter()
             .collect()

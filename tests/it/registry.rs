@@ -2,8 +2,6 @@
 //! (paginated tag lists, 429/503, the anonymous bearer-token flow: a tiny fake
 //! speaking the protocol), and dependency image checks against the real one.
 
-use std::path::Path;
-
 use crate::common::ciux;
 use crate::common::fake::FakeRegistry;
 use crate::common::registry::Registry;
@@ -159,39 +157,68 @@ fn anonymous_bearer_token_flow_and_no_token_in_logs() {
     );
 }
 
+/// The images dependencies must have, through `plan` (the decisions `ignite`
+/// makes): a `pull = true` git dependency's `registry/<name>:<version>` (name
+/// lower-cased, `+` → `_`), image dependencies as written; a git dependency
+/// without `pull` needs none.
 #[test]
 fn missing_dependency_images_are_listed() {
     let registry = Registry::start();
-    let text = format!(
-        "registry = \"{0}/astro\"\n[[dependencies]]\nurl = \"https://example.org/astro/Alerts.git\"\npull = true\n\
-         [[dependencies]]\nurl = \"https://example.org/astro/other\"\n\
-         [[dependencies]]\nimage = \"{0}/astro/spark:3.4\"\n[[dependencies]]\nimage = \"{0}/astro/kafka:1\"\n",
-        registry.addr
+    let stack = crate::common::stack::Stack::new();
+    let alerts = stack.remote("Alerts", "main", &[], None);
+    let other = stack.remote("other", "main", &[], None);
+    stack.advance("Alerts", "main");
+    let src = stack.remotes.join("Alerts-src");
+    crate::common::git::git(&src, &["tag", "-a", "v2.0.0+b1", "-m", "v2.0.0+b1"]);
+    crate::common::git::git(
+        &src,
+        &[
+            "push",
+            "-q",
+            "--tags",
+            stack.remotes.join("Alerts.git").to_str().unwrap(),
+        ],
     );
-    let config = ciux::config::Config::from_toml_str(&text, Path::new(".ciux.toml")).unwrap();
-    let images: Vec<String> = config
-        .dependencies
-        .iter()
-        .filter_map(|d| ciux::image::required_image(&config, d, Some("v2.0.0+b1")))
-        .collect();
-    assert_eq!(
-        images,
-        [
-            format!("{}/astro/alerts:v2.0.0_b1", registry.addr),
-            format!("{}/astro/spark:3.4", registry.addr),
-            format!("{}/astro/kafka:1", registry.addr),
-        ]
+    let addr = &registry.addr;
+    let extra = format!(
+        "\n[[dependencies]]\nurl = \"{alerts}\"\nclone = true\npull = true\n\
+         [[dependencies]]\nurl = \"{other}\"\nclone = true\n\
+         [[dependencies]]\nimage = \"{addr}/astro/spark:3.4\"\n[[dependencies]]\nimage = \"{addr}/astro/kafka:1\"\n"
     );
+    let repo = project(&stack.ws, &format!("{addr}/astro"), &extra);
     registry.push("astro/spark", "3.4", None);
-    let client = ciux::registry::Client::new(ciux::registry::Settings::default());
     let paths = [
         ("astro/alerts/manifests/v2.0.0_b1", "no repository"),
         ("astro/spark/manifests/3.4", "present"),
         ("astro/kafka/manifests/1", "absent"),
     ];
     let before: Vec<usize> = paths.iter().map(|(p, _)| registry.requests(p)).collect();
-    let missing = ciux::image::missing_images(&images, &client).unwrap();
-    assert_eq!(missing, [images[0].clone(), images[2].clone()]);
+    let out = run(&repo.dir, &["plan", "--format", "json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut pulled: Vec<(String, bool)> = plan["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["pull"] == true)
+        .map(|c| {
+            (
+                c["image_url"].as_str().unwrap().to_owned(),
+                c["missing"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    pulled.sort();
+    assert_eq!(
+        pulled,
+        [
+            (format!("{addr}/astro/alerts:v2.0.0_b1"), true),
+            (format!("{addr}/astro/kafka:1"), true),
+            (format!("{addr}/astro/spark:3.4"), false),
+        ]
+    );
+    assert!(stderr.contains("2 required image(s) missing"), "{stderr}");
     for ((path, what), before) in paths.into_iter().zip(before) {
         assert_eq!(
             registry.requests(path) - before,
@@ -261,10 +288,19 @@ fn each_required_image_keeps_its_own_answer_when_building_on_errors() {
         stderr.contains("cannot check image 127.0.0.1:9/astro/unreachable:1"),
         "the unreachable one is a warning: {stderr}"
     );
-    // Without the option, the registry that could not be asked is the error.
+    // Without the option, the registry that could not be asked is an error,
+    // reported with every image found missing: all of them, not the first.
     let out = run(&repo.dir, &["ignite"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("1 required image(s) could not be checked, 1 required image(s) missing"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("missing: {addr}/astro/absent:1")),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("cannot check image 127.0.0.1:9/astro/unreachable:1"),
         "{stderr}"

@@ -68,7 +68,7 @@ fn is_branch_name(name: &str) -> bool {
 /// Read the `$GITHUB_ENV`-style file the way the runner does.
 fn github_pairs(path: &Path) -> BTreeMap<String, String> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    ciux::emit::parse_github_file(&text)
+    ciux::github::parse_github_file(&text)
         .unwrap()
         .into_iter()
         .collect()

@@ -180,11 +180,12 @@ fn github_files_are_read_back_by_the_runner_format() {
     );
     assert!(!stderr.lines().any(|l| l.starts_with("::")), "{stderr}");
     assert!(
-        stderr.contains("branch evil?PATH=/tmp?::add-path::/tmp (from --branch)"),
+        stderr.contains(r"branch evil\nPATH=/tmp\n::add-path::/tmp (from --branch)"),
         "{stderr}"
     );
     for file in [&env_file, &output_file] {
-        let pairs = ciux::emit::parse_github_file(&std::fs::read_to_string(file).unwrap()).unwrap();
+        let pairs =
+            ciux::github::parse_github_file(&std::fs::read_to_string(file).unwrap()).unwrap();
         let get = |name: &str| {
             pairs
                 .iter()

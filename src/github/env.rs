@@ -1,14 +1,16 @@
-//! GitHub Actions `$GITHUB_ENV` and `$GITHUB_OUTPUT` files.
+//! An env as GitHub Actions `$GITHUB_ENV` and `$GITHUB_OUTPUT` entries
+//! (`ciux ignite --format github`), and the runner's reader of those files.
 //!
 //! Every variable uses the multi-line form `NAME<<DELIMITER`, value lines, then
-//! a line holding exactly the delimiter, written by
-//! [`crate::github::write_file_command`]: the delimiter never occurs in the
-//! value, so no value can end itself early and inject another variable (such as
-//! `PATH` or `LD_PRELOAD`).
+//! a line holding exactly the delimiter, written by [`super::write_file_command`]:
+//! the delimiter never occurs in the value, so no value can end itself early
+//! and inject another variable (such as `PATH` or `LD_PRELOAD`).
 
 use std::io::Write;
+use std::path::PathBuf;
 
-use super::{EmitError, Env};
+use super::{ENV_ENV, ENV_OUTPUT, GithubError};
+use crate::emit::{EmitError, Env};
 
 /// Append the variables of `env` in the multi-line form (comments are dropped:
 /// the runner's format has none).
@@ -19,12 +21,43 @@ pub fn write_github(env: &Env, out: &mut impl Write) -> Result<(), EmitError> {
                 name: name.to_owned(),
             });
         }
-        crate::github::write_file_command(out, name, value).map_err(|err| match err {
-            crate::github::GithubError::Write { source, .. } => EmitError::Io(source),
+        super::write_file_command(out, name, value).map_err(|err| match err {
+            GithubError::Write { source, .. } => EmitError::Io(source),
             other => EmitError::Io(std::io::Error::other(other)),
         })?;
     }
     Ok(())
+}
+
+/// Why `--format github` wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendEnvError {
+    #[error(transparent)]
+    Emit(#[from] EmitError),
+    /// Outside a GitHub Actions step: bad usage.
+    #[error("--format github needs ${var}: it is set in GitHub Actions steps")]
+    Unset { var: &'static str },
+    #[error(transparent)]
+    Append(#[from] GithubError),
+}
+
+/// Append the variables of `env` to `$GITHUB_ENV` and `$GITHUB_OUTPUT` (the
+/// runner reads them after the step); returns the files written.
+pub fn append_env(env: &Env) -> Result<Vec<PathBuf>, AppendEnvError> {
+    let mut bytes = Vec::new();
+    write_github(env, &mut bytes)?;
+    let mut written = Vec::new();
+    for var in [ENV_ENV, ENV_OUTPUT] {
+        let Some(path) = std::env::var_os(var)
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+        else {
+            return Err(AppendEnvError::Unset { var });
+        };
+        super::append_file(var, &path, &bytes)?;
+        written.push(path);
+    }
+    Ok(written)
 }
 
 /// Read a `$GITHUB_ENV`/`$GITHUB_OUTPUT` file the way the Actions runner does on

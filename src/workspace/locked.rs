@@ -1,20 +1,23 @@
-//! `ciux ignite --lock` and `--locked`: the effects around [`crate::lock`]
-//! (reading the commits checkouts are at, writing the lock, moving siblings to
-//! the locked commits through the `git` CLI).
+//! `--lock` and `--locked`: the effects around [`crate::lock`] (reading the
+//! commits checkouts are at, writing the lock, moving siblings to the locked
+//! commits through the `git` CLI).
+//!
+//! A lock is an input of the resolution ([`super::Request::locked`]), not a
+//! second pass: the walk checks each sibling out at its locked commit before
+//! it describes it and reads its configuration, so the next level is the
+//! locked one.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
-
 use crate::fsutil::write_atomic;
 use crate::git::Repo;
-use crate::git::clone::Progress;
 use crate::lock::{Lock, LockError, lock_path};
-use crate::workspace::{self, Checkout, NodeKind, Request, Workspace};
+
+use super::{Checkout, NodeKind, Workspace, WorkspaceError};
 
 /// The commit each checkout of `ws` (project and git dependencies on disk) is at.
-fn heads_of(ws: &Workspace) -> Result<BTreeMap<String, String>> {
+pub(crate) fn heads_of(ws: &Workspace) -> Result<BTreeMap<String, String>, WorkspaceError> {
     let mut heads = BTreeMap::new();
     for node in &ws.nodes {
         let on_disk = !matches!(node.checkout, None | Some(Checkout::RemoteOnly));
@@ -28,22 +31,38 @@ fn heads_of(ws: &Workspace) -> Result<BTreeMap<String, String>> {
     Ok(heads)
 }
 
-fn project_root(ws: &Workspace) -> Result<PathBuf> {
-    ws.project_node()
-        .and_then(|p| p.dir.clone())
-        .context("the workspace has no project directory")
+/// Why the lock of a workspace could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteLockError {
+    #[error("the workspace has no project directory")]
+    NoProject,
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    #[error("cannot write {path}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Write the lock of `ws` to `.ciux.d/ciux.lock`; returns its path.
-pub(crate) fn write(ws: &Workspace) -> Result<PathBuf> {
-    let path = lock_path(&project_root(ws)?);
+pub fn write(ws: &Workspace) -> Result<PathBuf, WriteLockError> {
+    let root = ws
+        .project_node()
+        .and_then(|p| p.dir.clone())
+        .ok_or(WriteLockError::NoProject)?;
+    let path = lock_path(&root);
     let lock = Lock::of(ws, &heads_of(ws)?);
-    write_atomic(&path, lock.render().as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    write_atomic(&path, lock.render().as_bytes()).map_err(|source| WriteLockError::Write {
+        path: path.clone(),
+        source,
+    })?;
     Ok(path)
 }
 
-fn read(root: &Path) -> Result<Lock, LockError> {
+/// Read the lock of the project at `root`.
+pub(crate) fn read(root: &Path) -> Result<Lock, LockError> {
     let path = lock_path(root);
     match std::fs::read_to_string(&path) {
         Ok(text) => Lock::parse(&text, &path),
@@ -52,43 +71,44 @@ fn read(root: &Path) -> Result<Lock, LockError> {
     }
 }
 
-/// Reproduce the locked resolution from `ws` (resolved as usual): the project
-/// must already be at its locked commit (it is the user's checkout, never
-/// moved); siblings are checked out at theirs, then the workspace is resolved
-/// again without touching the disk, and must match the lock.
-pub(crate) fn apply(
-    request: &Request,
-    ws: Workspace,
-    progress: &dyn Progress,
-) -> Result<Workspace> {
-    let lock = read(&project_root(&ws)?)?;
-    let heads = heads_of(&ws)?;
-    if let (Some(locked), Some(actual)) = (lock.commit_of(&ws.project), heads.get(&ws.project))
-        && locked != actual
-    {
-        return Err(LockError::Commit {
-            name: ws.project.clone(),
+/// The project is the user's checkout, never moved: it must already be at
+/// its locked commit.
+pub(crate) fn check_project(lock: &Lock, name: &str, root: &Path) -> Result<(), WorkspaceError> {
+    let actual = Repo::discover(root)?.head_id()?.to_string();
+    match lock.commit_of(name) {
+        Some(locked) if locked != actual => Err(LockError::Commit {
+            name: name.to_owned(),
             locked: locked.to_owned(),
-            actual: actual.clone(),
+            actual,
             hint: ": check the project out at the locked commit",
         }
-        .into());
+        .into()),
+        _ => Ok(()),
     }
-    for node in ws.nodes.iter().filter(|n| n.kind == NodeKind::Git) {
-        if let (Some(commit), Some(dir), Some(head)) =
-            (lock.commit_of(&node.name), &node.dir, heads.get(&node.name))
-            && head != commit
-        {
-            check_out(&node.name, dir, commit)?;
+}
+
+/// Check each new git node on disk out at its locked commit.
+pub(crate) fn check_out_level(
+    lock: &Lock,
+    ws: &Workspace,
+    new_git: &[usize],
+) -> Result<(), WorkspaceError> {
+    for &i in new_git {
+        let node = &ws.nodes[i];
+        let on_disk = !matches!(node.checkout, None | Some(Checkout::RemoteOnly));
+        if let (Some(commit), Some(dir), true) = (lock.commit_of(&node.name), &node.dir, on_disk) {
+            let head = Repo::discover(dir)?.head_id()?.to_string();
+            if head != commit {
+                check_out(&node.name, dir, commit)?;
+            }
         }
     }
-    let again = Request {
-        synchronise: false,
-        ..request.clone()
-    };
-    let ws = workspace::resolve(&again, progress)?;
-    lock.check(&Lock::of(&ws, &heads_of(&ws)?))?;
-    Ok(ws)
+    Ok(())
+}
+
+/// The resolution must reproduce the lock.
+pub(crate) fn verify(lock: &Lock, ws: &Workspace) -> Result<(), WorkspaceError> {
+    Ok(lock.check(&Lock::of(ws, &heads_of(ws)?))?)
 }
 
 /// Detach `dir` at `commit`, fetching from `origin` when the commit is missing.
