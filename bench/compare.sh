@@ -19,8 +19,9 @@ python3 -c 'import fastavro, confluent_kafka' 2>/dev/null \
   || python3 -m pip install --quiet fastavro confluent-kafka \
   || python3 -m pip install --quiet --break-system-packages fastavro confluent-kafka
 
-cargo build --release --quiet
-ciux=target/release/ciux
+# CIUX_BIN: a ciux binary already built (then nothing is built here).
+if [ -z "${CIUX_BIN:-}" ]; then cargo build --release --quiet; fi
+ciux="${CIUX_BIN:-target/release/ciux}"
 
 broker_pid=""
 start_broker() {
@@ -41,11 +42,15 @@ stop_broker() {
 }
 trap stop_broker EXIT
 
-# Real alerts, embedded: each sample replayed cyclically (fresh candidate ids)
-# by ciux, and the Python approach (fastavro container per alert) on the very
-# same alerts; both timed in wall and CPU seconds (user + sys of the child).
+# Real alerts, embedded: each sample (the four ZTF alerts, the LSST v11
+# sample) and a file of generated LSST v11 alerts replayed cyclically (fresh
+# candidate ids) by ciux, and the Python approach (fastavro container per
+# alert) on the very same alerts; both timed in wall and CPU seconds (user +
+# sys of the child), ROUNDS times, interleaved. Then ciux generating LSST v11
+# alerts in the run (no file).
 real_n="${REAL_ALERTS:-200000}"
 real_py_n="${REAL_PY_ALERTS:-2000}"
+rounds="${ROUNDS:-3}"
 reference="${CIUX_REFERENCE:-../shared/reference}"
 cpu_json() { # OUT CMD...: run CMD, write {"wall": s, "cpu": s} to OUT
   python3 - "$@" <<'TIME'
@@ -54,34 +59,50 @@ out, cmd = sys.argv[1], sys.argv[2:]
 t = time.monotonic()
 subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
 r = resource.getrusage(resource.RUSAGE_CHILDREN)
-json.dump({"wall": time.monotonic() - t, "cpu": r.ru_utime + r.ru_stime}, open(out, "w"))
+json.dump({"wall": time.monotonic() - t, "cpu": r.ru_utime + r.ru_stime,
+           "load": __import__("os").getloadavg()[0]}, open(out, "w"))
 TIME
 }
+"$ciux" bench --survey lsst --alerts "$real_py_n" --write "$out/lsst-generated.avro" --quiet
 : >"$out/real.tsv"
-for sample in ztf_alert_schema_3p3_sample.avro lsst-v11_0/fakeAlert.avro; do
+for sample in "$reference/ztf_alert_schema_3p3_sample.avro" "$reference/ztf/1628364324215010017.avro" \
+  "$reference/ztf/template_schema_ZTF_3p1.avro" "$reference/ztf/ztf_public_20190903.schema.avro" \
+  "$reference/lsst-v11_0/fakeAlert.avro" "$out/lsst-generated.avro"; do
   name="$(basename "$sample" .avro)"
   echo "== real alerts, embedded: $sample, ciux $real_n alerts, Python $real_py_n" >&2
-  for round in 1 2 3; do
-    cpu_json "$out/real-$name-ciux-$round.json" "$ciux" bench --from "$reference/$sample" --alerts "$real_n" \
+  for round in $(seq "$rounds"); do
+    cpu_json "$out/real-$name-ciux-$round.json" "$ciux" bench --from "$sample" --alerts "$real_n" \
       --report "$out/real-$name-$round.json" --quiet
-    cpu_json "$out/real-$name-py-$round.json" python3 bench/python_baseline.py --embedded "$reference/$sample" "$real_py_n"
+    # Python's own timing of its loop: its start-up and reading the file are not counted.
+    python3 bench/python_baseline.py --embedded "$sample" "$real_py_n" >"$out/real-$name-py-$round.json"
     printf '%s\t%s\n' "$name" "$round" >>"$out/real.tsv"
   done
 done
-python3 - "$out" "$real_n" "$real_py_n" <<'PY'
+echo "== generated LSST v11 alerts, embedded, generated in the run: $real_n alerts" >&2
+for round in $(seq "$rounds"); do
+  cpu_json "$out/gen-lsst-ciux-$round.json" "$ciux" bench --survey lsst --alerts "$real_n" \
+    --report "$out/gen-lsst-$round.json" --quiet
+done
+python3 - "$out" "$real_n" "$real_py_n" "$rounds" <<'PY'
 import json, os, sys
-d, n, pn = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-print("| real alerts, embedded | round | ciux alerts/s | ciux alerts/CPU-s | peak MB | Python alerts/s | Python alerts/CPU-s | ratio wall | ratio CPU |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+d, n, pn, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+load = lambda *p: json.load(open(os.path.join(d, *p)))
+print("| alerts, embedded | round | ciux alerts/s | ciux alerts/CPU-s | peak MB | Python alerts/s | Python alerts/CPU-s | ratio wall | ratio CPU | load avg |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for line in open(os.path.join(d, "real.tsv")):
     name, rnd = line.split()
-    c = json.load(open(os.path.join(d, "real-%s-ciux-%s.json" % (name, rnd))))
-    p = json.load(open(os.path.join(d, "real-%s-py-%s.json" % (name, rnd))))
-    rep = json.load(open(os.path.join(d, "real-%s-%s.json" % (name, rnd))))
+    c = load("real-%s-ciux-%s.json" % (name, rnd))
+    p = load("real-%s-py-%s.json" % (name, rnd))
+    rep = load("real-%s-%s.json" % (name, rnd))
     assert rep["alerts"]["lost"] == 0 and rep["alerts"]["consumed"] == n, rep["alerts"]
-    cw, cc, pw, pc = n / c["wall"], n / c["cpu"], pn / p["wall"], pn / p["cpu"]
-    print("| %s | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.1f× | %.1f× |" % (
-        name, rnd, cw, cc, rep["peak_memory_mb"] or 0, pw, pc, cw / pw, cc / pc))
+    cw, cc, pw, pc = n / c["wall"], n / c["cpu"], p["alerts_per_sec"], p["alerts_per_cpu_sec"]
+    print("| %s | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.1f× | %.1f× | %.1f |" % (
+        name, rnd, cw, cc, rep["peak_memory_mb"] or 0, pw, pc, cw / pw, cc / pc, c["load"]))
+for rnd in range(1, rounds + 1):
+    c, rep = load("gen-lsst-ciux-%d.json" % rnd), load("gen-lsst-%d.json" % rnd)
+    assert rep["alerts"]["lost"] == 0 and rep["alerts"]["consumed"] == n, rep["alerts"]
+    print("| LSST v11 generated in the run | %d | %.0f | %.0f | %.0f | | | | | %.1f |" % (
+        rnd, n / c["wall"], n / c["cpu"], rep["peak_memory_mb"] or 0, c["load"]))
 PY
 [ -n "${REAL_ONLY:-}" ] && exit 0
 

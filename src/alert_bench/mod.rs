@@ -13,8 +13,10 @@ mod avro;
 mod chart;
 mod classify;
 mod embedded;
+mod export;
 mod generator;
 mod kafka;
+mod lsst;
 mod metrics;
 mod pipeline;
 mod plan;
@@ -29,7 +31,9 @@ use std::time::Duration;
 pub use alert::{Alert, SCHEMA_JSON};
 pub use chart::write_chart;
 pub use classify::{Class, classify};
+pub use export::write_archive;
 pub use generator::{CANDID_BASE, Generator, Mix};
+pub use lsst::{LSST_SCHEMA_JSON, LsstGenerator};
 pub use report::{Gate, Gates, Report};
 pub use survey::Survey;
 
@@ -165,25 +169,23 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, BenchError> {
     }
     let (feed, decoder, schema_json) = match &cfg.source {
         Source::Generated { seed, mix } => {
-            match cfg.survey {
-                None | Some(Survey::Synthetic) => {}
-                Some(other) => {
-                    return Err(BenchError::Usage(format!(
-                        "generated alerts follow the synthetic schema; --survey {} needs --from",
-                        other.name()
-                    )));
-                }
-            }
-            let g = Generator::new(*seed, *mix);
+            let (feed, survey, schema) = generated(*seed, *mix, cfg.survey)?;
             if cfg.raw {
-                let pool = (0..256).map(|i| g.alert(i).0.encode()).collect();
-                (Feed::Pool(pool), Decoder::Skip, SCHEMA_JSON.to_string())
+                let pool = (0..256)
+                    .map(|i| {
+                        Ok(feed
+                            .payload(i)?
+                            .map(|(_, p)| p.into_owned())
+                            .unwrap_or_default())
+                    })
+                    .collect::<Result<_, BenchError>>()?;
+                (Feed::Pool(pool), Decoder::Skip, schema.to_string())
             } else {
-                let plan = Survey::Synthetic.plan(SCHEMA_JSON)?;
+                let plan = survey.plan(schema)?;
                 (
-                    Feed::Generated(g),
-                    Decoder::Plan(Box::new(plan), Survey::Synthetic),
-                    SCHEMA_JSON.to_string(),
+                    feed,
+                    Decoder::Plan(Box::new(plan), survey),
+                    schema.to_string(),
                 )
             }
         }
@@ -236,6 +238,33 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, BenchError> {
         Transport::Kafka { .. } => kafka::run(cfg, &feed, &decoder)?,
     };
     Ok(build_report(cfg, outcome))
+}
+
+/// The generator of `survey`'s schema: our synthetic `ciux.bench.Alert`
+/// (the default), or `lsst.v11_0.alert`. ZTF's own schemas are only replayed
+/// (`--from`): the synthetic schema keeps their field names and rules.
+pub(crate) fn generated(
+    seed: u64,
+    mix: Mix,
+    survey: Option<Survey>,
+) -> Result<(Feed, Survey, &'static str), BenchError> {
+    match survey {
+        None | Some(Survey::Synthetic) => Ok((
+            Feed::Generated(Generator::new(seed, mix)),
+            Survey::Synthetic,
+            SCHEMA_JSON,
+        )),
+        Some(Survey::Lsst) => Ok((
+            Feed::Lsst(LsstGenerator::new(seed, mix)?),
+            Survey::Lsst,
+            LSST_SCHEMA_JSON,
+        )),
+        Some(Survey::Ztf) => Err(BenchError::Usage(
+            "generated alerts follow the synthetic (ZTF field names) or the LSST v11 schema; \
+             --survey ztf needs --from"
+                .into(),
+        )),
+    }
 }
 
 /// What a transport measured, before it becomes a [`Report`].

@@ -14,6 +14,7 @@ use super::archive::Archive;
 use super::classify::Class;
 use super::generator::CANDID_BASE;
 use super::generator::Generator;
+use super::lsst::LsstGenerator;
 use super::metrics::{Ledger, Stats};
 use super::plan::Plan;
 use super::survey::Survey;
@@ -52,6 +53,8 @@ impl Clock {
 #[derive(Debug)]
 pub(crate) enum Feed {
     Generated(Generator),
+    /// Generated `lsst.v11_0.alert` packets.
+    Lsst(LsstGenerator),
     Archive(Archive),
     /// Pre-encoded alerts sent in turn under fresh candidate ids: measures the
     /// raw transport, with no encoding cost (`--raw`).
@@ -72,6 +75,10 @@ impl Feed {
             Feed::Generated(g) => {
                 let (alert, _) = g.alert(i);
                 (alert.candid, Cow::Owned(alert.encode()))
+            }
+            Feed::Lsst(g) => {
+                let (candid, datum, _) = g.alert(i);
+                (candid, Cow::Owned(datum))
             }
             Feed::Archive(a) => match a.next(i)? {
                 Some((candid, bytes)) => (candid, Cow::Owned(bytes)),

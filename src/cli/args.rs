@@ -427,6 +427,9 @@ pub struct BenchArgs {
     /// Print the Avro schema of generated alerts and exit.
     #[arg(long, exclusive = true)]
     pub schema: bool,
+    /// Write the generated alerts (--alerts, --seed, --mix, --survey) to an Avro container file and exit.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["from", "brokers", "raw", "duration"])]
+    pub write: Option<PathBuf>,
     /// Pipeline worker threads [default: the number of cores].
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,

@@ -22,6 +22,19 @@ pub(crate) fn run(args: BenchArgs, quiet: bool) -> Result<()> {
         return Ok(());
     }
     let cfg = config(&args, quiet)?;
+    if let Some(path) = &args.write {
+        writable_dir(path)?;
+        let Source::Generated { seed, mix } = cfg.source else {
+            bail!("--write writes generated alerts");
+        };
+        let n = cfg.load.alerts.unwrap_or(DEFAULT_ALERTS);
+        let bytes = alert_bench::write_archive(seed, mix, cfg.survey, n, path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        if !quiet {
+            eprintln!("wrote {n} alerts ({bytes} bytes) to {}", path.display());
+        }
+        return Ok(());
+    }
     let gates = gates(&args)?;
     for path in [&args.report, &args.chart].into_iter().flatten() {
         writable_dir(path)?;

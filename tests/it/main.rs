@@ -7,6 +7,8 @@ mod actionlint;
 mod actions;
 #[cfg(feature = "bench")]
 mod bench;
+#[cfg(feature = "bench")]
+mod bench_lsst;
 mod check;
 mod cli;
 mod config;
