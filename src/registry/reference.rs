@@ -87,14 +87,6 @@ impl Reference {
         format!("{}/{}", self.registry, self.repository)
     }
 
-    /// The tag or digest to ask for in `/v2/<name>/manifests/<reference>`.
-    pub fn manifest_reference(&self) -> &str {
-        self.digest
-            .as_deref()
-            .or(self.tag.as_deref())
-            .unwrap_or("latest")
-    }
-
     /// The same reference in oci-client's type.
     pub(crate) fn to_oci(&self) -> oci_client::Reference {
         match (&self.tag, &self.digest) {
@@ -163,14 +155,6 @@ pub fn check_registry_prefix(prefix: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Docker's tag grammar: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
-pub fn is_valid_tag(tag: &str) -> bool {
-    let mut bytes = tag.bytes();
-    matches!(bytes.next(), Some(b) if b.is_ascii_alphanumeric() || b == b'_')
-        && tag.len() <= 128
-        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-}
-
 /// A version as an image tag: semver build metadata (`+build`) is not allowed in
 /// tags, so `+` becomes `_` (the convention Helm and others use).
 pub fn tag_of_version(version: &str) -> String {
@@ -227,7 +211,6 @@ mod tests {
         }
         let d = format!("sha256:{}", "a".repeat(64));
         let r = Reference::parse(&format!("ghcr.io/o/p:t@{d}")).unwrap();
-        assert_eq!(r.manifest_reference(), d);
         assert_eq!(r.tag.as_deref(), Some("t"));
         assert_eq!(r.to_oci().to_string(), format!("ghcr.io/o/p:t@{d}"));
     }
@@ -252,7 +235,7 @@ mod tests {
             assert!(Reference::parse(text).is_err(), "{text:?}");
         }
         assert_eq!(tag_of_version("v1.2.3+build.5"), "v1.2.3_build.5");
-        assert!(!is_valid_tag(&"a".repeat(129)));
+        assert!(Reference::parse(&format!("a:{}", "t".repeat(129))).is_err());
     }
 
     #[test]
