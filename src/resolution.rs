@@ -9,8 +9,6 @@
 //! a file or asks a registry a second time, and two renderings of one run
 //! cannot disagree. `--locked` is an input of the walk
 //! ([`crate::workspace::Request::locked`]), not a second pass.
-// `ImageError` carries the registry's error by value (see `image`).
-#![allow(clippy::result_large_err)]
 
 use std::path::PathBuf;
 

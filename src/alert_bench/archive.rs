@@ -32,6 +32,9 @@ pub(crate) struct Archive {
     ids: Plan,
     /// Replay from the start once the archive is exhausted.
     cycle: bool,
+    /// Give every alert the fresh id of its index, the first pass too (the
+    /// members of a group run replay one archive: their archive ids collide).
+    pub(crate) fresh_ids: bool,
     cursor: Mutex<Cursor>,
 }
 
@@ -268,6 +271,7 @@ impl Archive {
             survey,
             ids,
             cycle,
+            fresh_ids: false,
             cursor: Mutex::new(Cursor {
                 cache: Some(Vec::new()),
                 ..Cursor::default()
@@ -308,7 +312,9 @@ impl Archive {
                             cache.push((datum.clone(), spans));
                         }
                     }
-                    return Ok(Some((id, datum)));
+                    if !self.fresh_ids {
+                        return Ok(Some((id, datum)));
+                    }
                 }
                 let id = CANDID_BASE + i as i64;
                 return Ok(Some((id, splice_id(&datum, &spans, id))));

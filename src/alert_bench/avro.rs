@@ -71,11 +71,26 @@ impl<'a> Reader<'a> {
         Self { data, pos: 0 }
     }
 
+    #[cold]
     fn err(&self, what: &str) -> BenchError {
         BenchError::Decode(format!("{what} at byte {}", self.pos))
     }
 
+    /// Most longs of an alert (union branches, lengths, small counts) fit
+    /// in one byte: that case is inlined, the loop stays out of line.
+    #[inline]
     pub(crate) fn long(&mut self) -> Result<i64, BenchError> {
+        if let Some(&b) = self.data.get(self.pos)
+            && b < 0x80
+        {
+            self.pos += 1;
+            return Ok(i64::from(b >> 1) ^ -i64::from(b & 1));
+        }
+        self.long_slow()
+    }
+
+    #[inline(never)]
+    fn long_slow(&mut self) -> Result<i64, BenchError> {
         let mut z: u64 = 0;
         let mut shift = 0;
         loop {
@@ -95,6 +110,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline]
     pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], BenchError> {
         let end = self
             .pos
@@ -150,7 +166,7 @@ impl<'a> Reader<'a> {
 }
 
 /// Sync marker of the single-alert container files we write (any 16 bytes do).
-const SYNC: [u8; 16] = *b"ciux-bench-sync!";
+pub(crate) const SYNC: [u8; 16] = *b"ciux-bench-sync!";
 
 /// Header of an Avro object container file (null codec) for `schema_json`.
 pub(crate) fn container_header(schema_json: &str) -> Vec<u8> {

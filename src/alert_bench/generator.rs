@@ -77,7 +77,7 @@ impl Mix {
         Ok(mix)
     }
 
-    fn draw(&self, u: f64) -> Class {
+    pub(crate) fn draw(&self, u: f64) -> Class {
         let mut edge = 0.0;
         for (share, class) in [
             (self.bogus, Class::Bogus),
@@ -106,7 +106,7 @@ pub struct Generator {
 impl Generator {
     pub fn new(seed: u64, mix: Mix) -> Self {
         let mut rng = Rng::new(seed, u64::MAX);
-        let pool = [0, 1, 2].map(|kind| (0..POOL).map(|_| stamp(&mut rng, kind)).collect());
+        let pool = [0, 1, 2].map(|kind| (0..POOL).map(|_| stamp(&mut rng, kind, SIDE)).collect());
         Self { seed, mix, pool }
     }
 
@@ -262,16 +262,17 @@ fn object_id(r: &mut Rng) -> String {
     s
 }
 
-/// One gzipped FITS stamp: a 63×63 float32 image (sky + noise, a point source
-/// in science and difference images), as ZTF ships them (~13 KB gzipped).
-fn stamp(r: &mut Rng, kind: usize) -> Vec<u8> {
+/// One gzipped FITS stamp: a `side`×`side` float32 image (sky + noise, a
+/// point source in science and difference images); ZTF ships 63×63 (~13 KB
+/// gzipped).
+pub(crate) fn stamp(r: &mut Rng, kind: usize, side: usize) -> Vec<u8> {
     let mut fits = Vec::with_capacity(2880 * 7);
     for card in [
         "SIMPLE  =                    T".to_string(),
         "BITPIX  =                  -32".into(),
         "NAXIS   =                    2".into(),
-        format!("NAXIS1  = {SIDE:>20}"),
-        format!("NAXIS2  = {SIDE:>20}"),
+        format!("NAXIS1  = {side:>20}"),
+        format!("NAXIS2  = {side:>20}"),
         "END".into(),
     ] {
         fits.extend_from_slice(format!("{card:<80}").as_bytes());
@@ -287,9 +288,9 @@ fn stamp(r: &mut Rng, kind: usize) -> Vec<u8> {
     } else {
         r.range(500.0, 5000.0)
     };
-    let center = SIDE as f64 / 2.0;
-    for y in 0..SIDE {
-        for x in 0..SIDE {
+    let center = side as f64 / 2.0;
+    for y in 0..side {
+        for x in 0..side {
             let d2 = (x as f64 - center).powi(2) + (y as f64 - center).powi(2);
             let v = sky + noise * r.normal() + flux * (-d2 / 4.5).exp() / 14.1;
             fits.extend_from_slice(&(v as f32).to_be_bytes());

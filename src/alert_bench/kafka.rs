@@ -18,20 +18,23 @@ use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, T
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use super::embedded::{INPUT_CAPACITY, OUTPUT_CAPACITY};
+use super::kafka_group::{self, GroupReader};
 use super::pipeline::{self, Clock, Decoder, Feed, Msg, Produced, Routed};
 use super::{BenchConfig, BenchError, Mode, Outcome, Transport};
 
 /// Header carrying the produce time (Unix ns, 8 bytes big-endian).
-const PRODUCED_HEADER: &str = "ciux-produced-ns";
+pub(super) const PRODUCED_HEADER: &str = "ciux-produced-ns";
 /// Header carrying the candidate id (8 bytes big-endian), so that counting
 /// needs no decoding when the payload is not ours.
-const CANDID_HEADER: &str = "ciux-candid";
+pub(super) const CANDID_HEADER: &str = "ciux-candid";
+/// Header naming the group run a message belongs to (`--group`).
+pub(super) const RUN_HEADER: &str = "ciux-run";
 /// Bound on every broker request the harness waits for.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+pub(super) const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Counts delivery reports of a producer.
 #[derive(Default)]
-struct Deliveries {
+pub(super) struct Deliveries {
     ok: AtomicU64,
     failed: AtomicU64,
     last_error: Mutex<Option<String>>,
@@ -54,9 +57,9 @@ impl ProducerContext for Deliveries {
     }
 }
 
-type AlertProducer = ThreadedProducer<Deliveries>;
+pub(super) type AlertProducer = ThreadedProducer<Deliveries>;
 
-fn kafka_err(brokers: &str, what: &str) -> impl Fn(KafkaError) -> BenchError {
+pub(super) fn kafka_err(brokers: &str, what: &str) -> impl Fn(KafkaError) -> BenchError {
     let (brokers, what) = (brokers.to_string(), what.to_string());
     move |e| BenchError::Kafka {
         brokers: brokers.clone(),
@@ -64,7 +67,7 @@ fn kafka_err(brokers: &str, what: &str) -> impl Fn(KafkaError) -> BenchError {
     }
 }
 
-fn base_config(brokers: &str) -> ClientConfig {
+pub(super) fn base_config(brokers: &str) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", brokers)
         .set("socket.timeout.ms", "10000")
@@ -98,7 +101,11 @@ fn consumer(brokers: &str) -> Result<BaseConsumer, BenchError> {
 }
 
 /// Create the topics that are missing, with `partitions` partitions.
-fn ensure_topics(brokers: &str, names: &[String], partitions: i32) -> Result<(), BenchError> {
+pub(super) fn ensure_topics(
+    brokers: &str,
+    names: &[String],
+    partitions: i32,
+) -> Result<(), BenchError> {
     let admin: AdminClient<DefaultClientContext> = base_config(brokers)
         .create()
         .map_err(kafka_err(brokers, "cannot create admin client"))?;
@@ -122,7 +129,9 @@ fn ensure_topics(brokers: &str, names: &[String], partitions: i32) -> Result<(),
     Ok(())
 }
 
-/// Send one record, waiting while the producer queue is full.
+/// Send one record, waiting while the producer queue is full. `run` names
+/// the group run (`--group`) in a header.
+#[allow(clippy::too_many_arguments)]
 fn send(
     p: &AlertProducer,
     brokers: &str,
@@ -130,8 +139,9 @@ fn send(
     payload: &[u8],
     candid: i64,
     produced_ns: u64,
+    run: Option<&str>,
 ) -> Result<(), BenchError> {
-    let headers = OwnedHeaders::new_with_capacity(2)
+    let mut headers = OwnedHeaders::new_with_capacity(3)
         .insert(Header {
             key: PRODUCED_HEADER,
             value: Some(&produced_ns.to_be_bytes()[..]),
@@ -140,11 +150,27 @@ fn send(
             key: CANDID_HEADER,
             value: Some(&candid.to_be_bytes()[..]),
         });
+    if let Some(run) = run {
+        headers = headers.insert(Header {
+            key: RUN_HEADER,
+            value: Some(run.as_bytes()),
+        });
+    }
     let key = candid.to_be_bytes();
-    let mut record = BaseRecord::to(topic)
+    let record = BaseRecord::to(topic)
         .payload(payload)
         .key(&key[..])
         .headers(headers);
+    send_record(p, brokers, record)
+}
+
+/// Send a record, waiting while the producer queue is full.
+pub(super) fn send_record(
+    p: &AlertProducer,
+    brokers: &str,
+    mut record: BaseRecord<'_, [u8], [u8]>,
+) -> Result<(), BenchError> {
+    let topic = record.topic.to_string();
     loop {
         match p.send(record) {
             Ok(()) => return Ok(()),
@@ -159,7 +185,7 @@ fn send(
     }
 }
 
-fn header_u64(m: &impl Message, key: &str) -> Option<u64> {
+pub(super) fn header_u64(m: &impl Message, key: &str) -> Option<u64> {
     let h = m.headers()?;
     let v = h.iter().find(|h| h.key == key)?.value?;
     Some(u64::from_be_bytes(v.try_into().ok()?))
@@ -210,7 +236,11 @@ pub(crate) fn run(
             names.extend(outputs.iter().cloned());
         }
         ensure_topics(brokers, &names, *partitions)?;
+        if cfg.group.is_some() {
+            ensure_topics(brokers, &[kafka_group::control_topic(&cfg.topic)], 1)?;
+        }
     }
+    let run_name = cfg.group.as_ref().map(|g| g.name.as_str());
     let clock = Clock::new();
     let bar = super::progress_bar(cfg);
     let producer = match cfg.mode {
@@ -219,8 +249,13 @@ pub(crate) fn run(
     };
     // Consumer first, positioned at the current end of the input topic, so
     // that alerts of earlier runs are not read.
+    let mut group_reader = None;
     let (consumer, expect) = match cfg.mode {
         Mode::ProduceOnly => (None, None),
+        Mode::Full if cfg.group.is_some() => {
+            group_reader = Some(GroupReader::join(brokers, cfg)?);
+            (None, None)
+        }
         Mode::Full => {
             let c = consumer(brokers)?;
             assign(&c, brokers, std::slice::from_ref(&cfg.topic), |t, p| {
@@ -265,6 +300,7 @@ pub(crate) fn run(
                                 &msg.payload,
                                 routed.candid,
                                 msg.produced_ns,
+                                run_name,
                             )?;
                         }
                         pipeline::send(&tx, routed)
@@ -278,6 +314,11 @@ pub(crate) fn run(
             let outputs = &outputs;
             s.spawn(move || read(c, &tx, &clock, cfg, outputs, done, total, expect))
         });
+        let group_thread = group_reader.as_ref().map(|g| {
+            let (tx, done) = (in_tx.clone(), &producing_done);
+            let producer = producer.as_ref();
+            s.spawn(move || g.read(&tx, &clock, cfg, producer, done))
+        });
         drop(in_tx);
         let produced = match &producer {
             Some(p) => {
@@ -286,9 +327,17 @@ pub(crate) fn run(
                     &cfg.load,
                     cfg.producers,
                     &clock,
-                    &|candid, payload, ns| send(p, brokers, &cfg.topic, &payload, candid, ns),
+                    &|candid, payload, ns| {
+                        send(p, brokers, &cfg.topic, &payload, candid, ns, run_name)
+                    },
                 );
-                let flushed = p.flush(REQUEST_TIMEOUT);
+                let mut flushed = p.flush(REQUEST_TIMEOUT);
+                // Members of a group mark the end of their alerts on every
+                // partition, once those are acknowledged: see kafka_group.
+                if let (Some(group), Ok(_), Ok(())) = (&cfg.group, &r, &flushed) {
+                    kafka_group::end_markers(p, brokers, &cfg.topic, group)?;
+                    flushed = p.flush(REQUEST_TIMEOUT);
+                }
                 produced_total.store(r.as_ref().map_or(0, |r| r.alerts), Ordering::SeqCst);
                 producing_done.store(true, Ordering::SeqCst);
                 let mut r = r?;
@@ -308,6 +357,10 @@ pub(crate) fn run(
         };
         if let Some(r) = reader {
             r.join().map_err(|_| BenchError::Panic("consumer"))??;
+        }
+        if let Some(r) = group_thread {
+            r.join()
+                .map_err(|_| BenchError::Panic("group consumer"))??;
         }
         let mut times = Vec::new();
         for w in workers {

@@ -43,6 +43,11 @@ impl Ledger {
         }
         first
     }
+
+    /// The ids recorded, in the compact form reports carry.
+    pub(crate) fn ids(&self) -> super::group::IdSet {
+        super::group::IdSet::from_parts(&self.bits, self.other.keys().copied())
+    }
 }
 
 /// Latency and timeline of routed alerts.
@@ -121,6 +126,9 @@ mod tests {
             l.record(id);
         }
         assert_eq!((l.distinct, l.duplicated), (5, 2));
+        let ids = l.ids();
+        assert_eq!(ids.len(), Ok(5));
+        assert_eq!(ids.other, [-1, 7, 8]);
         assert!(
             l.bits.len() < 100_000,
             "the bitset grows with the highest index only"

@@ -13,8 +13,12 @@ mod avro;
 mod chart;
 mod classify;
 mod embedded;
+mod export;
 mod generator;
+mod group;
 mod kafka;
+mod kafka_group;
+mod lsst;
 mod metrics;
 mod pipeline;
 mod plan;
@@ -29,7 +33,10 @@ use std::time::Duration;
 pub use alert::{Alert, SCHEMA_JSON};
 pub use chart::write_chart;
 pub use classify::{Class, classify};
+pub use export::write_archive;
 pub use generator::{CANDID_BASE, Generator, Mix};
+pub use group::{GroupInfo, IdSet, Member, MergeError, merge};
+pub use lsst::{LSST_SCHEMA_JSON, LsstGenerator};
 pub use report::{Gate, Gates, Report};
 pub use survey::Survey;
 
@@ -104,9 +111,24 @@ pub enum Shape {
 
 #[derive(Debug, Clone)]
 pub struct Load {
+    /// Alerts of the whole run (with `share`: of every member together).
     pub alerts: Option<u64>,
     pub duration: Option<Duration>,
+    /// The load shape of this process (with `share`: of this member's alerts).
     pub shape: Shape,
+    /// This process produces the alert indices `i` with `i % M == K` only
+    /// (`--member K/M` of a group run).
+    pub share: Option<Member>,
+}
+
+/// A group run (`--group NAME --member K/M`): several processes, possibly on
+/// several machines, share one input topic and one Kafka consumer group.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// Consumer group id, also the run's name: messages carry it in a header
+    /// and members skip those of other runs.
+    pub name: String,
+    pub member: Member,
 }
 
 /// A complete request.
@@ -140,6 +162,8 @@ pub struct BenchConfig {
     pub replay: bool,
     /// Writer schema of messages in the Confluent wire format (`--schema-file`).
     pub wire_schema: Option<String>,
+    /// Member of a group run (Kafka only).
+    pub group: Option<Group>,
 }
 
 impl BenchConfig {
@@ -165,39 +189,43 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, BenchError> {
     }
     let (feed, decoder, schema_json) = match &cfg.source {
         Source::Generated { seed, mix } => {
-            match cfg.survey {
-                None | Some(Survey::Synthetic) => {}
-                Some(other) => {
-                    return Err(BenchError::Usage(format!(
-                        "generated alerts follow the synthetic schema; --survey {} needs --from",
-                        other.name()
-                    )));
-                }
-            }
-            let g = Generator::new(*seed, *mix);
+            let (feed, survey, schema) = generated(*seed, *mix, cfg.survey)?;
             if cfg.raw {
-                let pool = (0..256).map(|i| g.alert(i).0.encode()).collect();
-                (Feed::Pool(pool), Decoder::Skip, SCHEMA_JSON.to_string())
+                let pool = (0..256)
+                    .map(|i| {
+                        Ok(feed
+                            .payload(i)?
+                            .map(|(_, p)| p.into_owned())
+                            .unwrap_or_default())
+                    })
+                    .collect::<Result<_, BenchError>>()?;
+                (Feed::Pool(pool), Decoder::Skip, schema.to_string())
             } else {
-                let plan = Survey::Synthetic.plan(SCHEMA_JSON)?;
+                let plan = survey.plan(schema)?;
                 (
-                    Feed::Generated(g),
-                    Decoder::Plan(Box::new(plan), Survey::Synthetic),
-                    SCHEMA_JSON.to_string(),
+                    feed,
+                    Decoder::Plan(Box::new(plan), survey),
+                    schema.to_string(),
                 )
             }
         }
         Source::Archive(path) => {
             let cycle = cfg.replay || cfg.load.alerts.is_some() || cfg.load.duration.is_some();
-            let archive = Archive::open(path, cfg.survey, cycle)?;
+            let mut archive = Archive::open(path, cfg.survey, cycle)?;
+            // Members of a group replay the same archive: only fresh ids
+            // (from the alert index, disjoint across members) keep alerts apart.
+            archive.fresh_ids = cfg.group.is_some();
             let survey = archive.survey;
             let plan = survey.plan(&archive.schema_json)?;
             let schema = archive.schema_json.clone();
-            (
-                Feed::Archive(archive),
-                Decoder::Plan(Box::new(plan), survey),
-                schema,
-            )
+            // `--raw --from`: the archive's very bytes, counted by the id the
+            // transport carries, not decoded: the transport ceiling on real alerts.
+            let decoder = if cfg.raw {
+                Decoder::Skip
+            } else {
+                Decoder::Plan(Box::new(plan), survey)
+            };
+            (Feed::Archive(archive), decoder, schema)
         }
     };
     let (feed, decoder) = match &cfg.wire_schema {
@@ -233,9 +261,43 @@ pub fn run(cfg: &BenchConfig) -> Result<Report, BenchError> {
             }
             embedded::run(cfg, &feed, &decoder)?
         }
-        Transport::Kafka { .. } => kafka::run(cfg, &feed, &decoder)?,
+        Transport::Kafka { .. } => {
+            if cfg.group.is_some() && matches!(cfg.mode, Mode::ConsumeOnly { .. }) {
+                return Err(BenchError::Usage(
+                    "--group members produce their share: not with --consume-only".into(),
+                ));
+            }
+            kafka::run(cfg, &feed, &decoder)?
+        }
     };
     Ok(build_report(cfg, outcome))
+}
+
+/// The generator of `survey`'s schema: our synthetic `ciux.bench.Alert`
+/// (the default), or `lsst.v11_0.alert`. ZTF's own schemas are only replayed
+/// (`--from`): the synthetic schema keeps their field names and rules.
+pub(crate) fn generated(
+    seed: u64,
+    mix: Mix,
+    survey: Option<Survey>,
+) -> Result<(Feed, Survey, &'static str), BenchError> {
+    match survey {
+        None | Some(Survey::Synthetic) => Ok((
+            Feed::Generated(Generator::new(seed, mix)),
+            Survey::Synthetic,
+            SCHEMA_JSON,
+        )),
+        Some(Survey::Lsst) => Ok((
+            Feed::Lsst(LsstGenerator::new(seed, mix)?),
+            Survey::Lsst,
+            LSST_SCHEMA_JSON,
+        )),
+        Some(Survey::Ztf) => Err(BenchError::Usage(
+            "generated alerts follow the synthetic (ZTF field names) or the LSST v11 schema; \
+             --survey ztf needs --from"
+                .into(),
+        )),
+    }
 }
 
 /// What a transport measured, before it becomes a [`Report`].
@@ -255,8 +317,11 @@ fn build_report(cfg: &BenchConfig, o: Outcome) -> Report {
         _ => o.produced.alerts,
     };
     let consumed = o.ledger.distinct;
+    // A group member reads a share of every member's alerts, not its own:
+    // its loss is only known once the members' reports are merged.
     let lost = match cfg.mode {
         Mode::ProduceOnly => 0,
+        _ if cfg.group.is_some() => 0,
         _ => produced.saturating_sub(consumed),
     };
     let secs = o.elapsed.as_secs_f64().max(1e-9);
@@ -356,6 +421,22 @@ fn build_report(cfg: &BenchConfig, o: Outcome) -> Report {
         peak_memory_mb: metrics::peak_rss().map(|b| b as f64 / 1e6),
         topics,
         gates: Vec::new(),
+        group: cfg.group.as_ref().map(|g| {
+            let ended = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            GroupInfo {
+                name: g.name.clone(),
+                topic: cfg.topic.clone(),
+                member: g.member.index,
+                members: g.member.members,
+                alerts: cfg.load.alerts,
+                started_unix_ms: ended.saturating_sub(o.elapsed.as_millis() as u64),
+                ended_unix_ms: ended,
+                merged: Vec::new(),
+            }
+        }),
+        ids: cfg.group.as_ref().map(|_| o.ledger.ids()),
     }
 }
 

@@ -14,6 +14,7 @@ use super::archive::Archive;
 use super::classify::Class;
 use super::generator::CANDID_BASE;
 use super::generator::Generator;
+use super::lsst::LsstGenerator;
 use super::metrics::{Ledger, Stats};
 use super::plan::Plan;
 use super::survey::Survey;
@@ -52,6 +53,8 @@ impl Clock {
 #[derive(Debug)]
 pub(crate) enum Feed {
     Generated(Generator),
+    /// Generated `lsst.v11_0.alert` packets.
+    Lsst(LsstGenerator),
     Archive(Archive),
     /// Pre-encoded alerts sent in turn under fresh candidate ids: measures the
     /// raw transport, with no encoding cost (`--raw`).
@@ -72,6 +75,10 @@ impl Feed {
             Feed::Generated(g) => {
                 let (alert, _) = g.alert(i);
                 (alert.candid, Cow::Owned(alert.encode()))
+            }
+            Feed::Lsst(g) => {
+                let (candid, datum, _) = g.alert(i);
+                (candid, Cow::Owned(datum))
             }
             Feed::Archive(a) => match a.next(i)? {
                 Some((candid, bytes)) => (candid, Cow::Owned(bytes)),
@@ -198,14 +205,17 @@ pub(crate) fn produce(
             .map(|_| {
                 s.spawn(|| -> Result<(), BenchError> {
                     loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        // `j`: this process's sequence; `i`: the alert index
+                        // in the run (a group member takes every M-th).
+                        let j = next.fetch_add(1, Ordering::Relaxed);
+                        let i = load.share.map_or(j, |m| j * m.members + m.index);
                         if limit.is_some_and(|n| i >= n) {
                             return Ok(());
                         }
                         let due = match load.shape {
                             Shape::Max => Duration::ZERO,
-                            Shape::Rate(rate) => Duration::from_secs_f64(i as f64 / rate),
-                            Shape::Visits { size, interval } => interval * (i / size.max(1)) as u32,
+                            Shape::Rate(rate) => Duration::from_secs_f64(j as f64 / rate),
+                            Shape::Visits { size, interval } => interval * (j / size.max(1)) as u32,
                         };
                         if load
                             .duration

@@ -27,6 +27,13 @@ pub struct Report {
     /// Gates evaluated on this run (empty when none was asked).
     #[serde(default)]
     pub gates: Vec<Gate>,
+    /// The group run this report is a member of (`--group`), or the merge of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<super::group::GroupInfo>,
+    /// The candidate ids this run consumed (group runs: what makes
+    /// `ciux bench merge` exact).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ids: Option<super::group::IdSet>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -152,6 +159,23 @@ impl Report {
             "bench: {} {} of {} ({}, {} workers)",
             self.run.transport, self.run.mode, self.run.source, self.run.load, self.run.workers
         );
+        match &self.group {
+            Some(g) if g.merged.is_empty() => {
+                let _ = writeln!(
+                    s,
+                    "  group      {}: member {} of {} (loss is counted by `ciux bench merge`)",
+                    g.name, g.member, g.members
+                );
+            }
+            Some(g) => {
+                let _ = writeln!(
+                    s,
+                    "  group      {}: merged members {:?} of {}",
+                    g.name, g.merged, g.members
+                );
+            }
+            None => {}
+        }
         let _ = writeln!(
             s,
             "  alerts     produced {}  consumed {}  lost {}  duplicated {}  undecodable {}",
@@ -265,7 +289,7 @@ fn num(v: f64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn sample() -> Report {
@@ -298,6 +322,8 @@ mod tests {
             peak_memory_mb: None,
             topics: [("a.x".to_string(), 98), ("a.y".to_string(), 0)].into(),
             gates: vec![],
+            group: None,
+            ids: None,
         }
     }
 

@@ -346,7 +346,10 @@ pub struct MigrateArgs {
 /// Options of the streaming-alert benchmark harness (docs/bench.md). With no
 /// option: 200,000 generated alerts at full speed through the embedded pipeline.
 #[derive(Debug, Clone, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
+    #[command(subcommand)]
+    pub action: Option<BenchAction>,
     /// Alerts to produce [default: 200000, or all of --from, or unbounded with --duration].
     #[arg(long, value_name = "N")]
     pub alerts: Option<u64>,
@@ -400,6 +403,18 @@ pub struct BenchArgs {
     /// Write routed alerts to the output topics `TOPIC.CLASS` on the broker.
     #[arg(long, requires = "brokers")]
     pub forward: bool,
+    /// Run as a member of the group run NAME: the Kafka consumer group NAME
+    /// shares the input topic among every member (see --member).
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "brokers",
+        conflicts_with = "consume_only"
+    )]
+    pub group: Option<String>,
+    /// This member K of M: produce the alerts i with i % M == K [default: 0/1].
+    #[arg(long, value_name = "K/M", requires = "group")]
+    pub member: Option<String>,
     /// Only produce alerts into the input topic (drive a deployed broker).
     #[arg(long, requires = "brokers", conflicts_with = "consume_only")]
     pub produce_only: bool,
@@ -427,6 +442,9 @@ pub struct BenchArgs {
     /// Print the Avro schema of generated alerts and exit.
     #[arg(long, exclusive = true)]
     pub schema: bool,
+    /// Write the generated alerts (--alerts, --seed, --mix, --survey) to an Avro container file and exit.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["from", "brokers", "raw", "duration"])]
+    pub write: Option<PathBuf>,
     /// Pipeline worker threads [default: the number of cores].
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
@@ -460,6 +478,26 @@ pub struct BenchArgs {
     /// Regression allowed against --baseline, percent (throughput down, p99 up).
     #[arg(long, value_name = "PCT", default_value_t = 10.0)]
     pub max_regression: f64,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum BenchAction {
+    /// Merge the reports of the members of one group run (--group) into one,
+    /// counting each alert once by its candidate id.
+    Merge(BenchMergeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchMergeArgs {
+    /// The member reports (`--report` of each `ciux bench --group`).
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
+    /// Write the merged JSON report to FILE (`-`: stdout).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Fail if more than N alerts of the run are lost.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub max_loss: u64,
 }
 
 #[derive(Debug, Subcommand)]

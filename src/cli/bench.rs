@@ -8,27 +8,81 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-use super::{BenchArgs, print_stdout};
+use super::{BenchAction, BenchArgs, BenchMergeArgs, print_stdout};
 use crate::alert_bench::{
-    self, BenchConfig, BenchError, Gates, Load, Mix, Mode, Report, Shape, Source, Survey, Transport,
+    self, BenchConfig, BenchError, Gates, Group, Load, Member, Mix, Mode, Report, Shape, Source,
+    Survey, Transport,
 };
 
 /// Alerts of a run with no `--alerts`, `--duration` or `--from`: a few seconds.
 const DEFAULT_ALERTS: u64 = 200_000;
 
 pub(crate) fn run(args: BenchArgs, quiet: bool) -> Result<()> {
+    if let Some(BenchAction::Merge(merge_args)) = &args.action {
+        return merge(merge_args, quiet);
+    }
     if args.schema {
         print_stdout(&format!("{}\n", alert_bench::SCHEMA_JSON))?;
         return Ok(());
     }
     let cfg = config(&args, quiet)?;
+    if let Some(path) = &args.write {
+        writable_dir(path)?;
+        let Source::Generated { seed, mix } = cfg.source else {
+            bail!("--write writes generated alerts");
+        };
+        let n = cfg.load.alerts.unwrap_or(DEFAULT_ALERTS);
+        let bytes = alert_bench::write_archive(seed, mix, cfg.survey, n, path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        if !quiet {
+            eprintln!("wrote {n} alerts ({bytes} bytes) to {}", path.display());
+        }
+        return Ok(());
+    }
     let gates = gates(&args)?;
     for path in [&args.report, &args.chart].into_iter().flatten() {
         writable_dir(path)?;
     }
     let mut report = alert_bench::run(&cfg)?;
     report.gates = gates.evaluate(&report);
+    finish(
+        &report,
+        args.report.as_deref(),
+        args.chart.as_deref(),
+        quiet,
+    )
+}
+
+/// `ciux bench merge`: read every member report (a file that is not a
+/// report is a usage error naming it), merge, then report as a run does.
+fn merge(args: &BenchMergeArgs, quiet: bool) -> Result<()> {
     if let Some(path) = &args.report {
+        writable_dir(path)?;
+    }
+    let mut reports = Vec::new();
+    for path in &args.reports {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| usage(format!("cannot read report {}: {e}", path.display())))?;
+        let report: Report = serde_json::from_str(&text).map_err(|e| {
+            usage(format!(
+                "{} is not a ciux bench report: {e}",
+                path.display()
+            ))
+        })?;
+        reports.push((path.clone(), report));
+    }
+    let mut merged = alert_bench::merge(&reports).map_err(|e| usage(e.to_string()))?;
+    merged.gates = Gates {
+        max_loss: args.max_loss,
+        ..Gates::default()
+    }
+    .evaluate(&merged);
+    finish(&merged, args.report.as_deref(), None, quiet)
+}
+
+/// Write the report, chart and step summary, print the summary, fail on gates.
+fn finish(report: &Report, out: Option<&Path>, chart: Option<&Path>, quiet: bool) -> Result<()> {
+    if let Some(path) = out {
         let json = serde_json::to_string_pretty(&report)? + "\n";
         if path == Path::new("-") {
             print_stdout(&json)?;
@@ -37,8 +91,8 @@ pub(crate) fn run(args: BenchArgs, quiet: bool) -> Result<()> {
                 .with_context(|| format!("cannot write report {}", path.display()))?;
         }
     }
-    if let Some(path) = &args.chart {
-        alert_bench::write_chart(&report, path)?;
+    if let Some(path) = chart {
+        alert_bench::write_chart(report, path)?;
     }
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
         append(Path::new(&path), &report.markdown()).with_context(|| {
@@ -111,11 +165,6 @@ fn config(a: &BenchArgs, quiet: bool) -> Result<BenchConfig, BenchError> {
                 .unwrap_or_default(),
         },
     };
-    if a.raw && a.from.is_some() {
-        return Err(usage(
-            "--raw replays generated alerts; it cannot take --from",
-        ));
-    }
     let duration = a.duration.map(|d| secs("--duration", d)).transpose()?;
     if a.alerts == Some(0) {
         return Err(usage("--alerts 0: a run of no alert measures nothing"));
@@ -151,6 +200,27 @@ fn config(a: &BenchArgs, quiet: bool) -> Result<BenchConfig, BenchError> {
         (_, true, Some(expect)) => Mode::ConsumeOnly { expect },
         _ => Mode::Full,
     };
+    let group = match &a.group {
+        Some(name) if name.is_empty() || name.chars().any(char::is_control) => {
+            return Err(usage(format!(
+                "--group {name:?}: give a non-empty name without control characters"
+            )));
+        }
+        Some(name) => Some(Group {
+            name: name.clone(),
+            member: a
+                .member
+                .as_deref()
+                .map(Member::parse)
+                .transpose()
+                .map_err(usage)?
+                .unwrap_or(Member {
+                    index: 0,
+                    members: 1,
+                }),
+        }),
+        None => None,
+    };
     let transport = match &a.brokers {
         Some(brokers) => Transport::Kafka {
             brokers: brokers.clone(),
@@ -167,6 +237,7 @@ fn config(a: &BenchArgs, quiet: bool) -> Result<BenchConfig, BenchError> {
             alerts,
             duration,
             shape,
+            share: group.as_ref().map(|g| g.member),
         },
         topic: a.topic.clone(),
         outputs: a.output_topics.clone(),
@@ -179,6 +250,7 @@ fn config(a: &BenchArgs, quiet: bool) -> Result<BenchConfig, BenchError> {
         survey,
         replay: a.replay,
         wire_schema,
+        group,
     })
 }
 

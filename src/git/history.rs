@@ -60,6 +60,17 @@ struct Extra {
 
 impl<'r> History<'r> {
     pub(crate) fn new(repo: &'r Repo) -> Result<Self, GitError> {
+        // libgit2 re-hashes every object it reads (SHA-1 with collision
+        // detection) unless told not to; git's own commit walks do not
+        // (`repo_parse_commit` reads the object and parses it). Without a
+        // commit-graph that hashing was the largest single cost of a
+        // describe walk (docs/perf.md). A process-wide libgit2 setting:
+        // objects are still found by id, only their content is not re-checked.
+        git2::opts::strict_hash_verification(false);
+        // Nor is its object cache of use here: a walk reads each commit and
+        // tree once, and storing, looking up and finally freeing every object
+        // took a tenth of a walk without commit-graph (docs/perf.md).
+        git2::opts::enable_caching(false);
         let odb = repo
             .git()
             .odb()

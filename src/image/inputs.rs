@@ -47,7 +47,7 @@ pub(crate) fn build_input_digests(
             Err(source) => {
                 return Err(ImageError::Registry {
                     image: image.clone(),
-                    source,
+                    source: source.into(),
                 });
             }
         }

@@ -2,13 +2,10 @@
 //!
 //! [`decide`] is pure: git facts and the registry's answer in, an
 //! [`ImageDecision`] out. [`resolve`] gathers those facts (the source-change
-//! window, one tag listing, a manifest `HEAD`) and calls it;
+//! window, one tag listing, one manifest lookup) and calls it;
 //! [`decide_workspace`] makes every image decision of a workspace once (the
 //! project image and the images dependencies must already have), and
 //! [`ImageBlock`] is how env files and plans show the project's.
-// `ImageError` carries the registry's error (reference, fix hint) by value so
-// that messages keep what the user acts on; boxing it is left for later.
-#![allow(clippy::result_large_err)]
 
 mod block;
 mod deps;

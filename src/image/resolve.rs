@@ -52,7 +52,7 @@ pub enum ImageError {
         /// How to fix it, with its leading newline (or empty).
         hint: String,
         #[source]
-        source: RegistryError,
+        source: Box<RegistryError>,
     },
     #[error(transparent)]
     Git(#[from] GitError),
@@ -60,7 +60,7 @@ pub enum ImageError {
     Registry {
         image: String,
         #[source]
-        source: RegistryError,
+        source: Box<RegistryError>,
     },
     #[error("{} required image(s) missing from the registry:\n  {}", images.len(), images.join("\n  "))]
     Missing { images: Vec<String> },
@@ -191,7 +191,7 @@ pub fn explain(
             h.join().unwrap_or_else(|_| {
                 Err(ImageError::Registry {
                     image: "build inputs".into(),
-                    source: join("build input"),
+                    source: join("build input").into(),
                 })
             })
         });
@@ -250,7 +250,12 @@ pub fn explain(
             Ok(answer) => answer,
             Err(Failure::Git(e)) => return Err(ImageError::Git(e)),
             Err(Failure::Registry(source)) if build => failed(&image, &source),
-            Err(Failure::Registry(source)) => return Err(ImageError::Registry { image, source }),
+            Err(Failure::Registry(source)) => {
+                return Err(ImageError::Registry {
+                    image,
+                    source: source.into(),
+                });
+            }
         },
     };
     let decision = decide(&naming, &facts, &answer, &fingerprint);
@@ -285,7 +290,7 @@ fn naming(repo: &Repo, config: &Config, options: &ImageOptions) -> Result<Naming
             } else {
                 String::new()
             },
-            source,
+            source: source.into(),
         })?;
     }
     Ok(Naming {

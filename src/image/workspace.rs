@@ -149,7 +149,10 @@ pub fn decide_workspace(
         0 => Ok(images),
         1 if images.missing().is_empty() => {
             let (image, source) = failed.remove(0);
-            Err(ImageError::Registry { image, source })
+            Err(ImageError::Registry {
+                image,
+                source: source.into(),
+            })
         }
         _ => Err(ImageError::Unchecked {
             missing: images.missing().into_iter().map(str::to_owned).collect(),

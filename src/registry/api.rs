@@ -7,15 +7,13 @@ use std::sync::Arc;
 use oci_client::RegistryOperation;
 
 use super::client::{Client, Inner, MANIFEST_TYPES, Manifest};
-use super::{Lookup, Reference, RegistryError};
+use super::{DOCKER_HUB, Lookup, Reference, RegistryError};
 
 /// Tags asked for per page.
 const PAGE_SIZE: usize = 1000;
-/// A page this long may have a next one. oci-client does not hand back the
-/// `Link` header, so a page is followed when it is full, or at least this
-/// long (a registry may cap `n` below what was asked); Debian's distribution
-/// 2.8 ignores `n` and sends every tag in one page, which ends the loop at
-/// once when the repository has fewer tags than this.
+/// A sorted page at least this long may have a next one. oci-client does not
+/// hand back the `Link` header that says so, and a registry may cap `n` below
+/// what was asked (it then sends `Link`); see [`may_have_more`].
 const MAYBE_MORE: usize = 100;
 /// Pages followed at most, so a registry that ignores `last` cannot loop us.
 const MAX_PAGES: usize = 1000;
@@ -23,7 +21,7 @@ const MAX_PAGES: usize = 1000;
 const CONCURRENCY: usize = 8;
 
 impl Client {
-    /// Does the registry hold this tag or digest? A manifest `HEAD`.
+    /// Does the registry hold this tag or digest? One request ([`lookup`]).
     pub fn lookup(&self, reference: &Reference) -> Result<Lookup, RegistryError> {
         let inner = self.inner();
         self.block_on(lookup(inner, reference.clone()))
@@ -192,14 +190,14 @@ impl Client {
                 let Some(page) = page else {
                     return Ok(None);
                 };
-                let count = page.tags.len();
                 // A registry that ignores `last` sends the same page again.
+                let more = may_have_more(&page.tags);
                 let new: Vec<String> = page
                     .tags
                     .into_iter()
                     .filter(|t| seen.insert(t.clone()))
                     .collect();
-                let more = count >= PAGE_SIZE.min(MAYBE_MORE) && !new.is_empty();
+                let more = more && !new.is_empty();
                 tags.extend(new);
                 if !more {
                     return Ok(Some(tags));
@@ -214,18 +212,47 @@ impl Client {
     }
 }
 
-/// A manifest `HEAD` (oci-client falls back to `GET` when the answer has no digest).
+/// Whether a tag page may have a next one, without the `Link` header that
+/// would say so. A page longer than asked comes from a registry that ignores
+/// `n`: it sent every tag. A page not in lexical order comes from a registry
+/// that does not page by `last` (the distribution spec orders paged answers;
+/// Debian's distribution 2.8 ignores `n` and `last` and sends every tag in
+/// storage order): following it would only fetch the same page again
+/// (lexical: byte order, or case-insensitive as the spec has it). A
+/// sorted page of at least [`MAYBE_MORE`] tags is followed: it is full, or a
+/// registry capped `n`.
+fn may_have_more(page: &[String]) -> bool {
+    let count = page.len();
+    count <= PAGE_SIZE
+        && count >= PAGE_SIZE.min(MAYBE_MORE)
+        && page
+            .windows(2)
+            .all(|w| w[0] < w[1] || w[0].to_lowercase() < w[1].to_lowercase())
+}
+
+/// Does the registry hold `reference`? One request whatever the answer: a
+/// manifest `GET`. oci-client's `HEAD` (`fetch_manifest_digest`) asks again
+/// by `GET` whenever the answer carries no `Docker-Content-Digest`, which is
+/// every 404 and every 429, so an absent image cost two requests and a
+/// refusal two per attempt. Docker Hub is the exception: its pull limit
+/// counts manifest `GET`s and not `HEAD`s, so there a present image stays a
+/// `HEAD` (and an absent one costs the second request).
 async fn lookup(inner: Arc<Inner>, reference: Reference) -> Result<Lookup, RegistryError> {
-    let digest = inner
-        .call(
-            &reference,
-            RegistryOperation::Pull,
-            "manifest of",
-            |r, oci_ref| async move { r.oci.fetch_manifest_digest(&oci_ref, &r.auth).await },
-        )
-        .await?;
-    Ok(match digest {
-        Some(digest) => Lookup::Present { digest },
+    if reference.registry == DOCKER_HUB {
+        let digest = inner
+            .call(
+                &reference,
+                RegistryOperation::Pull,
+                "manifest of",
+                |r, oci_ref| async move { r.oci.fetch_manifest_digest(&oci_ref, &r.auth).await },
+            )
+            .await?;
+        return Ok(digest.map_or(Lookup::Missing, |digest| Lookup::Present { digest }));
+    }
+    Ok(match manifest(inner, reference).await? {
+        Some(found) => Lookup::Present {
+            digest: found.digest,
+        },
         None => Lookup::Missing,
     })
 }
@@ -307,6 +334,27 @@ async fn mount(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_followed_only_when_they_may_have_more() {
+        let tags = |n: usize| (0..n).map(|i| format!("v{i:05}")).collect::<Vec<_>>();
+        assert!(may_have_more(&tags(PAGE_SIZE)), "a full page");
+        assert!(
+            may_have_more(&tags(MAYBE_MORE)),
+            "a page capped by the registry"
+        );
+        assert!(
+            !may_have_more(&tags(MAYBE_MORE - 1)),
+            "a short page ends the list"
+        );
+        assert!(
+            !may_have_more(&tags(PAGE_SIZE + 1)),
+            "`n` ignored: every tag"
+        );
+        let mut unsorted = tags(PAGE_SIZE);
+        unsorted.swap(3, 700);
+        assert!(!may_have_more(&unsorted), "not paged by `last`");
+    }
 
     #[test]
     fn media_types_from_the_manifest() {

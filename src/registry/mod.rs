@@ -27,7 +27,7 @@ pub use credentials::{
     Credential, Credentials, DOCKER_HUB_KEY, Origin, PASSWORD_VAR, USER_VAR, store_key,
 };
 pub use reference::{
-    DOCKER_HUB, Reference, check_registry_prefix, is_valid_image_name, is_valid_tag, tag_of_version,
+    DOCKER_HUB, Reference, check_registry_prefix, is_valid_image_name, tag_of_version,
 };
 
 /// The answer to "does this image exist?".

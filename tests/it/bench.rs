@@ -15,7 +15,7 @@ use crate::common::ciux;
 
 /// Output-topic counts of the first `n` alerts of `seed`, from the generator's
 /// own draw (every alert is classified as drawn: see the generator's tests).
-fn expected_topics(topic: &str, seed: u64, n: u64) -> BTreeMap<String, u64> {
+pub(crate) fn expected_topics(topic: &str, seed: u64, n: u64) -> BTreeMap<String, u64> {
     let g = Generator::new(seed, Mix::default());
     let mut counts: BTreeMap<String, u64> = Class::ALL
         .iter()
@@ -206,7 +206,8 @@ fn bad_usage_exits_2() {
         &["--workers", "0"],
         &["--producers", "0"],
         &["--survey", "hst"],
-        &["--survey", "lsst"],
+        // Generated alerts are synthetic or LSST: ZTF's own schemas need --from.
+        &["--survey", "ztf"],
     ] {
         let out = ciux(dir.path()).arg("bench").args(args).output().unwrap();
         let code = out.status.code();
@@ -247,7 +248,7 @@ fn report_in_a_missing_directory_creates_nothing() {
 
 /// The shared reference inputs: `CIUX_REFERENCE`, else `../shared/reference`
 /// beside the repository.
-fn reference(rel: &str) -> PathBuf {
+pub(crate) fn reference(rel: &str) -> PathBuf {
     let base = std::env::var_os("CIUX_REFERENCE").map_or_else(
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference"),
         PathBuf::from,
@@ -502,9 +503,9 @@ fn replays_an_archive_written_by_fastavro() {
 }
 
 /// A tansu broker on a free port of 127.0.0.1, killed on drop.
-struct Tansu {
+pub(crate) struct Tansu {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
 }
 
 impl Tansu {
@@ -520,7 +521,7 @@ impl Tansu {
         path
     }
 
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()

@@ -7,6 +7,10 @@ mod actionlint;
 mod actions;
 #[cfg(feature = "bench")]
 mod bench;
+#[cfg(feature = "bench")]
+mod bench_groups;
+#[cfg(feature = "bench")]
+mod bench_lsst;
 mod check;
 mod cli;
 mod config;

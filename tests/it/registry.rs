@@ -31,7 +31,82 @@ fn tag_listing_follows_pages_and_retries_unavailable() {
     );
     assert_eq!(
         requests.last().unwrap(),
-        "HEAD /v2/astro/demo/manifests/v1.0.0"
+        "GET /v2/astro/demo/manifests/v1.0.0",
+        "one manifest request gives the digest"
+    );
+    assert_eq!(
+        requests.len(),
+        1 + 1 + 3 + 1,
+        "probe, refused listing, three pages, manifest: {requests:?}"
+    );
+}
+
+#[test]
+fn an_exactly_full_sorted_page_is_followed_once_more() {
+    // What `Link` would spare: the last page is exactly full, so nothing in
+    // the answer says it is the last. One request more, then an empty page.
+    let tmp = tempfile::tempdir().unwrap();
+    let tags: Vec<String> = (0..200).map(|i| format!("v0.0.{i:03}")).collect();
+    let fake = FakeRegistry::start("astro/demo", tags, 100, 0, 200);
+    let repo = project(tmp.path(), &format!("{}/astro", fake.addr), "");
+    assert_eq!(check_env(&repo.dir, &[])["CIUX_BUILD"], "true");
+    let requests = fake.requests();
+    let lists = requests.iter().filter(|r| r.contains("/tags/list")).count();
+    assert_eq!(lists, 3, "{requests:?}");
+}
+
+#[test]
+fn an_unpaged_listing_of_many_tags_is_one_request() {
+    // Debian's distribution 2.8 ignores `n` and `last` and answers every tag
+    // in storage order: the order says it does not page.
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = project(tmp.path(), &format!("{}/astro", registry.addr), "");
+    registry.push("astro/demo", "v1.0.0", None);
+    for i in 0..150 {
+        registry.retag("astro/demo", "v1.0.0", &format!("v0.{i}.0"));
+    }
+    let before = registry.requests("/v2/astro/demo/tags/list");
+    let env = check_env(&repo.dir, &[]);
+    assert_eq!(env["CIUX_BUILD"], "false");
+    assert_eq!(
+        registry.requests("/v2/astro/demo/tags/list") - before,
+        1,
+        "151 tags in one answer: {}",
+        registry.log_text()
+    );
+}
+
+#[test]
+fn too_many_requests_is_retried_within_the_backoff_cap() {
+    // The fake answers `429` with `Retry-After: 30` to the probe and the two
+    // first listings. oci-client hides that header (docs/image.md), so the
+    // capped backoff is the bound: the answer comes within seconds, not 30 s.
+    let tmp = tempfile::tempdir().unwrap();
+    let fake = FakeRegistry::start("astro/demo", vec!["v1.0.0".into()], 1000, 3, 429);
+    let repo = project(tmp.path(), &format!("{}/astro", fake.addr), "");
+    let started = std::time::Instant::now();
+    let env = check_env(&repo.dir, &[]);
+    let waited = started.elapsed();
+    assert_eq!(env["CIUX_BUILD"], "false", "the answer after the refusals");
+    assert!(
+        waited >= std::time::Duration::from_millis(300),
+        "two backoff waits, at least 100 + 200 ms: {waited:?}"
+    );
+    assert!(
+        waited < std::time::Duration::from_secs(10),
+        "bounded by the backoff cap, not Retry-After: {waited:?}"
+    );
+    let requests = fake.requests();
+    assert_eq!(
+        requests.iter().filter(|r| r.contains("/tags/list")).count(),
+        3,
+        "one request per attempt: {requests:?}"
+    );
+    assert_eq!(
+        requests.len(),
+        5,
+        "probe, three listings, one manifest: {requests:?}"
     );
 }
 
@@ -112,6 +187,12 @@ fn missing_dependency_images_are_listed() {
     );
     let repo = project(&stack.ws, &format!("{addr}/astro"), &extra);
     registry.push("astro/spark", "3.4", None);
+    let paths = [
+        ("astro/alerts/manifests/v2.0.0_b1", "no repository"),
+        ("astro/spark/manifests/3.4", "present"),
+        ("astro/kafka/manifests/1", "absent"),
+    ];
+    let before: Vec<usize> = paths.iter().map(|(p, _)| registry.requests(p)).collect();
     let out = run(&repo.dir, &["plan", "--format", "json"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
@@ -138,6 +219,14 @@ fn missing_dependency_images_are_listed() {
         ]
     );
     assert!(stderr.contains("2 required image(s) missing"), "{stderr}");
+    for ((path, what), before) in paths.into_iter().zip(before) {
+        assert_eq!(
+            registry.requests(path) - before,
+            1,
+            "{what}: one request, whatever the answer: {}",
+            registry.log_text()
+        );
+    }
 }
 
 #[test]
@@ -162,13 +251,13 @@ fn refused_listing_falls_back_to_a_few_manifest_heads() {
         env["CIUX_IMAGE_URL"],
         format!("{}/astro/demo:{built}", fake.addr)
     );
-    let heads = fake
+    let lookups = fake
         .requests()
         .iter()
-        .filter(|r| r.starts_with("HEAD "))
+        .filter(|r| r.contains("/manifests/"))
         .count();
     assert_eq!(
-        heads,
+        lookups,
         8,
         "four newest and four oldest of the 13-commit window: {:?}",
         fake.requests()

@@ -1,8 +1,9 @@
 //! A tiny HTTP/1.1 server speaking the distribution API, for what the real
 //! registry cannot be made to do: paginate tag lists (Debian's distribution
-//! 2.8 ignores `n`), answer 429/503. It serves tags in pages of `page` with a
-//! `Link` header, and `HEAD` of a listed tag's manifest. The first `failures`
-//! requests get `failure_status`. With a bearer token, it also plays the token
+//! 2.8 ignores `n`), answer 429/503. It serves tags in lexical order (as paging
+//! registries do) in pages of `page` with a `Link` header, and `HEAD` and `GET`
+//! of a listed tag's manifest. The first `failures` requests get
+//! `failure_status` (429 with `Retry-After: 30`). With a bearer token, it also plays the token
 //! service of the anonymous bearer flow (Debian ships no token server). Every
 //! request line is recorded.
 
@@ -41,12 +42,13 @@ impl FakeRegistry {
 
     fn spawn(
         repository: &str,
-        tags: Vec<String>,
+        mut tags: Vec<String>,
         page: usize,
         failures: usize,
         failure_status: u16,
         token: Option<String>,
     ) -> Self {
+        tags.sort();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -119,9 +121,14 @@ impl FakeRegistry {
                     } else {
                         "UNAVAILABLE"
                     };
+                    let headers = if failure_status == 429 {
+                        "Retry-After: 30\r\n".to_owned()
+                    } else {
+                        String::new()
+                    };
                     (
                         failure_status,
-                        String::new(),
+                        headers,
                         format!(r#"{{"errors":[{{"code":"{code}","message":"try later"}}]}}"#),
                     )
                 } else {
@@ -144,6 +151,9 @@ impl FakeRegistry {
         self.requests.lock().unwrap().clone()
     }
 }
+
+/// The manifest every listed tag names (no layer: nothing pulls it).
+const MANIFEST: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
 
 fn answer(
     prefix: &str,
@@ -176,14 +186,16 @@ fn answer(
         return (200, headers, body);
     }
     if let Some(tag) = target.strip_prefix(&format!("{prefix}/manifests/"))
-        && method == "HEAD"
+        && (method == "HEAD" || method == "GET")
         && tags.iter().any(|t| t == tag)
     {
+        use sha2::Digest;
+        let body = MANIFEST.to_owned();
         let headers = format!(
-            "Content-Type: application/vnd.oci.image.manifest.v1+json\r\nDocker-Content-Digest: sha256:{}\r\n",
-            "ab".repeat(32)
+            "Content-Type: application/vnd.oci.image.manifest.v1+json\r\nDocker-Content-Digest: sha256:{:x}\r\n",
+            sha2::Sha256::digest(body.as_bytes())
         );
-        return (200, headers, String::new());
+        return (200, headers, body);
     }
     (
         404,
