@@ -5,12 +5,12 @@ use std::path::Path;
 
 /// Write `bytes` to `path` atomically: a temporary file in the same directory,
 /// flushed to disk, then renamed over the target. Creates missing parent directories.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_then(path, bytes, |file| file.persist(path).map(drop))
 }
 
 /// Like [`write_atomic`], but fails with `AlreadyExists` if `path` exists.
-pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_then(path, bytes, |file| file.persist_noclobber(path).map(drop))
 }
 

@@ -8,9 +8,9 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Position {
     /// 1-based line.
-    pub line: usize,
+    pub(crate) line: usize,
     /// 1-based column (in characters).
-    pub column: usize,
+    pub(crate) column: usize,
 }
 
 /// An error in `.ciux.toml` or the legacy `.ciux`; exit status 2.
@@ -60,7 +60,7 @@ pub enum ConfigError {
 
 impl ConfigError {
     /// Bad configuration or usage (exit status 2): every variant but a failure to write.
-    pub fn is_usage(&self) -> bool {
+    pub(crate) fn is_usage(&self) -> bool {
         !matches!(self, Self::Write { .. })
     }
 }

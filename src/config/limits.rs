@@ -14,10 +14,10 @@ use std::path::Path;
 use super::error::{ConfigError, Position, position_of};
 
 /// Largest configuration file read (1 MiB; real ones are a few KB).
-pub const MAX_BYTES: u64 = 1 << 20;
+pub(crate) const MAX_BYTES: u64 = 1 << 20;
 /// Deepest nesting accepted (tables, sequences, inline/flow collections and
 /// dotted keys together); the schema itself needs 4.
-pub const MAX_DEPTH: usize = 32;
+pub(crate) const MAX_DEPTH: usize = 32;
 
 /// Read `path` if it exists: a regular file, or a symbolic link to one inside
 /// `root`, of at most [`MAX_BYTES`]. A dangling link is an error, not "no file".

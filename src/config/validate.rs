@@ -11,11 +11,11 @@ use crate::registry::{Reference, RegistryError, check_registry_prefix, is_valid_
 /// A validation failure at a key path such as `dependencies[2].url`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Problem {
-    pub key: String,
-    pub message: String,
+    pub(crate) key: String,
+    pub(crate) message: String,
     /// The other key of a clash (two dependencies that collide), named in
     /// the message with its own location.
-    pub other: Option<String>,
+    pub(crate) other: Option<String>,
 }
 
 fn problem(key: impl Into<String>, message: impl Into<String>) -> Problem {

@@ -15,19 +15,19 @@ const PARALLEL: usize = 8;
 
 /// One repository to bring to `commit` on `branch` in `dir`.
 #[derive(Debug, Clone)]
-pub struct SyncJob {
-    pub name: String,
-    pub url: String,
-    pub dir: PathBuf,
-    pub branch: String,
+pub(crate) struct SyncJob {
+    pub(crate) name: String,
+    pub(crate) url: String,
+    pub(crate) dir: PathBuf,
+    pub(crate) branch: String,
     /// The remote's commit for `branch`, from the listing.
-    pub commit: String,
+    pub(crate) commit: String,
 }
 
 /// What was done to a repository.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum SyncOutcome {
+pub(crate) enum SyncOutcome {
     /// Cloned into a new directory.
     Cloned,
     /// Already there, on the branch at the remote's commit: nothing to do.
@@ -42,7 +42,7 @@ pub enum SyncOutcome {
 }
 
 #[derive(Debug, Error)]
-pub enum CloneError {
+pub(crate) enum CloneError {
     #[error("cannot {action} {name} ({url}) in {}: {message}", dir.display())]
     Git {
         name: String,
@@ -57,13 +57,16 @@ pub enum CloneError {
 
 /// Where progress goes: a spinner per repository on a terminal, plain lines
 /// otherwise, nothing when quiet.
-pub trait Progress: Sync {
+pub(crate) trait Progress: Sync {
     fn start(&self, name: &str, message: &str);
     fn finish(&self, name: &str, message: &str);
 }
 
 /// Synchronise every job, `PARALLEL` at a time; results come back in job order.
-pub fn sync_all(jobs: &[SyncJob], progress: &dyn Progress) -> Vec<Result<SyncOutcome, CloneError>> {
+pub(crate) fn sync_all(
+    jobs: &[SyncJob],
+    progress: &dyn Progress,
+) -> Vec<Result<SyncOutcome, CloneError>> {
     crate::parallel::map(jobs, PARALLEL, |job| sync_one(job, progress))
 }
 

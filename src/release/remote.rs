@@ -83,7 +83,7 @@ pub(crate) fn push_tag(dir: &Path, remote: &str, tag: &str) -> Result<(), Releas
 
 /// Replace the user-info part of every URL in `text` (`https://user:token@host`)
 /// by `***`, so that a token in a remote URL never reaches a message.
-pub fn redact(text: &str) -> String {
+pub(crate) fn redact(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find("://") {
