@@ -9,19 +9,21 @@ use thiserror::Error;
 /// A subcommand of the contract that this build does not provide yet.
 #[derive(Debug, Error)]
 #[error("`ciux {0}` is not implemented yet")]
-pub struct NotImplemented(pub &'static str);
+pub(crate) struct NotImplemented(pub(crate) &'static str);
 
 /// Bad usage that clap cannot see (conflicting values, malformed arguments).
 #[derive(Debug, Error)]
 #[error("{0}")]
-pub struct UsageError(pub String);
+pub(crate) struct UsageError(pub(crate) String);
 
 /// The exit status for an error: 2 for usage and configuration errors, else 1.
-pub fn exit_status(err: &anyhow::Error) -> u8 {
+pub(crate) fn exit_status(err: &anyhow::Error) -> u8 {
     let usage = err.chain().any(|cause| {
         cause.is::<NotImplemented>()
             || cause.is::<UsageError>()
-            || cause.is::<crate::config::ConfigError>()
+            || cause
+                .downcast_ref::<crate::config::ConfigError>()
+                .is_some_and(crate::config::ConfigError::is_usage)
             || cause.is::<crate::plan::PlanError>()
             || cause
                 .downcast_ref::<crate::workspace::WorkspaceError>()

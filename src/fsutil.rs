@@ -5,21 +5,25 @@ use std::path::Path;
 
 /// Write `bytes` to `path` atomically: a temporary file in the same directory,
 /// flushed to disk, then renamed over the target. Creates missing parent directories.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = temp_beside(path)?;
-    file.write_all(bytes)?;
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|e| e.error)?;
-    Ok(())
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_then(path, bytes, |file| file.persist(path).map(drop))
 }
 
 /// Like [`write_atomic`], but fails with `AlreadyExists` if `path` exists.
-pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_then(path, bytes, |file| file.persist_noclobber(path).map(drop))
+}
+
+/// `bytes` in a temporary file beside `path`, on disk, then moved by `persist`.
+fn write_then(
+    path: &Path,
+    bytes: &[u8],
+    persist: impl FnOnce(tempfile::NamedTempFile) -> Result<(), tempfile::PersistError>,
+) -> io::Result<()> {
     let mut file = temp_beside(path)?;
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
-    file.persist_noclobber(path).map_err(|e| e.error)?;
-    Ok(())
+    persist(file).map_err(|e| e.error)
 }
 
 fn temp_beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {

@@ -15,12 +15,12 @@ use crate::check::shell_quote;
 use crate::git::Repo;
 
 /// The line that marks a hook as written by ciux.
-pub const MARKER: &str = "# ciux pre-push hook";
+pub(crate) const MARKER: &str = "# ciux pre-push hook";
 /// Where an existing hook is kept and run from.
-pub const CHAINED: &str = "pre-push.ciux-chained";
+pub(crate) const CHAINED: &str = "pre-push.ciux-chained";
 
 #[derive(Debug, Error)]
-pub enum HookError {
+pub(crate) enum HookError {
     #[error("{} exists and {} is taken too: refusing to overwrite either\n  fix: merge them into one hook by hand, or remove one", hook.display(), chained.display())]
     WouldOverwrite { hook: PathBuf, chained: PathBuf },
     #[error("{} was not written by ciux: leaving it alone\n  fix: remove it by hand if you want it gone", path.display())]
@@ -38,7 +38,7 @@ pub enum HookError {
 
 /// What `install` or `uninstall` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HookOutcome {
+pub(crate) enum HookOutcome {
     Installed(PathBuf),
     /// Our hook was there already; rewritten (e.g. the binary moved).
     Updated(PathBuf),
@@ -77,7 +77,7 @@ impl std::fmt::Display for HookOutcome {
 
 /// The hooks directory git uses: `core.hooksPath` (relative to the work tree),
 /// else `hooks/` in the common git directory (shared by linked worktrees).
-pub fn hooks_dir(repo: &Repo) -> PathBuf {
+pub(crate) fn hooks_dir(repo: &Repo) -> PathBuf {
     let configured = repo
         .git()
         .config()
@@ -91,7 +91,7 @@ pub fn hooks_dir(repo: &Repo) -> PathBuf {
 }
 
 /// The hook script, calling `ciux` at `exe` (else `ciux` on PATH).
-pub fn script(exe: &Path) -> String {
+pub(crate) fn script(exe: &Path) -> String {
     let exe = shell_quote(&exe.display().to_string());
     format!(
         r#"#!/bin/sh
@@ -119,7 +119,7 @@ fn is_ours(path: &Path) -> bool {
 }
 
 /// Write the pre-push hook of the repository containing `path`.
-pub fn install(path: &Path, exe: &Path) -> Result<HookOutcome, HookError> {
+pub(crate) fn install(path: &Path, exe: &Path) -> Result<HookOutcome, HookError> {
     let repo = Repo::discover(path)?;
     let dir = hooks_dir(&repo);
     let hook = dir.join("pre-push");
@@ -151,7 +151,7 @@ pub fn install(path: &Path, exe: &Path) -> Result<HookOutcome, HookError> {
 }
 
 /// Remove our pre-push hook, putting back the hook it chained, if any.
-pub fn uninstall(path: &Path) -> Result<HookOutcome, HookError> {
+pub(crate) fn uninstall(path: &Path) -> Result<HookOutcome, HookError> {
     let repo = Repo::discover(path)?;
     let dir = hooks_dir(&repo);
     let hook = dir.join("pre-push");

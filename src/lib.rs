@@ -6,24 +6,24 @@
 
 #[cfg(feature = "bench")]
 pub mod alert_bench;
-pub mod check;
+mod check;
 pub mod cli;
 pub mod config;
 pub mod emit;
-pub mod engine;
-pub mod error;
-pub mod fsutil;
+mod engine;
+mod error;
+mod fsutil;
 pub mod git;
 pub mod github;
-pub mod hook;
+mod hook;
 pub mod image;
 pub mod lock;
-pub mod packages;
+mod packages;
 mod parallel;
-pub mod plan;
+mod plan;
 pub mod registry;
-pub mod release;
-pub mod resolution;
-pub mod safe_text;
-pub mod selector;
-pub mod workspace;
+mod release;
+mod resolution;
+mod safe_text;
+mod selector;
+mod workspace;

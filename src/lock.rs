@@ -16,20 +16,20 @@ use thiserror::Error;
 use crate::workspace::{Checkout, NodeKind, Workspace};
 
 /// Version of the lock format.
-pub const LOCK_VERSION: u32 = 1;
+pub(crate) const LOCK_VERSION: u32 = 1;
 /// The lock's file name, in the project's `.ciux.d/`.
-pub const LOCK_FILE: &str = "ciux.lock";
+pub(crate) const LOCK_FILE: &str = "ciux.lock";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Lock {
-    pub version: u32,
+    pub(crate) version: u32,
     #[serde(default, rename = "repository")]
     pub repositories: Vec<LockedRepo>,
     #[serde(default, rename = "image")]
-    pub images: Vec<LockedImage>,
+    pub(crate) images: Vec<LockedImage>,
     #[serde(default, rename = "package")]
-    pub packages: Vec<LockedPackage>,
+    pub(crate) packages: Vec<LockedPackage>,
 }
 
 /// The project or a git dependency.
@@ -40,23 +40,23 @@ pub struct LockedRepo {
     /// Without credentials; absent for the project.
     pub url: Option<String>,
     pub branch: Option<String>,
-    pub commit: String,
+    pub(crate) commit: String,
     /// Not checked out (`clone = false` and absent): only recorded.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub remote_only: bool,
+    pub(crate) remote_only: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LockedImage {
-    pub name: String,
-    pub digest: Option<String>,
+pub(crate) struct LockedImage {
+    pub(crate) name: String,
+    pub(crate) digest: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LockedPackage {
-    pub name: String,
+pub(crate) struct LockedPackage {
+    pub(crate) name: String,
 }
 
 #[derive(Debug, Error)]
@@ -110,7 +110,7 @@ pub enum LockError {
 }
 
 /// Where the lock of the project at `root` lives.
-pub fn lock_path(root: &Path) -> PathBuf {
+pub(crate) fn lock_path(root: &Path) -> PathBuf {
     root.join(".ciux.d").join(LOCK_FILE)
 }
 
@@ -120,7 +120,7 @@ fn on_disk(checkout: Option<Checkout>) -> bool {
 
 impl Lock {
     /// The lock of `ws`; `heads` holds the commit each checkout is at, by node name.
-    pub fn of(ws: &Workspace, heads: &BTreeMap<String, String>) -> Self {
+    pub(crate) fn of(ws: &Workspace, heads: &BTreeMap<String, String>) -> Self {
         let mut lock = Lock {
             version: LOCK_VERSION,
             repositories: Vec::new(),
@@ -154,7 +154,7 @@ impl Lock {
     }
 
     /// The lock file's text: a comment, then TOML.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let body = toml::to_string(self).unwrap_or_default();
         format!(
             "# Written by `ciux ignite --lock`; `ciux ignite --locked` reproduces it.\n\n{body}"
@@ -188,7 +188,7 @@ impl Lock {
     /// same components, same branches, checkouts at the same commits. The
     /// commits of remote-only repositories are not compared: nothing on disk
     /// depends on them. The first difference is the error.
-    pub fn check(&self, actual: &Lock) -> Result<(), LockError> {
+    pub(crate) fn check(&self, actual: &Lock) -> Result<(), LockError> {
         let names = |lock: &Lock| -> BTreeSet<String> {
             let repos = lock.repositories.iter().map(|r| r.name.clone());
             let images = lock.images.iter().map(|i| i.name.clone());

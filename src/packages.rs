@@ -13,28 +13,28 @@ use crate::workspace::{Checkout, NodeKind, Workspace};
 
 /// One `go install` to run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Install {
+pub(crate) struct Install {
     /// What is installed: `module@version`, or the sibling's name.
-    pub what: String,
+    pub(crate) what: String,
     /// The arguments after `go`.
-    pub args: Vec<String>,
+    pub(crate) args: Vec<String>,
     /// The directory it runs in (a sibling's checkout), if any.
-    pub dir: Option<PathBuf>,
+    pub(crate) dir: Option<PathBuf>,
 }
 
 /// What the installs did.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Report {
-    pub installed: Vec<String>,
+pub(crate) struct Report {
+    pub(crate) installed: Vec<String>,
     /// `what (reason)` of each failure.
-    pub failed: Vec<String>,
+    pub(crate) failed: Vec<String>,
     /// Where `go install` puts binaries.
-    pub bin_dir: Option<PathBuf>,
+    pub(crate) bin_dir: Option<PathBuf>,
 }
 
 /// The installs of `ws`, in graph order: packages, then siblings that are Go
 /// modules and were cloned or are checked out next to the project.
-pub fn plan(ws: &Workspace) -> Vec<Install> {
+pub(crate) fn plan(ws: &Workspace) -> Vec<Install> {
     let mut installs = Vec::new();
     for node in &ws.nodes {
         match node.kind {
@@ -62,7 +62,7 @@ pub fn plan(ws: &Workspace) -> Vec<Install> {
 }
 
 /// Run each install with `go` (the program given); failures are collected, not fatal.
-pub fn run(installs: &[Install], go: &Path) -> Report {
+pub(crate) fn run(installs: &[Install], go: &Path) -> Report {
     let mut report = Report::default();
     if installs.is_empty() {
         return report;
@@ -96,7 +96,7 @@ pub fn run(installs: &[Install], go: &Path) -> Report {
 }
 
 /// `go env GOBIN`, else the first entry of `go env GOPATH` joined with `bin`.
-pub fn bin_dir(go: &Path) -> Option<PathBuf> {
+pub(crate) fn bin_dir(go: &Path) -> Option<PathBuf> {
     let env = |name: &str| -> Option<String> {
         let out = Command::new(go)
             .args(["env", name])

@@ -25,7 +25,7 @@ use crate::workspace::{self, Configs, Workspace, WorkspaceError};
 
 /// How the image decisions are made.
 #[derive(Debug, Clone)]
-pub enum Images {
+pub(crate) enum Images {
     /// Named but not looked up: the project block says `reason` (`ignite
     /// env`, which works without the network; `get deps`, which shows none).
     Offline {
@@ -38,23 +38,23 @@ pub enum Images {
 
 /// What to resolve: the workspace walk and how to decide its images.
 #[derive(Debug, Clone)]
-pub struct Request {
-    pub workspace: workspace::Request,
-    pub images: Images,
+pub(crate) struct Request {
+    pub(crate) workspace: workspace::Request,
+    pub(crate) images: Images,
 }
 
 /// A resolved workspace: its graph, each repository's configuration, and
 /// every image decision.
 #[derive(Debug, Clone)]
-pub struct Resolution {
-    pub workspace: Workspace,
+pub(crate) struct Resolution {
+    pub(crate) workspace: Workspace,
     /// The configuration of each repository on disk, by node name.
-    pub configs: Configs,
-    pub images: WorkspaceImages,
+    pub(crate) configs: Configs,
+    pub(crate) images: WorkspaceImages,
 }
 
 #[derive(Debug, Error)]
-pub enum ResolutionError {
+pub(crate) enum ResolutionError {
     #[error(transparent)]
     Workspace(#[from] WorkspaceError),
     #[error(transparent)]
@@ -63,7 +63,7 @@ pub enum ResolutionError {
 
 impl ResolutionError {
     /// Configuration problems (exit status 2) rather than failures.
-    pub fn is_usage(&self) -> bool {
+    pub(crate) fn is_usage(&self) -> bool {
         match self {
             Self::Workspace(e) => e.is_usage(),
             Self::Image(e) => e.is_config(),
@@ -72,7 +72,10 @@ impl ResolutionError {
 }
 
 /// Resolve the workspace of `request`, then decide its images.
-pub fn resolve(request: &Request, progress: &dyn Progress) -> Result<Resolution, ResolutionError> {
+pub(crate) fn resolve(
+    request: &Request,
+    progress: &dyn Progress,
+) -> Result<Resolution, ResolutionError> {
     let (workspace, configs) = workspace::resolve(&request.workspace, progress)?;
     let config = configs
         .get(&workspace.project)
@@ -106,7 +109,7 @@ pub fn resolve(request: &Request, progress: &dyn Progress) -> Result<Resolution,
 
 impl Resolution {
     /// The project's configuration (empty when it has none).
-    pub fn project_config(&self) -> Config {
+    pub(crate) fn project_config(&self) -> Config {
         self.configs
             .get(&self.workspace.project)
             .cloned()
@@ -114,7 +117,7 @@ impl Resolution {
     }
 
     /// The project's top-level directory.
-    pub fn project_root(&self) -> PathBuf {
+    pub(crate) fn project_root(&self) -> PathBuf {
         self.workspace
             .project_node()
             .and_then(|n| n.dir.clone())
@@ -123,7 +126,7 @@ impl Resolution {
 
     /// The project image decision and its trace; an error when the
     /// configuration names no registry (nothing to decide).
-    pub fn project_decision(&self) -> Result<&Explained, ImageError> {
+    pub(crate) fn project_decision(&self) -> Result<&Explained, ImageError> {
         self.images
             .decision
             .as_ref()
@@ -133,7 +136,7 @@ impl Resolution {
     }
 
     /// The deploy plan of the workspace.
-    pub fn plan(&self) -> Result<Plan, PlanError> {
+    pub(crate) fn plan(&self) -> Result<Plan, PlanError> {
         Plan::new(graph_of(&self.workspace, &self.images, &self.configs))
     }
 }

@@ -19,7 +19,7 @@ use std::io::{self, Write};
 
 /// `text` on one line: every control character written as an escape (`\n`,
 /// `\r`, `\t`, `\u{1b}`), everything else as is.
-pub fn escape_value(text: &str) -> Cow<'_, str> {
+pub(crate) fn escape_value(text: &str) -> Cow<'_, str> {
     if !text.chars().any(char::is_control) {
         return Cow::Borrowed(text);
     }
@@ -38,7 +38,7 @@ pub fn escape_value(text: &str) -> Cow<'_, str> {
 
 /// `text` made safe for stderr, keeping its line breaks: other control
 /// characters are escaped, and with `actions` no line starts with `::`.
-pub fn stderr_text(text: &str, actions: bool) -> String {
+pub(crate) fn stderr_text(text: &str, actions: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for (i, line) in text.split('\n').enumerate() {
         if i > 0 {
@@ -67,20 +67,20 @@ pub fn stderr_text(text: &str, actions: bool) -> String {
 }
 
 /// Write `text` and a newline to stderr through [`stderr_text`].
-pub fn eprint_line(text: &str) {
+pub(crate) fn eprint_line(text: &str) {
     let safe = stderr_text(text, crate::github::in_actions());
     let _ = writeln!(io::stderr().lock(), "{safe}");
 }
 
 /// A stderr writer for log lines: buffers what one event writes and passes it
 /// through [`stderr_text`] when dropped (the log subscriber makes one per event).
-pub struct SafeStderr {
+pub(crate) struct SafeStderr {
     buffer: Vec<u8>,
     actions: bool,
 }
 
 impl SafeStderr {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             buffer: Vec::new(),
             actions: crate::github::in_actions(),

@@ -16,7 +16,7 @@ use crate::config::ConfigError;
 /// One requirement on a label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
-pub enum Requirement {
+pub(crate) enum Requirement {
     /// `key=value` (or `key==value` when `double`).
     Equals {
         key: String,
@@ -38,7 +38,7 @@ pub enum Requirement {
 /// A conjunction of requirements; the empty selector selects everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
-pub struct Selector {
+pub(crate) struct Selector {
     requirements: Vec<Requirement>,
 }
 
@@ -69,7 +69,7 @@ impl Requirement {
 
 impl Selector {
     /// Parse a selector; the error gives the 0-based byte position of the problem.
-    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+    pub(crate) fn parse(text: &str) -> Result<Self, ConfigError> {
         let mut parser = Parser { text, pos: 0 };
         let mut requirements = Vec::new();
         parser.skip_spaces();
@@ -89,12 +89,12 @@ impl Selector {
     }
 
     /// Whether the selector selects everything.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.requirements.is_empty()
     }
 
     /// Whether every requirement holds for `labels`.
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+    pub(crate) fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
         self.requirements.iter().all(|r| r.matches(labels))
     }
 
@@ -102,7 +102,7 @@ impl Selector {
     /// followed by the canonical form with `=` → `_` and `,` → `-` (as the
     /// reference tool does), and any other character outside `[A-Za-z0-9._-]`
     /// → `_` so the name needs no quoting anywhere.
-    pub fn file_suffix(&self) -> String {
+    pub(crate) fn file_suffix(&self) -> String {
         if self.is_empty() {
             return String::new();
         }

@@ -6,10 +6,10 @@
 use super::avro::Writer;
 
 /// Version string written in `schemavsn`.
-pub const SCHEMA_VERSION: &str = "ciux-bench-1";
+pub(crate) const SCHEMA_VERSION: &str = "ciux-bench-1";
 
 /// The Avro schema of generated alerts (documented in docs/bench.md).
-pub const SCHEMA_JSON: &str = r#"{
+pub(crate) const SCHEMA_JSON: &str = r#"{
   "type": "record", "name": "Alert", "namespace": "ciux.bench",
   "doc": "A synthetic astronomical alert, field names as in ZTF alert schema 3.3",
   "fields": [
@@ -61,57 +61,57 @@ pub const SCHEMA_JSON: &str = r#"{
 /// the encoded message when decoding) so that nothing copies ~40 KB per alert.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alert<'a> {
-    pub object_id: String,
-    pub candid: i64,
-    pub candidate: Candidate,
-    pub prv_candidates: Vec<PrvCandidate>,
+    pub(crate) object_id: String,
+    pub(crate) candid: i64,
+    pub(crate) candidate: Candidate,
+    pub(crate) prv_candidates: Vec<PrvCandidate>,
     /// Science, template and difference cutouts.
-    pub cutouts: [Cutout<'a>; 3],
+    pub(crate) cutouts: [Cutout<'a>; 3],
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Candidate {
-    pub jd: f64,
-    pub fid: i32,
-    pub pid: i64,
-    pub isdiffpos: String,
-    pub ra: f64,
-    pub dec: f64,
-    pub magpsf: f32,
-    pub sigmapsf: f32,
-    pub diffmaglim: f32,
-    pub magdiff: f32,
-    pub fwhm: f32,
-    pub elong: f32,
-    pub nbad: i32,
-    pub rb: f32,
-    pub drb: f32,
-    pub ssdistnr: Option<f32>,
-    pub ssmagnr: Option<f32>,
-    pub ssnamenr: Option<String>,
-    pub distpsnr1: f32,
-    pub sgscore1: f32,
-    pub ndethist: i32,
+pub(crate) struct Candidate {
+    pub(crate) jd: f64,
+    pub(crate) fid: i32,
+    pub(crate) pid: i64,
+    pub(crate) isdiffpos: String,
+    pub(crate) ra: f64,
+    pub(crate) dec: f64,
+    pub(crate) magpsf: f32,
+    pub(crate) sigmapsf: f32,
+    pub(crate) diffmaglim: f32,
+    pub(crate) magdiff: f32,
+    pub(crate) fwhm: f32,
+    pub(crate) elong: f32,
+    pub(crate) nbad: i32,
+    pub(crate) rb: f32,
+    pub(crate) drb: f32,
+    pub(crate) ssdistnr: Option<f32>,
+    pub(crate) ssmagnr: Option<f32>,
+    pub(crate) ssnamenr: Option<String>,
+    pub(crate) distpsnr1: f32,
+    pub(crate) sgscore1: f32,
+    pub(crate) ndethist: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct PrvCandidate {
-    pub jd: f64,
-    pub fid: i32,
-    pub magpsf: Option<f32>,
-    pub sigmapsf: Option<f32>,
-    pub diffmaglim: f32,
+pub(crate) struct PrvCandidate {
+    pub(crate) jd: f64,
+    pub(crate) fid: i32,
+    pub(crate) magpsf: Option<f32>,
+    pub(crate) sigmapsf: Option<f32>,
+    pub(crate) diffmaglim: f32,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Cutout<'a> {
-    pub file_name: String,
-    pub stamp: &'a [u8],
+pub(crate) struct Cutout<'a> {
+    pub(crate) file_name: String,
+    pub(crate) stamp: &'a [u8],
 }
 
 impl Alert<'_> {
     /// The schemaless Avro datum of this alert (what a Kafka message carries).
-    pub fn encode(&self) -> Vec<u8> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
         let stamps: usize = self.cutouts.iter().map(|c| c.stamp.len()).sum();
         let mut w = Writer::with_capacity(stamps + 512 + 40 * self.prv_candidates.len());
         w.string(SCHEMA_VERSION);

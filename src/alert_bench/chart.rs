@@ -10,7 +10,7 @@ use super::BenchError;
 use super::report::Report;
 
 /// Draw the chart of `report` into `path` (SVG, written atomically).
-pub fn write_chart(report: &Report, path: &Path) -> Result<(), BenchError> {
+pub(crate) fn write_chart(report: &Report, path: &Path) -> Result<(), BenchError> {
     let svg = render(report).map_err(|message| BenchError::Chart {
         path: path.to_path_buf(),
         message,

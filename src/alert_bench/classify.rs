@@ -1,6 +1,7 @@
 //! Quality cuts and classification rules (the "science" stage). Pure functions
 //! of a decoded alert; the rules are documented in docs/bench.md.
 
+#[cfg(test)]
 use super::alert::Alert;
 
 /// The classes alerts are routed by: one output topic each.
@@ -63,6 +64,7 @@ pub(crate) struct ZtfView {
 }
 
 impl ZtfView {
+    #[cfg(test)]
     fn of(a: &Alert<'_>) -> Self {
         let c = &a.candidate;
         Self {
@@ -94,7 +96,8 @@ pub(crate) fn ztf_cuts(c: &ZtfView) -> bool {
 }
 
 /// The class of an alert; rules are tried in order, first match wins.
-pub fn classify(a: &Alert<'_>) -> Class {
+#[cfg(test)]
+pub(crate) fn classify(a: &Alert<'_>) -> Class {
     let history = a
         .prv_candidates
         .iter()

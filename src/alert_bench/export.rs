@@ -14,7 +14,7 @@ const BLOCK_ALERTS: u64 = 500;
 
 /// Write alerts `0..alerts` of `seed` and `mix` in `survey`'s schema (the
 /// synthetic one by default) to `path`; returns the bytes written.
-pub fn write_archive(
+pub(crate) fn write_archive(
     seed: u64,
     mix: Mix,
     survey: Option<Survey>,

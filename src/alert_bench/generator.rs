@@ -29,10 +29,10 @@ const JD0: f64 = 2_461_041.5;
 /// Shares of each intended class (the rest are `unknown`).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Mix {
-    pub bogus: f64,
-    pub solar_system: f64,
-    pub variable_star: f64,
-    pub transient: f64,
+    pub(crate) bogus: f64,
+    pub(crate) solar_system: f64,
+    pub(crate) variable_star: f64,
+    pub(crate) transient: f64,
 }
 
 impl Default for Mix {
@@ -48,7 +48,7 @@ impl Default for Mix {
 
 impl Mix {
     /// Parse `bogus=0.3,solar_system=0.1,...` (unnamed classes keep their default).
-    pub fn parse(text: &str) -> Result<Self, BenchError> {
+    pub(crate) fn parse(text: &str) -> Result<Self, BenchError> {
         let mut mix = Mix::default();
         for part in text.split(',').filter(|p| !p.trim().is_empty()) {
             let bad = || BenchError::Usage(format!("--mix: expected CLASS=SHARE, got {part:?}"));

@@ -21,14 +21,14 @@ use super::report::{self, AlertCounts, Report};
 /// produces alert indices `i < N` with `i % M == K`, so the members' alerts
 /// are disjoint and together are the N alerts of the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Member {
-    pub index: u64,
-    pub members: u64,
+pub(crate) struct Member {
+    pub(crate) index: u64,
+    pub(crate) members: u64,
 }
 
 impl Member {
     /// Parse `K/M` (0 ≤ K < M).
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let bad = || format!("--member {text:?}: expected K/M with 0 <= K < M, e.g. 0/2");
         let (k, m) = text.split_once('/').ok_or_else(bad)?;
         let (index, members) = (
@@ -44,33 +44,33 @@ impl Member {
 
 /// What a member report says about its group (`group` in the report).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct GroupInfo {
+pub(crate) struct GroupInfo {
     /// The consumer group, which also names the run: members of one run
     /// share it, and a new run takes a new name.
-    pub name: String,
+    pub(crate) name: String,
     /// The input topic the group shares.
-    pub topic: String,
-    pub member: u64,
-    pub members: u64,
+    pub(crate) topic: String,
+    pub(crate) member: u64,
+    pub(crate) members: u64,
     /// Alerts of the whole run (every member's share together).
-    pub alerts: Option<u64>,
+    pub(crate) alerts: Option<u64>,
     /// Wall-clock start and end of this member's run, Unix milliseconds.
-    pub started_unix_ms: u64,
-    pub ended_unix_ms: u64,
+    pub(crate) started_unix_ms: u64,
+    pub(crate) ended_unix_ms: u64,
     /// Members whose reports were merged into this one (merged reports only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub merged: Vec<u64>,
+    pub(crate) merged: Vec<u64>,
 }
 
 /// A set of candidate ids, compact: ids `CANDID_BASE + i` as a bitset
 /// (little-endian 64-bit words, base64: 100,000 alerts take 17 KB of JSON),
 /// any other id listed.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct IdSet {
-    pub base: i64,
-    pub dense: String,
+pub(crate) struct IdSet {
+    pub(crate) base: i64,
+    pub(crate) dense: String,
     #[serde(default)]
-    pub other: Vec<i64>,
+    pub(crate) other: Vec<i64>,
 }
 
 impl IdSet {
@@ -100,7 +100,7 @@ impl IdSet {
     }
 
     /// Number of ids in the set.
-    pub fn len(&self) -> Result<u64, String> {
+    pub(crate) fn len(&self) -> Result<u64, String> {
         let dense: u64 = self
             .words()?
             .iter()
@@ -108,15 +108,11 @@ impl IdSet {
             .sum();
         Ok(dense + self.other.len() as u64)
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.len().is_ok_and(|n| n == 0)
-    }
 }
 
 /// Why reports cannot be merged. Every variant names the report at fault.
 #[derive(Debug, thiserror::Error, PartialEq)]
-pub enum MergeError {
+pub(crate) enum MergeError {
     #[error("give at least one report to merge")]
     Empty,
     #[error("{path}: not a member report of a group run (run it with --group NAME --member K/M)")]
@@ -146,7 +142,7 @@ pub enum MergeError {
 /// produced and per-topic counts summed, throughput over the union of the
 /// members' wall-clock windows. Latency percentiles are the worst member's
 /// (an upper bound: the reports carry percentiles, not histograms).
-pub fn merge(reports: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
+pub(crate) fn merge(reports: &[(PathBuf, Report)]) -> Result<Report, MergeError> {
     let (first_path, first) = reports.first().ok_or(MergeError::Empty)?;
     let first_group = group_of(first_path, first)?;
     let mut seen: BTreeMap<u64, &PathBuf> = BTreeMap::new();

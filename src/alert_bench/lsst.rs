@@ -23,7 +23,7 @@ use super::rng::Rng;
 
 /// The LSST alert schema v11.0 as one JSON document (names, types and
 /// defaults of the public schema; the doc strings are left out).
-pub const LSST_SCHEMA_JSON: &str = include_str!("lsst_v11_0.avsc");
+pub(crate) const LSST_SCHEMA_JSON: &str = include_str!("lsst_v11_0.avsc");
 
 /// First observation of the stream: MJD 61041 (2026-01-01).
 const MJD0: f64 = 61_041.0;
@@ -344,7 +344,7 @@ const WORDS: [&str; 4] = ["2026 AB12", "wfd", "ddf_cosmos", "K26A12B"];
 
 /// Generates `lsst.v11_0.alert` packets of one seed.
 #[derive(Debug)]
-pub struct LsstGenerator {
+pub(crate) struct LsstGenerator {
     seed: u64,
     mix: Mix,
     root: Enc,
@@ -353,7 +353,7 @@ pub struct LsstGenerator {
 }
 
 impl LsstGenerator {
-    pub fn new(seed: u64, mix: Mix) -> Result<Self, BenchError> {
+    pub(crate) fn new(seed: u64, mix: Mix) -> Result<Self, BenchError> {
         let json: Json =
             serde_json::from_str(LSST_SCHEMA_JSON).map_err(|e| bad(format!("not JSON: {e}")))?;
         let root = Compiler {
@@ -379,7 +379,7 @@ impl LsstGenerator {
     }
 
     /// The encoded datum of alert `i` and the class it was drawn as.
-    pub fn alert(&self, i: u64) -> (i64, Vec<u8>, Class) {
+    pub(crate) fn alert(&self, i: u64) -> (i64, Vec<u8>, Class) {
         let mut r = Rng::new(self.seed, i);
         let (scene, class) = self.scene(&mut r, i);
         let rows =

@@ -30,15 +30,18 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use alert::{Alert, SCHEMA_JSON};
-pub use chart::write_chart;
-pub use classify::{Class, classify};
-pub use export::write_archive;
-pub use generator::{CANDID_BASE, Generator, Mix};
-pub use group::{GroupInfo, IdSet, Member, MergeError, merge};
-pub use lsst::{LSST_SCHEMA_JSON, LsstGenerator};
-pub use report::{Gate, Gates, Report};
-pub use survey::Survey;
+pub use alert::Alert;
+pub(crate) use alert::SCHEMA_JSON;
+pub(crate) use chart::write_chart;
+pub use classify::Class;
+pub(crate) use export::write_archive;
+pub use generator::CANDID_BASE;
+pub use generator::Generator;
+pub use generator::Mix;
+pub(crate) use group::{GroupInfo, Member, merge};
+pub(crate) use lsst::{LSST_SCHEMA_JSON, LsstGenerator};
+pub(crate) use report::{Gates, Report};
+pub(crate) use survey::Survey;
 
 use archive::Archive;
 use metrics::{BUCKET_NS, Ledger, Stats};
@@ -69,14 +72,14 @@ pub enum BenchError {
 
 /// Where alerts come from.
 #[derive(Debug, Clone)]
-pub enum Source {
+pub(crate) enum Source {
     Generated { seed: u64, mix: Mix },
     Archive(PathBuf),
 }
 
 /// How alerts travel from producers to the pipeline.
 #[derive(Debug, Clone)]
-pub enum Transport {
+pub(crate) enum Transport {
     /// In-process bounded channels: no broker needed.
     Embedded,
     Kafka {
@@ -89,7 +92,7 @@ pub enum Transport {
 
 /// Which side of the stream this run plays.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// Produce, run the pipeline, count.
     Full,
     /// Only inject alerts into the input topic.
@@ -100,7 +103,7 @@ pub enum Mode {
 
 /// When alerts are due.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Shape {
+pub(crate) enum Shape {
     /// As fast as possible.
     Max,
     /// A steady rate, alerts per second.
@@ -110,66 +113,66 @@ pub enum Shape {
 }
 
 #[derive(Debug, Clone)]
-pub struct Load {
+pub(crate) struct Load {
     /// Alerts of the whole run (with `share`: of every member together).
-    pub alerts: Option<u64>,
-    pub duration: Option<Duration>,
+    pub(crate) alerts: Option<u64>,
+    pub(crate) duration: Option<Duration>,
     /// The load shape of this process (with `share`: of this member's alerts).
-    pub shape: Shape,
+    pub(crate) shape: Shape,
     /// This process produces the alert indices `i` with `i % M == K` only
     /// (`--member K/M` of a group run).
-    pub share: Option<Member>,
+    pub(crate) share: Option<Member>,
 }
 
 /// A group run (`--group NAME --member K/M`): several processes, possibly on
 /// several machines, share one input topic and one Kafka consumer group.
 #[derive(Debug, Clone)]
-pub struct Group {
+pub(crate) struct Group {
     /// Consumer group id, also the run's name: messages carry it in a header
     /// and members skip those of other runs.
-    pub name: String,
-    pub member: Member,
+    pub(crate) name: String,
+    pub(crate) member: Member,
 }
 
 /// A complete request.
 #[derive(Debug, Clone)]
-pub struct BenchConfig {
-    pub source: Source,
-    pub transport: Transport,
-    pub mode: Mode,
-    pub load: Load,
+pub(crate) struct BenchConfig {
+    pub(crate) source: Source,
+    pub(crate) transport: Transport,
+    pub(crate) mode: Mode,
+    pub(crate) load: Load,
     /// Input topic; output topics are `TOPIC.CLASS`.
-    pub topic: String,
+    pub(crate) topic: String,
     /// Output topics of a deployed broker to read in consume-only mode.
-    pub outputs: Option<Vec<String>>,
+    pub(crate) outputs: Option<Vec<String>>,
     /// Pipeline worker threads.
-    pub workers: usize,
+    pub(crate) workers: usize,
     /// Producer threads.
-    pub producers: usize,
+    pub(crate) producers: usize,
     /// How long consumers wait for missing alerts once production is over.
-    pub drain_timeout: Duration,
+    pub(crate) drain_timeout: Duration,
     /// Show a progress bar on stderr.
-    pub progress: bool,
+    pub(crate) progress: bool,
     /// Send pre-encoded alerts and skip decoding: the raw transport ceiling.
-    pub raw: bool,
+    pub(crate) raw: bool,
     /// Each message is a one-alert Avro container file (the reference alert
     /// simulator's format) instead of a schemaless datum.
-    pub container: bool,
+    pub(crate) container: bool,
     /// Field mapping and rules; detected from the schema name when `None`.
-    pub survey: Option<Survey>,
+    pub(crate) survey: Option<Survey>,
     /// Replay an archive from its start until `--alerts`/`--duration` (or
     /// forever): set by `--loop`, and implied by `--alerts`/`--duration`.
-    pub replay: bool,
+    pub(crate) replay: bool,
     /// Writer schema of messages in the Confluent wire format (`--schema-file`).
-    pub wire_schema: Option<String>,
+    pub(crate) wire_schema: Option<String>,
     /// Member of a group run (Kafka only).
-    pub group: Option<Group>,
+    pub(crate) group: Option<Group>,
 }
 
 impl BenchConfig {
     /// Output topics: `--output-topics` when given (consume-only), else
     /// `TOPIC.CLASS` in the order of [`Class::ALL`].
-    pub fn output_topics(&self) -> Vec<String> {
+    pub(crate) fn output_topics(&self) -> Vec<String> {
         self.outputs.clone().unwrap_or_else(|| {
             Class::ALL
                 .iter()
@@ -180,7 +183,7 @@ impl BenchConfig {
 }
 
 /// Run the benchmark and return its report (gates not yet evaluated).
-pub fn run(cfg: &BenchConfig) -> Result<Report, BenchError> {
+pub(crate) fn run(cfg: &BenchConfig) -> Result<Report, BenchError> {
     if cfg.load.alerts.is_none()
         && cfg.load.duration.is_none()
         && matches!(cfg.source, Source::Generated { .. })

@@ -8,104 +8,104 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 /// Version of the report layout; bumped when a field changes meaning.
-pub const REPORT_VERSION: u32 = 1;
+pub(crate) const REPORT_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Report {
-    pub version: u32,
+pub(crate) struct Report {
+    pub(crate) version: u32,
     /// What ran: transport, source, load shape, mode.
-    pub run: RunInfo,
-    pub alerts: AlertCounts,
-    pub throughput: Throughput,
-    pub latency_ms: Latency,
+    pub(crate) run: RunInfo,
+    pub(crate) alerts: AlertCounts,
+    pub(crate) throughput: Throughput,
+    pub(crate) latency_ms: Latency,
     /// Mean time per alert in each stage, microseconds (busy time, all threads).
-    pub stages_us: BTreeMap<String, f64>,
+    pub(crate) stages_us: BTreeMap<String, f64>,
     /// Peak resident memory of the process, MB.
-    pub peak_memory_mb: Option<f64>,
+    pub(crate) peak_memory_mb: Option<f64>,
     /// Output topic name → alerts routed to it.
-    pub topics: BTreeMap<String, u64>,
+    pub(crate) topics: BTreeMap<String, u64>,
     /// Gates evaluated on this run (empty when none was asked).
     #[serde(default)]
-    pub gates: Vec<Gate>,
+    pub(crate) gates: Vec<Gate>,
     /// The group run this report is a member of (`--group`), or the merge of.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<super::group::GroupInfo>,
+    pub(crate) group: Option<super::group::GroupInfo>,
     /// The candidate ids this run consumed (group runs: what makes
     /// `ciux bench merge` exact).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ids: Option<super::group::IdSet>,
+    pub(crate) ids: Option<super::group::IdSet>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct RunInfo {
-    pub transport: String,
-    pub mode: String,
-    pub source: String,
-    pub seed: Option<u64>,
-    pub load: String,
-    pub workers: usize,
+pub(crate) struct RunInfo {
+    pub(crate) transport: String,
+    pub(crate) mode: String,
+    pub(crate) source: String,
+    pub(crate) seed: Option<u64>,
+    pub(crate) load: String,
+    pub(crate) workers: usize,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
-pub struct AlertCounts {
+pub(crate) struct AlertCounts {
     /// Alerts sent (in consume-only mode: the number expected).
-    pub produced: u64,
+    pub(crate) produced: u64,
     /// Distinct produced alerts that reached an output topic.
-    pub consumed: u64,
-    pub lost: u64,
+    pub(crate) consumed: u64,
+    pub(crate) lost: u64,
     /// Extra arrivals of an alert already consumed.
-    pub duplicated: u64,
+    pub(crate) duplicated: u64,
     /// Alerts that could not be decoded (counted, not routed).
-    pub undecodable: u64,
+    pub(crate) undecodable: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct Throughput {
+pub(crate) struct Throughput {
     /// Consumed alerts per second, end to end, over the whole run.
-    pub alerts_per_sec: f64,
-    pub mb_per_sec: f64,
-    pub produce_alerts_per_sec: f64,
-    pub duration_sec: f64,
+    pub(crate) alerts_per_sec: f64,
+    pub(crate) mb_per_sec: f64,
+    pub(crate) produce_alerts_per_sec: f64,
+    pub(crate) duration_sec: f64,
     /// Routed alerts per second, one point per `interval_sec`.
-    pub interval_sec: f64,
-    pub timeline: Vec<f64>,
+    pub(crate) interval_sec: f64,
+    pub(crate) timeline: Vec<f64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct Latency {
-    pub p50: f64,
-    pub p90: f64,
-    pub p99: f64,
-    pub max: f64,
-    pub mean: f64,
+pub(crate) struct Latency {
+    pub(crate) p50: f64,
+    pub(crate) p90: f64,
+    pub(crate) p99: f64,
+    pub(crate) max: f64,
+    pub(crate) mean: f64,
     /// The latency distribution: `[percentile, ms]` points.
     #[serde(default)]
-    pub curve: Vec<[f64; 2]>,
+    pub(crate) curve: Vec<[f64; 2]>,
 }
 
 /// One threshold and how this run fared against it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Gate {
-    pub name: String,
-    pub limit: f64,
-    pub value: f64,
-    pub passed: bool,
+pub(crate) struct Gate {
+    pub(crate) name: String,
+    pub(crate) limit: f64,
+    pub(crate) value: f64,
+    pub(crate) passed: bool,
 }
 
 /// The thresholds a CI job asks for.
 #[derive(Debug, Clone, Default)]
-pub struct Gates {
-    pub min_throughput: Option<f64>,
-    pub max_p99_ms: Option<f64>,
-    pub max_loss: u64,
-    pub expect_topics: Option<usize>,
+pub(crate) struct Gates {
+    pub(crate) min_throughput: Option<f64>,
+    pub(crate) max_p99_ms: Option<f64>,
+    pub(crate) max_loss: u64,
+    pub(crate) expect_topics: Option<usize>,
     /// Earlier report and the regression allowed against it, percent.
-    pub baseline: Option<(Report, f64)>,
+    pub(crate) baseline: Option<(Report, f64)>,
 }
 
 impl Gates {
     /// Evaluate every gate; loss is always checked (default: none allowed).
-    pub fn evaluate(&self, r: &Report) -> Vec<Gate> {
+    pub(crate) fn evaluate(&self, r: &Report) -> Vec<Gate> {
         let gate = |name: &str, limit: f64, value: f64, passed: bool| Gate {
             name: name.into(),
             limit,
@@ -144,12 +144,12 @@ impl Gates {
 }
 
 impl Report {
-    pub fn failed_gates(&self) -> Vec<&Gate> {
+    pub(crate) fn failed_gates(&self) -> Vec<&Gate> {
         self.gates.iter().filter(|g| !g.passed).collect()
     }
 
     /// The human summary printed on stderr.
-    pub fn human(&self) -> String {
+    pub(crate) fn human(&self) -> String {
         let mut s = String::new();
         let a = &self.alerts;
         let t = &self.throughput;
@@ -220,7 +220,7 @@ impl Report {
     }
 
     /// Markdown for `$GITHUB_STEP_SUMMARY`.
-    pub fn markdown(&self) -> String {
+    pub(crate) fn markdown(&self) -> String {
         let mut s = String::from("### ciux bench\n\n| measure | value |\n| --- | --- |\n");
         let a = &self.alerts;
         let rows = [

@@ -10,7 +10,7 @@ use super::plan::{Extract, Mapping, Plan, Slot};
 
 /// The field mapping and rules to apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Survey {
+pub(crate) enum Survey {
     Ztf,
     Lsst,
     /// Our generated alerts (`ciux.bench.Alert`): ZTF's fields and rules.
@@ -18,7 +18,7 @@ pub enum Survey {
 }
 
 impl Survey {
-    pub fn parse(s: &str) -> Result<Self, BenchError> {
+    pub(crate) fn parse(s: &str) -> Result<Self, BenchError> {
         match s {
             "ztf" => Ok(Self::Ztf),
             "lsst" => Ok(Self::Lsst),
@@ -26,14 +26,6 @@ impl Survey {
             other => Err(BenchError::Usage(format!(
                 "--survey: {other:?} is not one of ztf, lsst, synthetic"
             ))),
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Ztf => "ztf",
-            Self::Lsst => "lsst",
-            Self::Synthetic => "synthetic",
         }
     }
 

@@ -11,16 +11,14 @@
 mod sibling;
 
 /// Quote a word for the fix lines we print (one definition, in `emit`).
-pub use crate::emit::quote_word as shell_quote;
+pub(crate) use crate::emit::quote_word as shell_quote;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use thiserror::Error;
 
-pub use sibling::{
-    Local, SiblingFacts, SiblingState, read_sibling, resolve_branch, sibling_findings,
-};
+pub(crate) use sibling::{SiblingState, read_sibling, sibling_findings};
 
 use crate::config::{Config, DependencyKind};
 use crate::git::{Repo, describe_commit};
@@ -28,7 +26,7 @@ use crate::git::{Repo, describe_commit};
 /// How bad a finding is: any error makes `ciux check` exit 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Severity {
+pub(crate) enum Severity {
     Warning,
     Error,
 }
@@ -36,40 +34,40 @@ pub enum Severity {
 /// One problem: a stable code, the repository, one line of message, and what
 /// to do about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    pub severity: Severity,
-    pub code: &'static str,
-    pub repository: String,
-    pub message: String,
+pub(crate) struct Finding {
+    pub(crate) severity: Severity,
+    pub(crate) code: &'static str,
+    pub(crate) repository: String,
+    pub(crate) message: String,
     /// A command line to paste into a shell, its words quoted: never prose,
     /// never a placeholder.
-    pub fix: Option<String>,
+    pub(crate) fix: Option<String>,
     /// Prose for what no command can do, or what to do besides the command.
-    pub hint: Option<String>,
+    pub(crate) hint: Option<String>,
 }
 
 /// The outcome of a check.
 #[derive(Debug, Clone, Serialize)]
-pub struct CheckReport {
-    pub project: PathBuf,
-    pub branch: Option<String>,
+pub(crate) struct CheckReport {
+    pub(crate) project: PathBuf,
+    pub(crate) branch: Option<String>,
     /// Repositories looked at: the project and its cloned siblings.
-    pub repositories: usize,
+    pub(crate) repositories: usize,
     /// Always false: remote state comes from local refs.
-    pub remotes_contacted: bool,
-    pub note: &'static str,
-    pub findings: Vec<Finding>,
+    pub(crate) remotes_contacted: bool,
+    pub(crate) note: &'static str,
+    pub(crate) findings: Vec<Finding>,
 }
 
 /// What the report says about remote state.
-pub const LOCAL_REFS_NOTE: &str = "remote state read from local refs (refs/remotes/*) as of the last fetch; no remote was contacted";
+pub(crate) const LOCAL_REFS_NOTE: &str = "remote state read from local refs (refs/remotes/*) as of the last fetch; no remote was contacted";
 
 impl CheckReport {
-    pub fn errors(&self) -> usize {
+    pub(crate) fn errors(&self) -> usize {
         self.count(Severity::Error)
     }
 
-    pub fn warnings(&self) -> usize {
+    pub(crate) fn warnings(&self) -> usize {
         self.count(Severity::Warning)
     }
 
@@ -81,7 +79,7 @@ impl CheckReport {
     }
 
     /// Text form: one line per finding, then its fix, then a summary.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let mut out = String::new();
         for f in &self.findings {
             let severity = match f.severity {
@@ -118,14 +116,14 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 /// the configuration is invalid (as for every command), else 1.
 #[derive(Debug, Error)]
 #[error("the pre-push check found {errors} error(s){}", if *.config_invalid { ", the configuration among them" } else { "" })]
-pub struct CheckFailed {
-    pub errors: usize,
-    pub config_invalid: bool,
+pub(crate) struct CheckFailed {
+    pub(crate) errors: usize,
+    pub(crate) config_invalid: bool,
 }
 
 impl CheckReport {
     /// The error to exit with, if any finding is an error.
-    pub fn failure(&self) -> Option<CheckFailed> {
+    pub(crate) fn failure(&self) -> Option<CheckFailed> {
         let errors = self.errors();
         (errors > 0).then(|| CheckFailed {
             errors,
@@ -136,15 +134,15 @@ impl CheckReport {
 
 /// A ref being pushed, as git gives it to a pre-push hook on standard input.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PushedRef {
-    pub local_ref: String,
-    pub remote_ref: String,
+pub(crate) struct PushedRef {
+    pub(crate) local_ref: String,
+    pub(crate) remote_ref: String,
     /// The ref is being deleted on the remote.
-    pub delete: bool,
+    pub(crate) delete: bool,
 }
 
 /// Parse pre-push hook input: `<local ref> <local oid> <remote ref> <remote oid>` lines.
-pub fn parse_pre_push(input: impl BufRead) -> Vec<PushedRef> {
+pub(crate) fn parse_pre_push(input: impl BufRead) -> Vec<PushedRef> {
     input
         .lines()
         .map_while(Result::ok)
@@ -162,7 +160,10 @@ pub fn parse_pre_push(input: impl BufRead) -> Vec<PushedRef> {
 
 /// Run every check on the repository containing `path`. `pushing` lists the refs
 /// of a push in progress (pre-push hook), which count as being upstream.
-pub fn check(path: &Path, pushing: &[PushedRef]) -> Result<CheckReport, crate::git::GitError> {
+pub(crate) fn check(
+    path: &Path,
+    pushing: &[PushedRef],
+) -> Result<CheckReport, crate::git::GitError> {
     let repo = Repo::discover(path)?;
     let name = dir_name(repo.root());
     let branch = repo.current_branch()?;

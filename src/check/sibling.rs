@@ -9,15 +9,15 @@ use super::{Finding, Severity, shell_quote};
 
 /// What `ciux check` knows of one sibling, read from its local repository.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SiblingFacts {
+pub(crate) struct SiblingFacts {
     /// Repository name (last URL segment).
-    pub name: String,
-    pub dir: PathBuf,
-    pub state: SiblingState,
+    pub(crate) name: String,
+    pub(crate) dir: PathBuf,
+    pub(crate) state: SiblingState,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SiblingState {
+pub(crate) enum SiblingState {
     /// No directory at `<project parent>/<name>`.
     Missing,
     /// A directory, but not a git repository.
@@ -27,22 +27,22 @@ pub enum SiblingState {
 
 /// A cloned sibling.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Local {
+pub(crate) struct Local {
     /// The remote CI clones from (`origin`, else the only remote).
-    pub remote: Option<String>,
+    pub(crate) remote: Option<String>,
     /// Branches under `refs/remotes/<remote>/`, as of the last fetch.
-    pub remote_branches: BTreeSet<String>,
+    pub(crate) remote_branches: BTreeSet<String>,
     /// The checked-out branch; `None` on a detached HEAD.
-    pub branch: Option<String>,
+    pub(crate) branch: Option<String>,
     /// Commits of the checked-out branch missing from its remote-tracking ref.
-    pub ahead: usize,
+    pub(crate) ahead: usize,
     /// Tracked files differ from HEAD.
-    pub dirty: bool,
+    pub(crate) dirty: bool,
 }
 
 /// The branch CI resolves for a dependency: the project's branch if the
 /// dependency's remote has it, else `main`, else `master`.
-pub fn resolve_branch<'a>(
+pub(crate) fn resolve_branch<'a>(
     project_branch: Option<&'a str>,
     remote: &'a BTreeSet<String>,
 ) -> Option<&'a str> {
@@ -50,7 +50,7 @@ pub fn resolve_branch<'a>(
 }
 
 /// The findings for one sibling, given the project's branch.
-pub fn sibling_findings(project_branch: Option<&str>, facts: &SiblingFacts) -> Vec<Finding> {
+pub(crate) fn sibling_findings(project_branch: Option<&str>, facts: &SiblingFacts) -> Vec<Finding> {
     let name = &facts.name;
     let dir = shell_quote(&facts.dir.display().to_string());
     let finding =
@@ -174,7 +174,7 @@ pub fn sibling_findings(project_branch: Option<&str>, facts: &SiblingFacts) -> V
 }
 
 /// Read the facts of the sibling `name` at `dir` from its local refs.
-pub fn read_sibling(name: &str, dir: &Path) -> SiblingFacts {
+pub(crate) fn read_sibling(name: &str, dir: &Path) -> SiblingFacts {
     let state = if !dir.exists() {
         SiblingState::Missing
     } else {
@@ -217,15 +217,7 @@ fn read_local(git: &git2::Repository) -> Local {
         (Some(remote), Some(branch)) => ahead_of(git, branch, remote),
         _ => 0,
     };
-    let mut options = git2::StatusOptions::new();
-    options
-        .include_untracked(false)
-        .include_ignored(false)
-        .exclude_submodules(true);
-    let dirty = git
-        .statuses(Some(&mut options))
-        .map(|s| s.iter().any(|e| e.status() != git2::Status::CURRENT))
-        .unwrap_or(false);
+    let dirty = crate::git::clone::tracked_changes(git).unwrap_or(false);
     Local {
         remote,
         remote_branches,

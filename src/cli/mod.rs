@@ -21,7 +21,8 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
-pub use args::*;
+pub use args::Cli;
+pub(crate) use args::*;
 
 use crate::error::exit_status;
 
@@ -51,7 +52,7 @@ pub fn main() -> ExitCode {
 }
 
 /// Run one parsed command line.
-pub fn run(cli: Cli) -> anyhow::Result<()> {
+pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
     let quiet = cli.quiet;
     match cli.command {
         Command::Get(args) => get::run(args),

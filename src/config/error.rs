@@ -8,9 +8,9 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Position {
     /// 1-based line.
-    pub line: usize,
+    pub(crate) line: usize,
     /// 1-based column (in characters).
-    pub column: usize,
+    pub(crate) column: usize,
 }
 
 /// An error in `.ciux.toml` or the legacy `.ciux`; exit status 2.
@@ -36,6 +36,13 @@ pub enum ConfigError {
         key: String,
         message: String,
     },
+    /// `ciux migrate` could not write the new file (a failure, exit 1).
+    #[error("cannot write {}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// `ciux migrate` would overwrite an existing `.ciux.toml`.
     #[error("{} already exists; remove it first to migrate again", path.display())]
     WouldOverwrite { path: PathBuf },
@@ -49,6 +56,13 @@ pub enum ConfigError {
         position: usize,
         message: String,
     },
+}
+
+impl ConfigError {
+    /// Bad configuration or usage (exit status 2): every variant but a failure to write.
+    pub(crate) fn is_usage(&self) -> bool {
+        !matches!(self, Self::Write { .. })
+    }
 }
 
 /// 1-based line and column of a byte offset in `text`.

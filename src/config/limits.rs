@@ -14,10 +14,10 @@ use std::path::Path;
 use super::error::{ConfigError, Position, position_of};
 
 /// Largest configuration file read (1 MiB; real ones are a few KB).
-pub const MAX_BYTES: u64 = 1 << 20;
+pub(crate) const MAX_BYTES: u64 = 1 << 20;
 /// Deepest nesting accepted (tables, sequences, inline/flow collections and
 /// dotted keys together); the schema itself needs 4.
-pub const MAX_DEPTH: usize = 32;
+pub(crate) const MAX_DEPTH: usize = 32;
 
 /// Read `path` if it exists: a regular file, or a symbolic link to one inside
 /// `root`, of at most [`MAX_BYTES`]. A dangling link is an error, not "no file".
@@ -157,71 +157,75 @@ impl Flow {
     }
 }
 
-fn yaml_too_deep(text: &str) -> Option<usize> {
-    let mut indents: Vec<usize> = Vec::new();
+/// The offset of the first place where `text` nests deeper than
+/// [`MAX_DEPTH`]. `block` gives the depth each line opens before any flow
+/// collection on it (its third argument says whether the line starts inside
+/// one), or `None` for a line to pass over; flow brackets are counted here.
+fn first_too_deep(
+    text: &str,
+    yaml: bool,
+    mut block: impl FnMut(&str, &str, bool) -> Option<usize>,
+) -> Option<usize> {
     let mut flow = Flow { depth: 0 };
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let start = offset;
         offset += line.len();
         let trimmed = line.trim_start();
-        if trimmed.trim().is_empty() || trimmed.starts_with('#') {
+        let Some(depth) = block(line, trimmed, flow.depth > 0) else {
             continue;
-        }
-        let mut block = indents.len();
-        if flow.depth == 0 {
-            let indent = line.len() - trimmed.len();
-            while indents.last().is_some_and(|&i| i >= indent) {
-                indents.pop();
-            }
-            indents.push(indent);
-            // `- - - x` opens one sequence per dash on the same line.
-            let mut rest = trimmed;
-            let mut dashes = 0;
-            while let Some(after) = rest.strip_prefix('-') {
-                if !(after.is_empty() || after.starts_with(char::is_whitespace)) {
-                    break;
-                }
-                dashes += 1;
-                rest = after.trim_start();
-            }
-            block = indents.len() + dashes;
-        }
-        if block > MAX_DEPTH {
+        };
+        if depth > MAX_DEPTH {
             return Some(start + (line.len() - trimmed.len()));
         }
-        if let Some(i) = flow.scan(line, block, true) {
+        if let Some(i) = flow.scan(line, depth, yaml) {
             return Some(start + i);
         }
     }
     None
 }
 
+fn yaml_too_deep(text: &str) -> Option<usize> {
+    let mut indents: Vec<usize> = Vec::new();
+    first_too_deep(text, true, |line, trimmed, in_flow| {
+        if trimmed.trim().is_empty() || trimmed.starts_with('#') {
+            return None;
+        }
+        if in_flow {
+            return Some(indents.len());
+        }
+        let indent = line.len() - trimmed.len();
+        while indents.last().is_some_and(|&i| i >= indent) {
+            indents.pop();
+        }
+        indents.push(indent);
+        // `- - - x` opens one sequence per dash on the same line.
+        let mut rest = trimmed;
+        let mut dashes = 0;
+        while let Some(after) = rest.strip_prefix('-') {
+            if !(after.is_empty() || after.starts_with(char::is_whitespace)) {
+                break;
+            }
+            dashes += 1;
+            rest = after.trim_start();
+        }
+        Some(indents.len() + dashes)
+    })
+}
+
 fn toml_too_deep(text: &str) -> Option<usize> {
-    let mut flow = Flow { depth: 0 };
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let start = offset;
-        offset += line.len();
-        let trimmed = line.trim_start();
-        let mut keys = 0;
-        if flow.depth == 0 {
-            // Dotted keys (`a.b.c = 1`, `[a.b.c]`) nest tables too.
-            let key_part = match trimmed.find('=') {
-                Some(eq) if !trimmed.starts_with('[') => &trimmed[..eq],
-                _ if trimmed.starts_with('[') => trimmed.split(']').next().unwrap_or(""),
-                _ => "",
-            };
-            keys = key_part.matches('.').count();
+    first_too_deep(text, false, |_, trimmed, in_flow| {
+        if in_flow {
+            return Some(0);
         }
-        if keys > MAX_DEPTH {
-            return Some(start + (line.len() - trimmed.len()));
-        }
-        if let Some(i) = flow.scan(line, keys, false) {
-            return Some(start + i);
-        }
-    }
-    None
+        // Dotted keys (`a.b.c = 1`, `[a.b.c]`) nest tables too.
+        let key_part = match trimmed.find('=') {
+            Some(eq) if !trimmed.starts_with('[') => &trimmed[..eq],
+            _ if trimmed.starts_with('[') => trimmed.split(']').next().unwrap_or(""),
+            _ => "",
+        };
+        Some(key_part.matches('.').count())
+    })
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ mod error;
 mod legacy;
 mod limits;
 mod raw;
-pub mod reads;
+pub(crate) mod reads;
 mod render;
 mod validate;
 
@@ -18,14 +18,14 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-pub use error::{ConfigError, Position};
-pub use limits::{MAX_BYTES, MAX_DEPTH};
-pub use render::render_toml;
+pub use error::ConfigError;
+pub use error::Position;
+pub(crate) use render::render_toml;
 
 /// File name of the configuration.
-pub const CONFIG_FILE: &str = ".ciux.toml";
+pub(crate) const CONFIG_FILE: &str = ".ciux.toml";
 /// File name of the reference tool's legacy YAML configuration.
-pub const LEGACY_FILE: &str = ".ciux";
+pub(crate) const LEGACY_FILE: &str = ".ciux";
 
 /// Which file a configuration came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -44,32 +44,32 @@ pub enum Source {
 pub struct Config {
     pub source: Source,
     /// Project name; `None` means the repository directory name.
-    pub project: Option<String>,
+    pub(crate) project: Option<String>,
     /// Registry and path prefix of the project's image, e.g. `registry.example.org/astro`.
     pub registry: Option<String>,
     /// Paths (relative, clean) whose changes require a new image.
     pub source_paths: Vec<String>,
     /// Registries to reach over plain HTTP (`localhost` and `127.0.0.1` always are).
-    pub insecure_registries: Vec<String>,
+    pub(crate) insecure_registries: Vec<String>,
     /// CA certificate (PEM) to trust per registry `host[:port]`; relative
     /// paths are resolved against the repository root at load time.
-    pub registry_ca: BTreeMap<String, PathBuf>,
+    pub(crate) registry_ca: BTreeMap<String, PathBuf>,
     /// Connect and read timeouts of every registry request.
-    pub registry_timeouts: RegistryTimeouts,
+    pub(crate) registry_timeouts: RegistryTimeouts,
     /// Command that builds the project (informational, shown in plans).
-    pub build_command: Option<String>,
+    pub(crate) build_command: Option<String>,
     /// Command that deploys the project (informational, shown in plans).
-    pub deploy_command: Option<String>,
+    pub(crate) deploy_command: Option<String>,
     pub dependencies: Vec<Dependency>,
 }
 
 /// `[registry_timeouts]`: bounds on every registry request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct RegistryTimeouts {
+pub(crate) struct RegistryTimeouts {
     /// To open a connection (TCP and TLS), default 10 s.
-    pub connect: Duration,
+    pub(crate) connect: Duration,
     /// Between two reads of an answer, default 30 s.
-    pub read: Duration,
+    pub(crate) read: Duration,
 }
 
 impl Default for RegistryTimeouts {
@@ -92,9 +92,9 @@ pub struct Dependency {
     pub pull: bool,
     pub labels: BTreeMap<String, String>,
     /// An image that is an input of the project's build (e.g. its base image).
-    pub build_input: bool,
+    pub(crate) build_input: bool,
     /// Deploy command for this component (informational, shown in plans).
-    pub deploy: Option<String>,
+    pub(crate) deploy: Option<String>,
 }
 
 /// What a dependency is: exactly one of a git repository, an image or a tool package.
@@ -118,7 +118,7 @@ impl Dependency {
 
 impl Config {
     /// A configuration for a repository that has no configuration file.
-    pub fn empty() -> Self {
+    pub(crate) fn empty() -> Self {
         Self {
             source: Source::Default,
             project: None,
@@ -135,7 +135,7 @@ impl Config {
 
     /// Load the configuration of the repository whose top-level directory is `root`:
     /// `.ciux.toml`, else the legacy `.ciux`, else an empty configuration.
-    pub fn load(root: &Path) -> Result<Self, ConfigError> {
+    pub(crate) fn load(root: &Path) -> Result<Self, ConfigError> {
         reads::note(root);
         let toml_path = root.join(CONFIG_FILE);
         if let Some(text) = limits::read_config_file(&toml_path, root)? {
@@ -182,23 +182,15 @@ impl Config {
             }
         })
     }
-
-    /// The git (`url`) dependencies, in file order.
-    pub fn git_dependencies(&self) -> impl Iterator<Item = &Dependency> {
-        self.dependencies
-            .iter()
-            .filter(|d| matches!(d.kind, DependencyKind::Git { .. }))
-    }
 }
 
 /// Write `.ciux.toml` next to the legacy `.ciux` in `root`, refusing to overwrite.
 /// Returns the path written.
-pub fn migrate(root: &Path) -> Result<PathBuf, anyhow::Error> {
-    use anyhow::Context;
+pub(crate) fn migrate(root: &Path) -> Result<PathBuf, ConfigError> {
     let legacy_path = root.join(LEGACY_FILE);
     let toml_path = root.join(CONFIG_FILE);
     if toml_path.exists() {
-        return Err(ConfigError::WouldOverwrite { path: toml_path }.into());
+        return Err(ConfigError::WouldOverwrite { path: toml_path });
     }
     let text =
         limits::read_config_file(&legacy_path, root)?.ok_or_else(|| ConfigError::NoLegacy {
@@ -208,7 +200,11 @@ pub fn migrate(root: &Path) -> Result<PathBuf, anyhow::Error> {
     let rendered = render_toml(&config);
     // Never write a file that would not read back.
     Config::from_toml_str(&rendered, &toml_path)?;
-    crate::fsutil::write_new(&toml_path, rendered.as_bytes())
-        .with_context(|| format!("cannot write {}", toml_path.display()))?;
+    crate::fsutil::write_new(&toml_path, rendered.as_bytes()).map_err(|source| {
+        ConfigError::Write {
+            path: toml_path.clone(),
+            source,
+        }
+    })?;
     Ok(toml_path)
 }

@@ -13,48 +13,48 @@ use super::error::{ConfigError, position_of};
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawConfig {
-    pub project: Option<String>,
-    pub registry: Option<String>,
+    pub(crate) project: Option<String>,
+    pub(crate) registry: Option<String>,
     #[serde(default)]
-    pub source_paths: Vec<String>,
+    pub(crate) source_paths: Vec<String>,
     #[serde(default)]
-    pub insecure_registries: Vec<String>,
+    pub(crate) insecure_registries: Vec<String>,
     /// CA certificate files (PEM) by registry `host[:port]`.
     #[serde(default)]
-    pub registry_ca: BTreeMap<String, String>,
-    pub registry_timeouts: Option<RawTimeouts>,
-    pub build: Option<RawCommand>,
-    pub deploy: Option<RawCommand>,
+    pub(crate) registry_ca: BTreeMap<String, String>,
+    pub(crate) registry_timeouts: Option<RawTimeouts>,
+    pub(crate) build: Option<RawCommand>,
+    pub(crate) deploy: Option<RawCommand>,
     #[serde(default)]
-    pub dependencies: Vec<RawDependency>,
+    pub(crate) dependencies: Vec<RawDependency>,
 }
 
 /// `[registry_timeouts]`: seconds.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawTimeouts {
-    pub connect: Option<f64>,
-    pub read: Option<f64>,
+    pub(crate) connect: Option<f64>,
+    pub(crate) read: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawCommand {
-    pub command: String,
+    pub(crate) command: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawDependency {
-    pub url: Option<String>,
-    pub image: Option<String>,
-    pub package: Option<String>,
-    pub clone: Option<bool>,
-    pub pull: Option<bool>,
+    pub(crate) url: Option<String>,
+    pub(crate) image: Option<String>,
+    pub(crate) package: Option<String>,
+    pub(crate) clone: Option<bool>,
+    pub(crate) pull: Option<bool>,
     #[serde(default)]
-    pub labels: BTreeMap<String, String>,
-    pub build_input: Option<bool>,
-    pub deploy: Option<String>,
+    pub(crate) labels: BTreeMap<String, String>,
+    pub(crate) build_input: Option<bool>,
+    pub(crate) deploy: Option<String>,
 }
 
 /// Deserialize `.ciux.toml`; syntax and schema errors name the key they concern.

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::Path;
 
 /// The variable naming the file the reads are appended to.
-pub const CONFIG_READS_VAR: &str = "CIUX_DEBUG_CONFIG_READS";
+pub(crate) const CONFIG_READS_VAR: &str = "CIUX_DEBUG_CONFIG_READS";
 
 /// Note one read of the configuration of the repository at `root`.
 pub(super) fn note(root: &Path) {

@@ -14,7 +14,7 @@ fn list(items: &[String]) -> String {
 }
 
 /// The configuration as `.ciux.toml`, keys in the documented order.
-pub fn render_toml(config: &Config) -> String {
+pub(crate) fn render_toml(config: &Config) -> String {
     let mut out = String::new();
     // Writing to a String cannot fail.
     let _ = render_into(config, &mut out);

@@ -11,11 +11,11 @@ use crate::registry::{Reference, RegistryError, check_registry_prefix, is_valid_
 /// A validation failure at a key path such as `dependencies[2].url`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Problem {
-    pub key: String,
-    pub message: String,
+    pub(crate) key: String,
+    pub(crate) message: String,
     /// The other key of a clash (two dependencies that collide), named in
     /// the message with its own location.
-    pub other: Option<String>,
+    pub(crate) other: Option<String>,
 }
 
 fn problem(key: impl Into<String>, message: impl Into<String>) -> Problem {
@@ -87,45 +87,50 @@ fn check_collisions(project: Option<&str>, dependencies: &[Dependency]) -> Resul
                 }
                 by_name.insert(name, (key.clone(), url));
                 let prefix = repo_prefix(name);
-                match by_prefix.get(&prefix) {
-                    Some((first, first_name)) if first_name != name => {
-                        return Err(clash(
-                            key,
-                            first.clone(),
-                            format!(
-                                "repository `{name}` and `{first_name}` ({first}) both give the variables {prefix}_*; rename one of them"
-                            ),
-                        ));
-                    }
-                    Some(_) => {}
-                    None => {
-                        by_prefix.insert(prefix, (key, name.to_owned()));
-                    }
-                }
+                claim_prefix(&mut by_prefix, &prefix, key, name, |first_name, first| {
+                    format!(
+                        "repository `{name}` and `{first_name}` ({first}) both give the variables {prefix}_*; rename one of them"
+                    )
+                })?;
             }
             DependencyKind::Image { image } => {
                 let key = format!("dependencies[{i}].image");
                 let prefix = format!("{}_IMAGE", image_prefix(image));
-                match by_prefix.get(&prefix) {
-                    Some((first, first_image)) if first_image != image => {
-                        return Err(clash(
-                            key,
-                            first.clone(),
-                            format!(
-                                "image `{image}` and `{first_image}` ({first}) both give the variable {prefix}; keep one"
-                            ),
-                        ));
-                    }
-                    Some(_) => {}
-                    None => {
-                        by_prefix.insert(prefix, (key, image.clone()));
-                    }
-                }
+                claim_prefix(&mut by_prefix, &prefix, key, image, |first_image, first| {
+                    format!(
+                        "image `{image}` and `{first_image}` ({first}) both give the variable {prefix}; keep one"
+                    )
+                })?;
             }
             DependencyKind::Package { .. } => {}
         }
     }
     Ok(())
+}
+
+/// Give the variable prefix `prefix` to `owner` (a repository or image, at
+/// `key`) unless another owner has it: that is a clash, whose message
+/// `message` writes from the first owner and its key. The same owner twice is
+/// no clash (a dependency listed twice is the other check's business).
+fn claim_prefix(
+    by_prefix: &mut BTreeMap<String, (String, String)>,
+    prefix: &str,
+    key: String,
+    owner: &str,
+    message: impl FnOnce(&str, &str) -> String,
+) -> Result<(), Problem> {
+    match by_prefix.get(prefix) {
+        Some((first, first_owner)) if first_owner != owner => Err(Problem {
+            key,
+            message: message(first_owner, first),
+            other: Some(first.clone()),
+        }),
+        Some(_) => Ok(()),
+        None => {
+            by_prefix.insert(prefix.to_owned(), (key, owner.to_owned()));
+            Ok(())
+        }
+    }
 }
 
 pub(crate) fn validate(raw: RawConfig, source: Source) -> Result<Config, Problem> {

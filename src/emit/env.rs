@@ -12,7 +12,7 @@ use crate::workspace::{NodeKind, Workspace};
 /// `<NAME>_DIR`, `<NAME>_VERSION` (when checked out) and `<NAME>_WORKBRANCH`;
 /// for each image dependency `<REPOSITORY_PATH>_IMAGE`; then the image block.
 /// Two nodes that map to the same variable name are an error.
-pub fn build_env(ws: &Workspace, image: &ImageBlock) -> Result<Env, EmitError> {
+pub(crate) fn build_env(ws: &Workspace, image: &ImageBlock) -> Result<Env, EmitError> {
     let mut env = Env::default();
     let mut owners: BTreeMap<String, String> = BTreeMap::new();
     let mut claim = |name: String, owner: &str| -> Result<String, EmitError> {

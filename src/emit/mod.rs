@@ -15,13 +15,13 @@ use std::io;
 use serde::Serialize;
 use thiserror::Error;
 
-pub use env::build_env;
-pub use shell::{quote_dotenv, quote_sh, quote_word, write_dotenv, write_sh};
+pub(crate) use env::build_env;
+pub(crate) use shell::{quote_word, write_dotenv, write_sh};
 
 /// One line of an env file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
-pub enum Entry {
+pub(crate) enum Entry {
     /// A `# ...` line (shell and dotenv only).
     Comment(String),
     Var {
@@ -32,16 +32,16 @@ pub enum Entry {
 
 /// Variables in the order they are written, with comment lines between them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Env {
-    pub entries: Vec<Entry>,
+pub(crate) struct Env {
+    pub(crate) entries: Vec<Entry>,
 }
 
 impl Env {
-    pub fn comment(&mut self, text: impl Into<String>) {
+    pub(crate) fn comment(&mut self, text: impl Into<String>) {
         self.entries.push(Entry::Comment(text.into()));
     }
 
-    pub fn var(&mut self, name: impl Into<String>, value: impl Into<String>) {
+    pub(crate) fn var(&mut self, name: impl Into<String>, value: impl Into<String>) {
         self.entries.push(Entry::Var {
             name: name.into(),
             value: value.into(),
@@ -49,7 +49,7 @@ impl Env {
     }
 
     /// The variables, without comments, in order.
-    pub fn vars(&self) -> impl Iterator<Item = (&str, &str)> {
+    pub(crate) fn vars(&self) -> impl Iterator<Item = (&str, &str)> {
         self.entries.iter().filter_map(|e| match e {
             Entry::Var { name, value } => Some((name.as_str(), value.as_str())),
             Entry::Comment(_) => None,
@@ -57,7 +57,7 @@ impl Env {
     }
 
     /// The variables as a JSON object (name → value).
-    pub fn to_map(&self) -> serde_json::Map<String, serde_json::Value> {
+    pub(crate) fn to_map(&self) -> serde_json::Map<String, serde_json::Value> {
         self.vars()
             .map(|(n, v)| (n.to_owned(), serde_json::Value::String(v.to_owned())))
             .collect()
@@ -66,7 +66,7 @@ impl Env {
 
 /// Why an env file cannot be written.
 #[derive(Debug, Error)]
-pub enum EmitError {
+pub(crate) enum EmitError {
     /// A shell variable cannot hold a NUL byte.
     #[error("the value of {name} holds a NUL byte, which no shell variable can hold")]
     Nul { name: String },
@@ -82,17 +82,17 @@ pub enum EmitError {
 }
 
 /// Write `value` as pretty JSON followed by a newline.
-pub fn write_json(value: &impl Serialize, out: &mut impl io::Write) -> io::Result<()> {
+pub(crate) fn write_json(value: &impl Serialize, out: &mut impl io::Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, value)?;
     out.write_all(b"\n")
 }
 
 /// Directory of the env files inside the project.
-pub const ENV_DIR: &str = ".ciux.d";
+pub(crate) const ENV_DIR: &str = ".ciux.d";
 
 /// The env file for `selector`: `$CIUXCONFIG` when set (passed as `override_path`),
 /// else `<root>/.ciux.d/ciux[_<selector as file name>].sh`.
-pub fn env_file_path(
+pub(crate) fn env_file_path(
     root: &std::path::Path,
     selector: &crate::selector::Selector,
     override_path: Option<std::path::PathBuf>,

@@ -2,42 +2,42 @@
 //! rules that turn repository and image names into variable-name prefixes.
 
 /// Overrides the env file path.
-pub const CIUXCONFIG: &str = "CIUXCONFIG";
+pub(crate) const CIUXCONFIG: &str = "CIUXCONFIG";
 /// Suffix of a repository's checkout directory variable.
-pub const DIR_SUFFIX: &str = "_DIR";
+pub(crate) const DIR_SUFFIX: &str = "_DIR";
 /// Suffix of a repository's version variable.
-pub const VERSION_SUFFIX: &str = "_VERSION";
+pub(crate) const VERSION_SUFFIX: &str = "_VERSION";
 /// Suffix of a repository's branch variable.
-pub const WORKBRANCH_SUFFIX: &str = "_WORKBRANCH";
+pub(crate) const WORKBRANCH_SUFFIX: &str = "_WORKBRANCH";
 /// Suffix of an image dependency's variable.
-pub const IMAGE_SUFFIX: &str = "_IMAGE";
+pub(crate) const IMAGE_SUFFIX: &str = "_IMAGE";
 
-pub const CIUX_IMAGE_REGISTRY: &str = "CIUX_IMAGE_REGISTRY";
-pub const CIUX_IMAGE_NAME: &str = "CIUX_IMAGE_NAME";
-pub const CIUX_IMAGE_TAG: &str = "CIUX_IMAGE_TAG";
-pub const CIUX_IMAGE_URL: &str = "CIUX_IMAGE_URL";
-pub const CIUX_BUILD: &str = "CIUX_BUILD";
-pub const CIUX_PROMOTED_IMAGE_URL: &str = "CIUX_PROMOTED_IMAGE_URL";
-pub const CIUX_TEMPORARY_IMAGE_URL: &str = "CIUX_TEMPORARY_IMAGE_URL";
-pub const CIUX_IMAGE_DIGEST: &str = "CIUX_IMAGE_DIGEST";
-pub const CIUX_IMAGE_INPUTS: &str = "CIUX_IMAGE_INPUTS";
+pub(crate) const CIUX_IMAGE_REGISTRY: &str = "CIUX_IMAGE_REGISTRY";
+pub(crate) const CIUX_IMAGE_NAME: &str = "CIUX_IMAGE_NAME";
+pub(crate) const CIUX_IMAGE_TAG: &str = "CIUX_IMAGE_TAG";
+pub(crate) const CIUX_IMAGE_URL: &str = "CIUX_IMAGE_URL";
+pub(crate) const CIUX_BUILD: &str = "CIUX_BUILD";
+pub(crate) const CIUX_PROMOTED_IMAGE_URL: &str = "CIUX_PROMOTED_IMAGE_URL";
+pub(crate) const CIUX_TEMPORARY_IMAGE_URL: &str = "CIUX_TEMPORARY_IMAGE_URL";
+pub(crate) const CIUX_IMAGE_DIGEST: &str = "CIUX_IMAGE_DIGEST";
+pub(crate) const CIUX_IMAGE_INPUTS: &str = "CIUX_IMAGE_INPUTS";
 
 /// GitHub Actions: set when running in a workflow.
-pub const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
+pub(crate) const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
 /// Set (`true`) by CI services: GitHub Actions, GitLab CI, act, most others.
-pub const CI: &str = "CI";
+pub(crate) const CI: &str = "CI";
 /// GitHub Actions: file of environment variables for the next steps.
-pub const GITHUB_ENV: &str = "GITHUB_ENV";
+pub(crate) const GITHUB_ENV: &str = "GITHUB_ENV";
 /// GitHub Actions: file of step outputs.
-pub const GITHUB_OUTPUT: &str = "GITHUB_OUTPUT";
+pub(crate) const GITHUB_OUTPUT: &str = "GITHUB_OUTPUT";
 /// GitHub Actions: file of directories prepended to `PATH` for the next steps.
-pub const GITHUB_PATH: &str = "GITHUB_PATH";
+pub(crate) const GITHUB_PATH: &str = "GITHUB_PATH";
 /// GitHub Actions: markdown file shown on the run's summary page.
-pub const GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
+pub(crate) const GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
 /// GitHub Actions: the pull request's source branch.
-pub const GITHUB_HEAD_REF: &str = "GITHUB_HEAD_REF";
+pub(crate) const GITHUB_HEAD_REF: &str = "GITHUB_HEAD_REF";
 /// GitHub Actions: the branch or tag that triggered the workflow.
-pub const GITHUB_REF_NAME: &str = "GITHUB_REF_NAME";
+pub(crate) const GITHUB_REF_NAME: &str = "GITHUB_REF_NAME";
 
 /// The variable-name prefix of a repository: upper-cased, `-` and `.` (and any
 /// other character that a shell name cannot hold) → `_`, and `_` in front of a
@@ -63,12 +63,12 @@ pub fn repo_prefix(name: &str) -> String {
 /// registry host, tag or digest) mapped like [`repo_prefix`], as the reference
 /// tool does (`registry.example.org/astro/spark-py:1` → `ASTRO_SPARK_PY`; a
 /// Docker Hub official image `ubuntu:22.04` → `LIBRARY_UBUNTU`).
-pub fn image_prefix(image: &str) -> String {
+pub(crate) fn image_prefix(image: &str) -> String {
     repo_prefix(&image_repository_path(image))
 }
 
 /// The repository path of an image reference, without registry host, tag or digest.
-pub fn image_repository_path(image: &str) -> String {
+pub(crate) fn image_repository_path(image: &str) -> String {
     let without_digest = image.split('@').next().unwrap_or(image);
     let without_tag = match without_digest.rfind(':') {
         Some(i) if !without_digest[i..].contains('/') => &without_digest[..i],

@@ -10,7 +10,7 @@ use std::io::Write;
 use super::{EmitError, Entry, Env};
 
 /// Quote `value` for a POSIX shell so that it reads back as exactly `value`.
-pub fn quote_sh(value: &str) -> String {
+pub(crate) fn quote_sh(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('\'');
     for c in value.chars() {
@@ -27,7 +27,7 @@ pub fn quote_sh(value: &str) -> String {
 /// `text` as one shell word: as is when it holds only characters no shell treats
 /// specially (so commands and `export CIUX_BUILD=true` read as written), else
 /// quoted by [`quote_sh`].
-pub fn quote_word(text: &str) -> String {
+pub(crate) fn quote_word(text: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:@+,%".contains(c);
     if !text.is_empty() && text.chars().all(plain) {
         text.to_owned()
@@ -53,7 +53,7 @@ fn check_nul(name: &str, value: &str) -> Result<(), EmitError> {
 }
 
 /// The env file that build and test scripts `source`.
-pub fn write_sh(env: &Env, out: &mut impl Write) -> Result<(), EmitError> {
+pub(crate) fn write_sh(env: &Env, out: &mut impl Write) -> Result<(), EmitError> {
     for entry in &env.entries {
         match entry {
             Entry::Comment(text) => writeln!(out, "# {}", comment_line(text))?,
@@ -79,7 +79,7 @@ pub fn write_sh(env: &Env, out: &mut impl Write) -> Result<(), EmitError> {
 /// - otherwise `NAME="value"` with `\\`, `\"`, `\$` and backtick escaped, the
 ///   escapes of POSIX double quotes: a shell reads the exact value and runs
 ///   nothing, while dotenv readers keep the backslashes before `$` and backtick.
-pub fn write_dotenv(env: &Env, out: &mut impl Write) -> Result<(), EmitError> {
+pub(crate) fn write_dotenv(env: &Env, out: &mut impl Write) -> Result<(), EmitError> {
     for entry in &env.entries {
         match entry {
             Entry::Comment(text) => writeln!(out, "# {}", comment_line(text))?,
@@ -93,7 +93,7 @@ pub fn write_dotenv(env: &Env, out: &mut impl Write) -> Result<(), EmitError> {
 }
 
 /// The quoted value of a dotenv line (see [`write_dotenv`]).
-pub fn quote_dotenv(value: &str) -> String {
+pub(crate) fn quote_dotenv(value: &str) -> String {
     let expands = |c: char| c == '$' || c == '`' || c.is_control();
     if !value.chars().any(expands) {
         return double_quoted(value, |c| matches!(c, '\\' | '"'));

@@ -16,7 +16,7 @@ use super::EngineError;
 /// The layout of an image archive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Format {
+pub(crate) enum Format {
     /// `docker save` format (`manifest.json`); Docker 25+ writes an OCI layout beside it.
     DockerArchive,
     /// An OCI image layout (`oci-layout`, `index.json`) in a tar.
@@ -26,7 +26,7 @@ pub enum Format {
 }
 
 impl Format {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::DockerArchive => "docker-archive",
             Self::OciArchive => "oci-archive",
@@ -37,10 +37,10 @@ impl Format {
 
 /// The format of an archive and the image names it carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArchiveInfo {
-    pub format: Format,
+pub(crate) struct ArchiveInfo {
+    pub(crate) format: Format,
     /// Image names in the archive (`RepoTags`, or the OCI name annotations).
-    pub names: Vec<String>,
+    pub(crate) names: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -69,7 +69,7 @@ const NAME_ANNOTATIONS: [&str; 2] = [
 ];
 
 /// Read the format and the names of the archive at `path`.
-pub fn inspect(path: &Path) -> Result<ArchiveInfo, EngineError> {
+pub(crate) fn inspect(path: &Path) -> Result<ArchiveInfo, EngineError> {
     let read_err = |source| EngineError::ArchiveRead {
         path: path.to_path_buf(),
         source,
@@ -171,7 +171,7 @@ pub fn inspect(path: &Path) -> Result<ArchiveInfo, EngineError> {
 /// Whether `names` (from an archive or an engine) include `url`, allowing for
 /// the engines' habit of spelling Docker Hub images `docker.io/library/x:t`
 /// and of leaving the tag `latest` implicit.
-pub fn names_include(names: &[String], url: &str) -> bool {
+pub(crate) fn names_include(names: &[String], url: &str) -> bool {
     let want = normalize(url);
     names.iter().any(|n| normalize(n) == want)
 }

@@ -8,26 +8,26 @@ use serde::Serialize;
 use super::{Engine, EngineError};
 
 /// The `--format` template given to `images`: docker and podman both know these fields.
-pub const LIST_FORMAT: &str = "{{.ID}}\t{{.Repository}}\t{{.Tag}}\t{{.CreatedAt}}";
+pub(crate) const LIST_FORMAT: &str = "{{.ID}}\t{{.Repository}}\t{{.Tag}}\t{{.CreatedAt}}";
 
 /// One row of the engine's image list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ImageRow {
-    pub id: String,
-    pub repository: String,
-    pub tag: String,
+pub(crate) struct ImageRow {
+    pub(crate) id: String,
+    pub(crate) repository: String,
+    pub(crate) tag: String,
     /// Creation time, seconds since the Unix epoch.
-    pub created: i64,
+    pub(crate) created: i64,
 }
 
 impl ImageRow {
     /// Untagged and unnamed: what `image prune` removes.
-    pub fn dangling(&self) -> bool {
+    pub(crate) fn dangling(&self) -> bool {
         self.repository == "<none>"
     }
 
     /// `repository:tag` (or `repository@id` for an untagged one).
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         if self.tag == "<none>" {
             format!("{}@{}", self.repository, self.id)
         } else {
@@ -37,7 +37,7 @@ impl ImageRow {
 }
 
 /// `--max-age`: a whole number and one unit, m (minutes), h, d, w; in seconds.
-pub fn parse_age(text: &str) -> Result<u64, EngineError> {
+pub(crate) fn parse_age(text: &str) -> Result<u64, EngineError> {
     let bad = |reason| EngineError::BadAge {
         value: text.to_owned(),
         reason,
@@ -62,7 +62,7 @@ pub fn parse_age(text: &str) -> Result<u64, EngineError> {
 }
 
 /// An age in the largest unit that fits: `3d`, `5h`, `12m`, `40s`.
-pub fn format_age(seconds: i64) -> String {
+pub(crate) fn format_age(seconds: i64) -> String {
     let s = seconds.max(0);
     match s {
         s if s >= 86_400 => format!("{}d", s / 86_400),
@@ -74,7 +74,7 @@ pub fn format_age(seconds: i64) -> String {
 
 /// Parse `YYYY-MM-DD HH:MM:SS[.frac] ±HHMM [ZONE]` (docker's and podman's
 /// `CreatedAt`) into seconds since the epoch.
-pub fn parse_created(text: &str) -> Option<i64> {
+pub(crate) fn parse_created(text: &str) -> Option<i64> {
     let mut fields = text.split_whitespace();
     let date = fields.next()?;
     let time = fields.next()?;
@@ -121,7 +121,7 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 }
 
 /// Parse the output of `images --format LIST_FORMAT`.
-pub fn parse_listing(text: &str, command: &str) -> Result<Vec<ImageRow>, EngineError> {
+pub(crate) fn parse_listing(text: &str, command: &str) -> Result<Vec<ImageRow>, EngineError> {
     let mut rows = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let bad = || EngineError::BadListing {
@@ -146,26 +146,26 @@ pub fn parse_listing(text: &str, command: &str) -> Result<Vec<ImageRow>, EngineE
 
 /// One image and its age, in the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Aged {
-    pub name: String,
-    pub id: String,
-    pub age_seconds: i64,
+pub(crate) struct Aged {
+    pub(crate) name: String,
+    pub(crate) id: String,
+    pub(crate) age_seconds: i64,
 }
 
 /// Which images go and which stay.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Selection {
+pub(crate) struct Selection {
     /// Matching and older than the age.
-    pub remove: Vec<Aged>,
+    pub(crate) remove: Vec<Aged>,
     /// Matching and younger.
-    pub keep: Vec<Aged>,
+    pub(crate) keep: Vec<Aged>,
     /// Dangling images (`image prune` removes them).
-    pub dangling: Vec<Aged>,
+    pub(crate) dangling: Vec<Aged>,
 }
 
 /// Choose among `rows`: an image matches when `pattern` is a substring of its
 /// `repository:tag` (the reference tool's rule); it goes when older than `max_age`.
-pub fn select(rows: &[ImageRow], pattern: &str, max_age: u64, now: i64) -> Selection {
+pub(crate) fn select(rows: &[ImageRow], pattern: &str, max_age: u64, now: i64) -> Selection {
     let mut selection = Selection::default();
     let limit = i64::try_from(max_age).unwrap_or(i64::MAX);
     for row in rows {
@@ -189,7 +189,7 @@ pub fn select(rows: &[ImageRow], pattern: &str, max_age: u64, now: i64) -> Selec
 
 /// List, choose, and (unless `dry_run`) remove. Removal is by name, so an
 /// image that also carries a tag outside the pattern keeps that tag.
-pub fn cleanup(
+pub(crate) fn cleanup(
     engine: &Engine,
     pattern: &str,
     max_age: u64,

@@ -11,31 +11,31 @@ use super::{Engine, EngineError, find_program, run_program};
 
 /// One `image load` request, as the flags give it.
 #[derive(Debug, Clone)]
-pub struct LoadRequest {
+pub(crate) struct LoadRequest {
     /// The runner label(s) (`ubuntu-latest`, `['self-hosted']`).
-    pub runner: String,
-    pub image_url: String,
+    pub(crate) runner: String,
+    pub(crate) image_url: String,
     /// `true` when this workflow built the image (`CIUX_BUILD`).
-    pub build_status: String,
-    pub artifact: PathBuf,
-    pub kind_cluster: Option<String>,
+    pub(crate) build_status: String,
+    pub(crate) artifact: PathBuf,
+    pub(crate) kind_cluster: Option<String>,
 }
 
 impl LoadRequest {
     /// Only the exact word `true` (any case) means "built here", as in the reference tool.
-    pub fn built_locally(&self) -> bool {
+    pub(crate) fn built_locally(&self) -> bool {
         self.build_status.trim().eq_ignore_ascii_case("true")
     }
 
     /// A runner whose labels contain `self-hosted` keeps the images it builds.
-    pub fn self_hosted(&self) -> bool {
+    pub(crate) fn self_hosted(&self) -> bool {
         self.runner.contains("self-hosted")
     }
 }
 
 /// What `image load` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LoadOutcome {
+pub(crate) enum LoadOutcome {
     /// The image was not built by this workflow: the registry's copy is used.
     Remote,
     /// Self-hosted runner: the image is in the local engine.
@@ -54,7 +54,7 @@ pub enum LoadOutcome {
 /// The names an engine's `load` output reports: docker and podman print
 /// `Loaded image: NAME`, podman 3 `Loaded image(s): A,B`, and an archive
 /// without names gives `Loaded image ID: sha256:...`.
-pub fn loaded_names(output: &str) -> Vec<String> {
+pub(crate) fn loaded_names(output: &str) -> Vec<String> {
     let mut names = Vec::new();
     for line in output.lines() {
         let line = line.trim();
@@ -75,7 +75,7 @@ pub fn loaded_names(output: &str) -> Vec<String> {
 }
 
 /// Run the request against `engine`; `kind` is the kind program (looked up on PATH when needed).
-pub fn load(
+pub(crate) fn load(
     request: &LoadRequest,
     engine: impl FnOnce() -> Result<Engine, EngineError>,
     kind: Option<&Path>,

@@ -6,9 +6,9 @@
 //! Its command lines are built here from plain data so they can be checked
 //! without an engine; [`Engine::run`] is the only effect.
 
-pub mod archive;
-pub mod cleanup;
-pub mod load;
+pub(crate) mod archive;
+pub(crate) mod cleanup;
+pub(crate) mod load;
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
@@ -17,13 +17,13 @@ use std::process::Command;
 use thiserror::Error;
 
 /// The variable that names the container engine (a name on `PATH` or a path).
-pub const ENGINE_VAR: &str = "CIUX_CONTAINER_ENGINE";
+pub(crate) const ENGINE_VAR: &str = "CIUX_CONTAINER_ENGINE";
 
 /// Engines looked for on `PATH`, in order.
-pub const KNOWN_ENGINES: [&str; 2] = ["docker", "podman"];
+pub(crate) const KNOWN_ENGINES: [&str; 2] = ["docker", "podman"];
 
 #[derive(Debug, Error)]
-pub enum EngineError {
+pub(crate) enum EngineError {
     #[error(
         "no container engine found on PATH (looked for docker, podman): install one or set {ENGINE_VAR}"
     )]
@@ -68,30 +68,30 @@ pub enum EngineError {
 
 impl EngineError {
     /// Bad usage (exit 2), as opposed to a failure of the engine or a missing file.
-    pub fn is_usage(&self) -> bool {
+    pub(crate) fn is_usage(&self) -> bool {
         matches!(self, Self::BadAge { .. } | Self::BadOverride { .. })
     }
 }
 
 /// A container engine found on this machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Engine {
+pub(crate) struct Engine {
     /// The program run.
-    pub program: PathBuf,
+    pub(crate) program: PathBuf,
     /// `docker`, `podman`, or the file name of the program `CIUX_CONTAINER_ENGINE` named.
-    pub name: String,
+    pub(crate) name: String,
 }
 
 /// The output of one engine command.
 #[derive(Debug, Clone)]
-pub struct Output {
-    pub stdout: String,
-    pub stderr: String,
+pub(crate) struct Output {
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Engine {
     /// Find the engine from the process environment.
-    pub fn detect() -> Result<Self, EngineError> {
+    pub(crate) fn detect() -> Result<Self, EngineError> {
         Self::detect_in(
             std::env::var_os(ENGINE_VAR).as_deref(),
             std::env::var_os("PATH").as_deref(),
@@ -100,7 +100,7 @@ impl Engine {
 
     /// Find the engine: `override_name` (a path, or a name looked up on `path`)
     /// when set and not empty, else the first of [`KNOWN_ENGINES`] on `path`.
-    pub fn detect_in(
+    pub(crate) fn detect_in(
         override_name: Option<&OsStr>,
         path: Option<&OsStr>,
     ) -> Result<Self, EngineError> {
@@ -126,12 +126,12 @@ impl Engine {
     }
 
     /// Run the engine with `args`; a non-zero exit is an error carrying its output.
-    pub fn run<S: AsRef<OsStr>>(&self, args: &[S]) -> Result<Output, EngineError> {
+    pub(crate) fn run<S: AsRef<OsStr>>(&self, args: &[S]) -> Result<Output, EngineError> {
         run_program(&self.program, &self.name, args, &[])
     }
 
     /// Run the engine and tell only whether it succeeded (`image inspect` of an absent image).
-    pub fn succeeds<S: AsRef<OsStr>>(&self, args: &[S]) -> Result<bool, EngineError> {
+    pub(crate) fn succeeds<S: AsRef<OsStr>>(&self, args: &[S]) -> Result<bool, EngineError> {
         match self.run(args) {
             Ok(_) => Ok(true),
             Err(EngineError::Failed { .. }) => Ok(false),

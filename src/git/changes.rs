@@ -15,21 +15,21 @@ use super::{GitError, Repo};
 
 /// The commits whose source equals HEAD's.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Window {
+pub(crate) struct Window {
     /// HEAD first, then its first parents, down to [`Window::last_change`] included.
-    pub commits: Vec<Oid>,
+    pub(crate) commits: Vec<Oid>,
     /// The id of each source path's tree entry at HEAD (`None`: the path does not exist).
-    pub entries: Vec<(String, Option<Oid>)>,
+    pub(crate) entries: Vec<(String, Option<Oid>)>,
 }
 
 impl Window {
     /// HEAD.
-    pub fn head(&self) -> Oid {
+    pub(crate) fn head(&self) -> Oid {
         self.commits[0]
     }
 
     /// The latest commit that changed a source path (the oldest of the window).
-    pub fn last_change(&self) -> Oid {
+    pub(crate) fn last_change(&self) -> Oid {
         self.commits[self.commits.len() - 1]
     }
 }
@@ -39,7 +39,8 @@ impl Window {
 /// An empty `paths` means the whole repository (`.`), as does a path `.`. A root
 /// commit ends the window (it introduced the paths); in a shallow clone, reaching
 /// the cut is an error, since the true last change may lie beyond it.
-pub fn source_window(repo: &Repo, paths: &[String]) -> Result<Window, GitError> {
+#[cfg(test)]
+pub(crate) fn source_window(repo: &Repo, paths: &[String]) -> Result<Window, GitError> {
     window_in(repo, &mut History::new(repo)?, paths)
 }
 

@@ -12,9 +12,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// Wall-clock bound of one git call.
-pub const TIMEOUT_VAR: &str = "CIUX_GIT_TIMEOUT";
+pub(crate) const TIMEOUT_VAR: &str = "CIUX_GIT_TIMEOUT";
 /// Seconds under 1 KB/s after which git aborts an HTTP transfer.
-pub const LOW_SPEED_TIME_VAR: &str = "CIUX_GIT_LOW_SPEED_TIME";
+pub(crate) const LOW_SPEED_TIME_VAR: &str = "CIUX_GIT_LOW_SPEED_TIME";
 const DEFAULT_TIMEOUT: u64 = 300;
 const DEFAULT_LOW_SPEED_TIME: u64 = 60;
 /// Bytes per second under which a transfer counts as stalled.
@@ -36,7 +36,7 @@ fn seconds(var: &str, default: u64) -> u64 {
 }
 
 /// The wall-clock bound of one git call, from `CIUX_GIT_TIMEOUT`.
-pub fn timeout() -> Duration {
+pub(crate) fn timeout() -> Duration {
     Duration::from_secs(seconds(TIMEOUT_VAR, DEFAULT_TIMEOUT))
 }
 

@@ -15,19 +15,19 @@ const PARALLEL: usize = 8;
 
 /// One repository to bring to `commit` on `branch` in `dir`.
 #[derive(Debug, Clone)]
-pub struct SyncJob {
-    pub name: String,
-    pub url: String,
-    pub dir: PathBuf,
-    pub branch: String,
+pub(crate) struct SyncJob {
+    pub(crate) name: String,
+    pub(crate) url: String,
+    pub(crate) dir: PathBuf,
+    pub(crate) branch: String,
     /// The remote's commit for `branch`, from the listing.
-    pub commit: String,
+    pub(crate) commit: String,
 }
 
 /// What was done to a repository.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum SyncOutcome {
+pub(crate) enum SyncOutcome {
     /// Cloned into a new directory.
     Cloned,
     /// Already there, on the branch at the remote's commit: nothing to do.
@@ -42,7 +42,7 @@ pub enum SyncOutcome {
 }
 
 #[derive(Debug, Error)]
-pub enum CloneError {
+pub(crate) enum CloneError {
     #[error("cannot {action} {name} ({url}) in {}: {message}", dir.display())]
     Git {
         name: String,
@@ -57,13 +57,16 @@ pub enum CloneError {
 
 /// Where progress goes: a spinner per repository on a terminal, plain lines
 /// otherwise, nothing when quiet.
-pub trait Progress: Sync {
+pub(crate) trait Progress: Sync {
     fn start(&self, name: &str, message: &str);
     fn finish(&self, name: &str, message: &str);
 }
 
 /// Synchronise every job, `PARALLEL` at a time; results come back in job order.
-pub fn sync_all(jobs: &[SyncJob], progress: &dyn Progress) -> Vec<Result<SyncOutcome, CloneError>> {
+pub(crate) fn sync_all(
+    jobs: &[SyncJob],
+    progress: &dyn Progress,
+) -> Vec<Result<SyncOutcome, CloneError>> {
     crate::parallel::map(jobs, PARALLEL, |job| sync_one(job, progress))
 }
 
@@ -233,6 +236,20 @@ fn clone_source(url: &str) -> &str {
     }
 }
 
+/// Whether tracked files of the checkout differ from HEAD (untracked and
+/// ignored files, and submodules, do not count): a checkout ciux must not move.
+pub(crate) fn tracked_changes(repo: &git2::Repository) -> Result<bool, git2::Error> {
+    let mut options = git2::StatusOptions::new();
+    options
+        .include_untracked(false)
+        .include_ignored(false)
+        .exclude_submodules(true);
+    Ok(repo
+        .statuses(Some(&mut options))?
+        .iter()
+        .any(|e| e.status() != git2::Status::CURRENT))
+}
+
 /// What an existing checkout looks like.
 struct InPlace {
     dirty: bool,
@@ -244,15 +261,7 @@ struct InPlace {
 
 impl InPlace {
     fn read(repo: &git2::Repository, branch: &str, commit: &str) -> Result<Self, git2::Error> {
-        let mut options = git2::StatusOptions::new();
-        options
-            .include_untracked(false)
-            .include_ignored(false)
-            .exclude_submodules(true);
-        let dirty = repo
-            .statuses(Some(&mut options))?
-            .iter()
-            .any(|e| e.status() != git2::Status::CURRENT);
+        let dirty = tracked_changes(repo)?;
         let head_ref = repo.head().ok();
         let full = format!("refs/heads/{branch}");
         let on_branch = head_ref

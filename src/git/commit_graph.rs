@@ -42,9 +42,9 @@ pub(crate) struct CommitGraphFile {
 /// A commit as the graph records it.
 #[cfg(test)]
 pub(crate) struct GraphCommit {
-    pub tree: Oid,
-    pub date: i64,
-    pub parents: Vec<Oid>,
+    pub(crate) tree: Oid,
+    pub(crate) date: i64,
+    pub(crate) parents: Vec<Oid>,
 }
 
 impl CommitGraphFile {

@@ -28,14 +28,14 @@ const SEEN: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Describe {
     /// The nearest tag, if any reachable annotated semver tag exists.
-    pub tag: Option<String>,
+    pub(crate) tag: Option<String>,
     /// Commits reachable from the described commit and not from the tag.
-    pub distance: u64,
+    pub(crate) distance: u64,
     /// Full id of the described commit.
-    pub commit: String,
+    pub(crate) commit: String,
     /// Shortest unique abbreviation, at least 7 digits.
-    pub abbrev: String,
-    pub dirty: bool,
+    pub(crate) abbrev: String,
+    pub(crate) dirty: bool,
 }
 
 impl std::fmt::Display for Describe {
@@ -53,7 +53,7 @@ impl std::fmt::Display for Describe {
 }
 
 /// Describe HEAD, with `-dirty` when tracked files changed.
-pub fn describe_head(repo: &Repo) -> Result<Describe, GitError> {
+pub(crate) fn describe_head(repo: &Repo) -> Result<Describe, GitError> {
     Describer::new(repo)?.describe_head()
 }
 
@@ -65,11 +65,11 @@ pub fn describe_commit(repo: &Repo, commit: Oid) -> Result<Describe, GitError> {
 
 /// A version tag of the repository: its name and the commit it names.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VersionTag {
-    pub name: String,
-    pub commit: Oid,
+pub(crate) struct VersionTag {
+    pub(crate) name: String,
+    pub(crate) commit: Oid,
     /// Annotated (a tag object): only those are `git describe` candidates.
-    pub annotated: bool,
+    pub(crate) annotated: bool,
 }
 
 /// Describes any number of commits of one repository: the tags are listed once
@@ -109,17 +109,13 @@ impl<'r> Describer<'r> {
         })
     }
 
-    pub fn repo(&self) -> &'r Repo {
-        self.repo
-    }
-
     /// The semver tags of the repository (annotated and lightweight), listed once.
-    pub fn tags(&self) -> &[VersionTag] {
+    pub(crate) fn tags(&self) -> &[VersionTag] {
         &self.tags
     }
 
     /// Describe HEAD, with `-dirty` when tracked files changed.
-    pub fn describe_head(&mut self) -> Result<Describe, GitError> {
+    pub(crate) fn describe_head(&mut self) -> Result<Describe, GitError> {
         let head = self.repo.head_id()?;
         let mut described = self.describe(head)?;
         described.dirty = self.repo.is_dirty()?;
@@ -163,7 +159,7 @@ impl<'r> Describer<'r> {
 
     /// The source-change window of HEAD ([`super::source_window`]), read
     /// through the same commit graph.
-    pub fn source_window(&mut self, paths: &[String]) -> Result<super::Window, GitError> {
+    pub(crate) fn source_window(&mut self, paths: &[String]) -> Result<super::Window, GitError> {
         super::changes::window_in(self.repo, &mut self.history, paths)
     }
 

@@ -36,7 +36,7 @@ pub enum GitError {
 /// A libgit2 error shown by its message alone: its class and code
 /// (`class=Repository (6); code=NotFound (-3)`) mean nothing to a user.
 #[derive(Debug)]
-pub struct Libgit2(pub git2::Error);
+pub struct Libgit2(pub(crate) git2::Error);
 
 impl std::fmt::Display for Libgit2 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

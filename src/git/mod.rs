@@ -4,18 +4,23 @@
 //! agents apply.
 
 mod changes;
-pub mod cli;
-pub mod clone;
+pub(crate) mod cli;
+pub(crate) mod clone;
 mod commit_graph;
 mod describe;
 mod error;
 mod history;
-pub mod remote;
+pub(crate) mod remote;
 mod repo;
 mod tags;
 
-pub use changes::{Window, source_window};
-pub use describe::{Describe, Describer, VersionTag, describe_commit, describe_head};
-pub use error::{GitError, Libgit2};
+pub(crate) use changes::Window;
+pub use describe::Describe;
+pub use describe::Describer;
+pub use describe::describe_commit;
+pub(crate) use describe::describe_head;
+pub use error::GitError;
+pub use error::Libgit2;
 pub use repo::Repo;
-pub use tags::{SemverTag, parse_semver_tag};
+pub use tags::SemverTag;
+pub use tags::parse_semver_tag;

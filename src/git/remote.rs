@@ -11,10 +11,10 @@ use serde::Serialize;
 use thiserror::Error;
 
 /// Branch name → commit id (hex) of a remote's `refs/heads/*`.
-pub type Heads = BTreeMap<String, String>;
+pub(crate) type Heads = BTreeMap<String, String>;
 
 #[derive(Debug, Error)]
-pub enum RemoteError {
+pub(crate) enum RemoteError {
     /// The remote could not be listed (unreachable, refused, not a repository).
     #[error("cannot list the branches of {url}: {message}")]
     List { url: String, message: String },
@@ -30,7 +30,7 @@ pub enum RemoteError {
 /// Why a repository is on the branch it is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum BranchReason {
+pub(crate) enum BranchReason {
     /// The project's branch, given with `--branch`.
     Option,
     /// The project's checked-out branch.
@@ -64,7 +64,7 @@ impl std::fmt::Display for BranchReason {
 
 /// The rule for the branch a dependency uses: the project's branch if the
 /// remote has it (`has`), else `main`, else `master`; with the reason.
-pub fn branch_rule(
+pub(crate) fn branch_rule(
     wanted: Option<&str>,
     has: impl Fn(&str) -> bool,
 ) -> Option<(&str, BranchReason)> {
@@ -79,7 +79,7 @@ pub fn branch_rule(
 }
 
 /// [`branch_rule`] over a remote's heads: the branch, its commit and the reason.
-pub fn choose_branch(
+pub(crate) fn choose_branch(
     heads: &Heads,
     wanted: Option<&str>,
 ) -> Option<(String, String, BranchReason)> {
@@ -88,7 +88,7 @@ pub fn choose_branch(
 }
 
 /// Whether `url` names a repository on this machine (`file://` or a path).
-pub fn is_local(url: &str) -> bool {
+pub(crate) fn is_local(url: &str) -> bool {
     if url.starts_with("file://") {
         return true;
     }
@@ -105,7 +105,7 @@ pub fn is_local(url: &str) -> bool {
 
 /// `url` without credentials (`https://user:token@host/x` → `https://host/x`),
 /// for every message and log line.
-pub fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
@@ -117,7 +117,7 @@ pub fn redact_url(url: &str) -> String {
 }
 
 /// List the branches of the remote at `url`.
-pub fn list_heads(url: &str) -> Result<Heads, RemoteError> {
+pub(crate) fn list_heads(url: &str) -> Result<Heads, RemoteError> {
     if is_local(url) {
         list_local(url)
     } else {

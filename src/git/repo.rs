@@ -35,12 +35,12 @@ impl Repo {
     }
 
     /// The top-level directory of the work tree.
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         &self.root
     }
 
     /// The underlying libgit2 repository.
-    pub fn git(&self) -> &Repository {
+    pub(crate) fn git(&self) -> &Repository {
         &self.git
     }
 
@@ -53,7 +53,7 @@ impl Repo {
     }
 
     /// The id of the commit HEAD points at.
-    pub fn head_id(&self) -> Result<git2::Oid, GitError> {
+    pub(crate) fn head_id(&self) -> Result<git2::Oid, GitError> {
         let head = self.git.head().map_err(|source| {
             if source.code() == git2::ErrorCode::UnbornBranch {
                 GitError::NoCommit {
@@ -69,7 +69,7 @@ impl Repo {
     }
 
     /// The checked-out branch's short name; `None` on a detached HEAD.
-    pub fn current_branch(&self) -> Result<Option<String>, GitError> {
+    pub(crate) fn current_branch(&self) -> Result<Option<String>, GitError> {
         if self
             .git
             .head_detached()
@@ -92,12 +92,12 @@ impl Repo {
 
     /// Whether tracked files differ from HEAD (in the index or the work tree).
     /// Untracked and ignored files do not count, as for `git describe --dirty`.
-    pub fn is_dirty(&self) -> Result<bool, GitError> {
+    pub(crate) fn is_dirty(&self) -> Result<bool, GitError> {
         self.has_changes(None)
     }
 
     /// Whether tracked files under any of `paths` differ from HEAD.
-    pub fn is_dirty_under(&self, paths: &[String]) -> Result<bool, GitError> {
+    pub(crate) fn is_dirty_under(&self, paths: &[String]) -> Result<bool, GitError> {
         self.has_changes(Some(paths))
     }
 
@@ -133,26 +133,8 @@ impl Repo {
     }
 
     /// Whether this is a shallow clone (history cut by `--depth`).
-    pub fn is_shallow(&self) -> bool {
+    pub(crate) fn is_shallow(&self) -> bool {
         self.git.is_shallow()
-    }
-
-    /// The shortest unique abbreviation of `id`, at least `min` hex digits,
-    /// as `git rev-parse --short=<min>` computes it (all objects count).
-    pub fn abbreviate(&self, id: git2::Oid, min: usize) -> Result<String, GitError> {
-        let odb = self
-            .git
-            .odb()
-            .map_err(|source| self.error("cannot open the object database", source))?;
-        let hex = id.to_string();
-        for len in min..hex.len() {
-            match odb.exists_prefix(id, len) {
-                Ok(_) => return Ok(hex[..len].to_owned()),
-                Err(e) if e.code() == git2::ErrorCode::Ambiguous => continue,
-                Err(source) => return Err(self.error("cannot abbreviate a commit id", source)),
-            }
-        }
-        Ok(hex)
     }
 }
 

@@ -5,8 +5,8 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SemverTag {
     /// Letters before the version, e.g. `v` (may be empty).
-    pub prefix: String,
-    pub version: semver::Version,
+    pub(crate) prefix: String,
+    pub(crate) version: semver::Version,
 }
 
 impl std::fmt::Display for SemverTag {

@@ -14,7 +14,7 @@ use crate::emit::{EmitError, Env};
 
 /// Append the variables of `env` in the multi-line form (comments are dropped:
 /// the runner's format has none).
-pub fn write_github(env: &Env, out: &mut impl Write) -> Result<(), EmitError> {
+pub(crate) fn write_github(env: &Env, out: &mut impl Write) -> Result<(), EmitError> {
     for (name, value) in env.vars() {
         if value.contains('\0') {
             return Err(EmitError::Nul {
@@ -31,7 +31,7 @@ pub fn write_github(env: &Env, out: &mut impl Write) -> Result<(), EmitError> {
 
 /// Why `--format github` wrote nothing.
 #[derive(Debug, thiserror::Error)]
-pub enum AppendEnvError {
+pub(crate) enum AppendEnvError {
     #[error(transparent)]
     Emit(#[from] EmitError),
     /// Outside a GitHub Actions step: bad usage.
@@ -43,7 +43,7 @@ pub enum AppendEnvError {
 
 /// Append the variables of `env` to `$GITHUB_ENV` and `$GITHUB_OUTPUT` (the
 /// runner reads them after the step); returns the files written.
-pub fn append_env(env: &Env) -> Result<Vec<PathBuf>, AppendEnvError> {
+pub(crate) fn append_env(env: &Env) -> Result<Vec<PathBuf>, AppendEnvError> {
     let mut bytes = Vec::new();
     write_github(env, &mut bytes)?;
     let mut written = Vec::new();

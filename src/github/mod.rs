@@ -21,23 +21,23 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-pub use env::{AppendEnvError, append_env, parse_github_file, write_github};
-pub use output::{
-    OUTPUT_BUILD, OUTPUT_ENV_FILE, OUTPUT_IMAGE_DIGEST, OUTPUT_IMAGE_INPUTS, OUTPUT_IMAGE_URL,
-    OUTPUT_PLAN, OUTPUT_PROMOTED_IMAGE_URL, OUTPUT_WAVES, plan_outputs, write_file_command,
+pub use env::parse_github_file;
+pub(crate) use env::{AppendEnvError, append_env};
+pub(crate) use output::{
+    OUTPUT_ENV_FILE, OUTPUT_IMAGE_DIGEST, OUTPUT_IMAGE_INPUTS, plan_outputs, write_file_command,
     write_file_commands,
 };
-pub use path::add_path;
-pub use publish::publish;
-pub use summary::{markdown_escape, write_summary};
+pub(crate) use path::add_path;
+pub(crate) use publish::publish;
+pub(crate) use summary::write_summary;
 
-pub use crate::emit::names::{
+pub(crate) use crate::emit::names::{
     GITHUB_ACTIONS as ENV_ACTIONS, GITHUB_ENV as ENV_ENV, GITHUB_OUTPUT as ENV_OUTPUT,
     GITHUB_PATH as ENV_PATH, GITHUB_STEP_SUMMARY as ENV_STEP_SUMMARY,
 };
 
 #[derive(Debug, Error)]
-pub enum GithubError {
+pub(crate) enum GithubError {
     #[error("output name `{name}` is not a plain identifier")]
     BadName { name: String },
     #[error("cannot write the GitHub output `{name}`")]
@@ -60,14 +60,14 @@ pub enum GithubError {
 }
 
 /// Whether we run inside a GitHub Actions step.
-pub fn in_actions() -> bool {
+pub(crate) fn in_actions() -> bool {
     std::env::var_os(ENV_ACTIONS).is_some_and(|v| v == "true")
 }
 
 /// Append `bytes` to the file named by the runner variable `var` (e.g.
 /// [`ENV_OUTPUT`]). The runner reads these files after the step, so appending
 /// is the protocol; other steps' content must be kept.
-pub fn append_to(var: &'static str, bytes: &[u8]) -> Result<(), GithubError> {
+pub(crate) fn append_to(var: &'static str, bytes: &[u8]) -> Result<(), GithubError> {
     let path: PathBuf = std::env::var_os(var)
         .filter(|p: &OsString| !p.is_empty())
         .ok_or(GithubError::Unset { var })?
@@ -76,7 +76,7 @@ pub fn append_to(var: &'static str, bytes: &[u8]) -> Result<(), GithubError> {
 }
 
 /// Append `bytes` to `path`, the file the runner variable `var` names.
-pub fn append_file(var: &'static str, path: &Path, bytes: &[u8]) -> Result<(), GithubError> {
+pub(crate) fn append_file(var: &'static str, path: &Path, bytes: &[u8]) -> Result<(), GithubError> {
     let append = || -> io::Result<()> {
         let mut file = std::fs::OpenOptions::new()
             .append(true)
@@ -94,24 +94,25 @@ pub fn append_file(var: &'static str, path: &Path, bytes: &[u8]) -> Result<(), G
 
 /// Escape the data of a workflow command (`::group::TITLE`): the runner decodes
 /// `%25`, `%0D`, `%0A`, so a newline in a title cannot start a new command.
-pub fn escape_data(text: &str) -> String {
+pub(crate) fn escape_data(text: &str) -> String {
     text.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// Start a folded log group; every line until [`group_end`] goes in it.
-pub fn group_start(out: &mut impl Write, title: &str) -> io::Result<()> {
+pub(crate) fn group_start(out: &mut impl Write, title: &str) -> io::Result<()> {
     writeln!(out, "::group::{}", escape_data(title))
 }
 
 /// End the current log group.
-pub fn group_end(out: &mut impl Write) -> io::Result<()> {
+pub(crate) fn group_end(out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "::endgroup::")
 }
 
 /// Run `body` inside a log group when `enabled` (in Actions), else just run it.
-pub fn grouped<W: Write, T>(
+#[cfg(test)]
+pub(crate) fn grouped<W: Write, T>(
     out: &mut W,
     enabled: bool,
     title: &str,
@@ -130,12 +131,12 @@ pub fn grouped<W: Write, T>(
 /// when enabled, ended on drop, so an error returned through it is printed
 /// after `::endgroup::`, outside the folded section, where it is seen.
 #[must_use = "the group ends when this value is dropped"]
-pub struct StderrGroup {
+pub(crate) struct StderrGroup {
     enabled: bool,
 }
 
 impl StderrGroup {
-    pub fn start(enabled: bool, title: &str) -> Self {
+    pub(crate) fn start(enabled: bool, title: &str) -> Self {
         if enabled {
             let _ = group_start(&mut io::stderr().lock(), title);
         }

@@ -9,28 +9,28 @@ use super::GithubError;
 use crate::plan::{Plan, matrix_of_wave};
 
 /// `true` when the project image must be built, else `false`.
-pub const OUTPUT_BUILD: &str = "ciux_build";
+pub(crate) const OUTPUT_BUILD: &str = "ciux_build";
 /// The project image to test: the existing one, or the one to build.
-pub const OUTPUT_IMAGE_URL: &str = "ciux_image_url";
+pub(crate) const OUTPUT_IMAGE_URL: &str = "ciux_image_url";
 /// The image name with HEAD's version, pushed once CI passes.
-pub const OUTPUT_PROMOTED_IMAGE_URL: &str = "ciux_promoted_image_url";
+pub(crate) const OUTPUT_PROMOTED_IMAGE_URL: &str = "ciux_promoted_image_url";
 /// `CIUX_IMAGE_INPUTS`: fingerprint of the build inputs (`io.ciux.inputs`), empty when not computed.
-pub const OUTPUT_IMAGE_INPUTS: &str = "ciux_image_inputs";
+pub(crate) const OUTPUT_IMAGE_INPUTS: &str = "ciux_image_inputs";
 /// `CIUX_IMAGE_DIGEST`: manifest digest of the image found, empty when it is to be built.
-pub const OUTPUT_IMAGE_DIGEST: &str = "ciux_image_digest";
+pub(crate) const OUTPUT_IMAGE_DIGEST: &str = "ciux_image_digest";
 /// The env file `ignite` wrote (`.ciux.d/ciux[_SELECTOR].sh`), empty when it wrote none.
-pub const OUTPUT_ENV_FILE: &str = "env_file";
+pub(crate) const OUTPUT_ENV_FILE: &str = "env_file";
 /// The whole plan, compact JSON (schema 1).
-pub const OUTPUT_PLAN: &str = "plan";
+pub(crate) const OUTPUT_PLAN: &str = "plan";
 /// Number of waves; `wave_0` ... `wave_{waves-1}` are set.
-pub const OUTPUT_WAVES: &str = "waves";
+pub(crate) const OUTPUT_WAVES: &str = "waves";
 /// Prefix of the per-wave matrices `wave_0`, `wave_1`...
 const OUTPUT_WAVE_PREFIX: &str = "wave_";
 
 /// The outputs of a plan, in a stable order: `ciux_build`, `ciux_image_url`,
 /// `ciux_promoted_image_url` (given by the caller, who knows HEAD's version),
 /// `plan`, `waves`, then one `wave_N` matrix per wave.
-pub fn plan_outputs(plan: &Plan, promoted_image_url: Option<&str>) -> Vec<(String, String)> {
+pub(crate) fn plan_outputs(plan: &Plan, promoted_image_url: Option<&str>) -> Vec<(String, String)> {
     let project = plan.project_step();
     let mut outputs = vec![
         (
@@ -61,7 +61,7 @@ pub fn plan_outputs(plan: &Plan, promoted_image_url: Option<&str>) -> Vec<(Strin
 
 /// Write one `NAME<<DELIM` entry. Names are ours, but are checked anyway: a
 /// name with `=`, `<<` or a newline would change how the runner splits lines.
-pub fn write_file_command(
+pub(crate) fn write_file_command(
     out: &mut impl Write,
     name: &str,
     value: &str,
@@ -85,7 +85,7 @@ pub fn write_file_command(
 }
 
 /// Write every `(name, value)` pair.
-pub fn write_file_commands(
+pub(crate) fn write_file_commands(
     out: &mut impl Write,
     pairs: &[(String, String)],
 ) -> Result<(), GithubError> {

@@ -7,7 +7,7 @@ use super::{ENV_PATH, GithubError, append_file};
 /// Append `dir` to the `$GITHUB_PATH` file `github_path`, so later steps find
 /// the tools installed there. A directory whose name holds a line break is
 /// refused: it would add a second, attacker-chosen entry.
-pub fn add_path(github_path: &Path, dir: &Path) -> Result<(), GithubError> {
+pub(crate) fn add_path(github_path: &Path, dir: &Path) -> Result<(), GithubError> {
     let text = dir.to_string_lossy();
     if text.contains(['\n', '\r']) {
         return Err(GithubError::BadPath {

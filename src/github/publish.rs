@@ -16,7 +16,7 @@ use crate::plan::Plan;
 /// `ignite`, `env_file`). A runner variable that is not set is skipped with a
 /// warning (the command's own work is done); a file that cannot be written is
 /// an error.
-pub fn publish(
+pub(crate) fn publish(
     plan: &Plan,
     title: &str,
     image: &ImageBlock,

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use crate::plan::{Plan, render_mermaid};
 
 /// Write the summary of `plan` under the heading `title` (e.g. `ciux ignite`).
-pub fn write_summary(plan: &Plan, title: &str, out: &mut impl Write) -> io::Result<()> {
+pub(crate) fn write_summary(plan: &Plan, title: &str, out: &mut impl Write) -> io::Result<()> {
     let components = plan.components.len();
     let built = plan.components.iter().filter(|s| s.build).count();
     writeln!(
@@ -65,7 +65,7 @@ pub fn write_summary(plan: &Plan, title: &str, out: &mut impl Write) -> io::Resu
 /// letters, digits and ` .-/,+=` becomes a numeric HTML entity. That covers
 /// `|` (cell breaks), `<` `&` (HTML), backticks, `*` `_` `[` `]` `!` (markup),
 /// `@` (mentions), `:` (autolinks) and newlines (which would end the row).
-pub fn markdown_escape(text: &str) -> String {
+pub(crate) fn markdown_escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         if c.is_ascii_alphanumeric() || " .-/,+=".contains(c) {

@@ -9,22 +9,22 @@ use crate::config::Config;
 
 /// The project image variables (`CIUX_IMAGE_*`, `CIUX_BUILD`, ...).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ImageBlock {
-    pub registry: String,
-    pub name: String,
-    pub tag: String,
-    pub url: String,
-    pub build: bool,
-    pub promoted_url: String,
-    pub temporary_url: Option<String>,
+pub(crate) struct ImageBlock {
+    pub(crate) registry: String,
+    pub(crate) name: String,
+    pub(crate) tag: String,
+    pub(crate) url: String,
+    pub(crate) build: bool,
+    pub(crate) promoted_url: String,
+    pub(crate) temporary_url: Option<String>,
     /// Whether the registry was asked; the env file says so when it was not.
-    pub checked: bool,
+    pub(crate) checked: bool,
     /// Manifest digest of the image found in the registry.
-    pub digest: Option<String>,
+    pub(crate) digest: Option<String>,
     /// Fingerprint of the build inputs (`io.ciux.inputs`), when computed.
-    pub inputs: Option<String>,
+    pub(crate) inputs: Option<String>,
     /// Why the image is or is not built, in a few words.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 impl From<ImageDecision> for ImageBlock {
@@ -49,7 +49,7 @@ impl From<ImageDecision> for ImageBlock {
 /// The project image block without asking the registry: name
 /// `registry/<project>[-suffix]` lower-cased, tag the version of HEAD, always
 /// to be built (a configuration without `registry`).
-pub fn unchecked_block(
+pub(crate) fn unchecked_block(
     config: &Config,
     project: &str,
     head_version: &str,

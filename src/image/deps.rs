@@ -4,7 +4,10 @@ use crate::config::Config;
 use crate::registry::{Client, Lookup, Reference, RegistryError, tag_of_version};
 
 /// Look up several images concurrently (a bounded number at once).
-pub fn check_images(images: &[String], client: &Client) -> Vec<Result<Lookup, RegistryError>> {
+pub(crate) fn check_images(
+    images: &[String],
+    client: &Client,
+) -> Vec<Result<Lookup, RegistryError>> {
     let parsed: Vec<Result<Reference, RegistryError>> =
         images.iter().map(|i| Reference::parse(i)).collect();
     let valid: Vec<Reference> = parsed
@@ -23,7 +26,7 @@ pub fn check_images(images: &[String], client: &Client) -> Vec<Result<Lookup, Re
 
 /// The image a `pull = true` git dependency must have: `registry/<name>:<version>`
 /// in the project's registry. `None` without a registry.
-pub fn dependency_image(config: &Config, repo_name: &str, version: &str) -> Option<String> {
+pub(crate) fn dependency_image(config: &Config, repo_name: &str, version: &str) -> Option<String> {
     let registry = config.registry.as_deref()?.trim_end_matches('/');
     Some(format!(
         "{registry}/{}:{}",

@@ -57,7 +57,7 @@ pub(crate) fn build_input_digests(
 
 /// The inputs fingerprint: a hash of each source path's tree id at HEAD and of
 /// each build-input image's digest. Equal fingerprints mean equal build inputs.
-pub fn fingerprint(window: &Window, inputs: &[(String, String)]) -> String {
+pub(crate) fn fingerprint(window: &Window, inputs: &[(String, String)]) -> String {
     let mut text = String::new();
     for (path, id) in &window.entries {
         let id = id.map_or_else(|| "-".to_owned(), |i| i.to_string());

@@ -13,13 +13,13 @@ use serde::Serialize;
 
 /// A registry tag that names a commit of the window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Candidate {
-    pub tag: String,
+pub(crate) struct Candidate {
+    pub(crate) tag: String,
     /// The window commit the tag names.
     #[serde(serialize_with = "as_hex")]
-    pub commit: Oid,
+    pub(crate) commit: Oid,
     /// Its position in the window (0 = HEAD).
-    pub position: usize,
+    pub(crate) position: usize,
 }
 
 fn as_hex<S: serde::Serializer>(oid: &Oid, s: S) -> Result<S::Ok, S::Error> {
@@ -29,7 +29,7 @@ fn as_hex<S: serde::Serializer>(oid: &Oid, s: S) -> Result<S::Ok, S::Error> {
 /// Registry tags that may be the version of a window commit, closest to HEAD
 /// first. `window` is HEAD first; `git_tags` maps version tags (in image-tag
 /// form) to the commit they point at.
-pub fn candidates(
+pub(crate) fn candidates(
     tags: &[String],
     window: &[Oid],
     git_tags: &HashMap<String, Oid>,

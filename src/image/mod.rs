@@ -16,57 +16,54 @@ mod workspace;
 
 use serde::Serialize;
 
-pub use block::{ImageBlock, unchecked_block};
-pub use deps::{check_images, dependency_image};
-pub use inputs::fingerprint;
-pub use matching::{Candidate, candidates};
-pub use resolve::{
-    Considered, Explained, ImageError, ImageOptions, OnRegistryError, Trace, explain, resolve,
-};
-pub use workspace::{Required, RequiredImage, WorkspaceImages, decide_workspace};
+pub(crate) use block::{ImageBlock, unchecked_block};
+pub(crate) use deps::dependency_image;
+pub(crate) use matching::candidates;
+pub(crate) use resolve::{Explained, ImageError, ImageOptions, OnRegistryError, explain};
+#[cfg(test)]
+pub(crate) use workspace::RequiredImage;
+pub(crate) use workspace::{Required, WorkspaceImages, decide_workspace};
 
 /// Names of the variables the image block of an env file holds (defined once, in
 /// [`crate::emit::names`]).
-pub mod vars {
-    pub use crate::emit::names::{
+pub(crate) mod vars {
+    pub(crate) use crate::emit::names::{
         CIUX_BUILD as BUILD, CIUX_IMAGE_DIGEST as DIGEST, CIUX_IMAGE_INPUTS as INPUTS,
-        CIUX_IMAGE_NAME as NAME, CIUX_IMAGE_REGISTRY as REGISTRY, CIUX_IMAGE_TAG as TAG,
-        CIUX_IMAGE_URL as URL, CIUX_PROMOTED_IMAGE_URL as PROMOTED_URL,
-        CIUX_TEMPORARY_IMAGE_URL as TEMPORARY_URL,
+        CIUX_IMAGE_URL as URL,
     };
 }
 
 /// The image label (and OCI annotation) a build script sets to `CIUX_IMAGE_INPUTS`.
-pub const INPUTS_LABEL: &str = "io.ciux.inputs";
+pub(crate) const INPUTS_LABEL: &str = "io.ciux.inputs";
 
 /// Where the project image lives: `registry/name`, plus the temporary registry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Naming {
+pub(crate) struct Naming {
     /// The configured registry and path prefix, e.g. `registry.example.org/astro`.
-    pub registry: String,
+    pub(crate) registry: String,
     /// `<project>[-<suffix>]`, lower case.
-    pub name: String,
+    pub(crate) name: String,
     /// Where CI pushes what it builds before tests pass (`--tmp-registry`).
-    pub tmp_registry: Option<String>,
+    pub(crate) tmp_registry: Option<String>,
 }
 
 /// What git says about the project (plain data, gathered by [`resolve`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct GitFacts {
+pub(crate) struct GitFacts {
     /// HEAD's version as a tag (`git describe --always --abbrev=7 --dirty`, `+` → `_`).
-    pub head_tag: String,
+    pub(crate) head_tag: String,
     /// Tracked files under a source path differ from HEAD.
-    pub dirty_sources: bool,
+    pub(crate) dirty_sources: bool,
     /// Commits from HEAD to the last source change, both included.
-    pub window: usize,
+    pub(crate) window: usize,
     /// The latest commit that changed a source path.
-    pub last_change: String,
+    pub(crate) last_change: String,
 }
 
 /// What the registry said about the window's tags.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "answer", rename_all = "snake_case")]
-pub enum Answer {
+pub(crate) enum Answer {
     /// The registry was not asked (no `--check`).
     NotChecked,
     /// An image of the window: its tag, the commit that tag names, its digest.
@@ -86,7 +83,7 @@ pub enum Answer {
 /// Why the image will or will not be built.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Reason {
+pub(crate) enum Reason {
     /// Uncommitted changes under a source path.
     DirtySources,
     NotChecked,
@@ -142,51 +139,36 @@ fn short(commit: &str) -> &str {
 
 /// The build/skip decision and every name CI needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ImageDecision {
+pub(crate) struct ImageDecision {
     /// Registry (and path prefix) of [`ImageDecision::url`].
-    pub registry: String,
-    pub name: String,
-    pub tag: String,
+    pub(crate) registry: String,
+    pub(crate) name: String,
+    pub(crate) tag: String,
     /// `registry/name:tag`: the image to use, or to build and push.
-    pub url: String,
-    pub build: bool,
+    pub(crate) url: String,
+    pub(crate) build: bool,
     /// The manifest digest of the image found.
-    pub digest: Option<String>,
+    pub(crate) digest: Option<String>,
     /// The image named with HEAD's version, pushed (promoted) after CI passes.
-    pub promoted_url: String,
+    pub(crate) promoted_url: String,
     /// With `--tmp-registry` and a build: where CI pushes before tests pass.
-    pub temporary_url: Option<String>,
+    pub(crate) temporary_url: Option<String>,
     /// Fingerprint of the build inputs, for the `io.ciux.inputs` label.
-    pub inputs: String,
-    pub reason: Reason,
+    pub(crate) inputs: String,
+    pub(crate) reason: Reason,
 }
 
-impl ImageDecision {
-    /// The env-file block, in order: `(NAME, value)`; optional values only when set.
-    pub fn env_vars(&self) -> Vec<(&'static str, String)> {
-        let mut out = vec![
-            (vars::REGISTRY, self.registry.clone()),
-            (vars::NAME, self.name.clone()),
-            (vars::TAG, self.tag.clone()),
-            (vars::URL, self.url.clone()),
-            (vars::BUILD, self.build.to_string()),
-            (vars::PROMOTED_URL, self.promoted_url.clone()),
-            (vars::INPUTS, self.inputs.clone()),
-        ];
-        if let Some(url) = &self.temporary_url {
-            out.push((vars::TEMPORARY_URL, url.clone()));
-        }
-        if let Some(digest) = &self.digest {
-            out.push((vars::DIGEST, digest.clone()));
-        }
-        out
-    }
-}
+impl ImageDecision {}
 
 /// The decision, from plain data. Uncommitted source changes always build; an
 /// image found for a commit of the window is used as is; otherwise the image is
 /// built under HEAD's version, in the temporary registry when there is one.
-pub fn decide(naming: &Naming, facts: &GitFacts, answer: &Answer, inputs: &str) -> ImageDecision {
+pub(crate) fn decide(
+    naming: &Naming,
+    facts: &GitFacts,
+    answer: &Answer,
+    inputs: &str,
+) -> ImageDecision {
     let url_of = |registry: &str, tag: &str| format!("{registry}/{}:{tag}", naming.name);
     let promoted_url = url_of(&naming.registry, &facts.head_tag);
     let (reason, found) = match answer {

@@ -22,7 +22,7 @@ const FALLBACK_EACH_END: usize = 4;
 /// What to do when the registry cannot answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum OnRegistryError {
+pub(crate) enum OnRegistryError {
     /// Fail (exit 1): a build decided on a guess costs an hour of CI.
     #[default]
     Fail,
@@ -32,18 +32,18 @@ pub enum OnRegistryError {
 
 /// How to name and check the project image.
 #[derive(Debug, Clone, Default)]
-pub struct ImageOptions {
+pub(crate) struct ImageOptions {
     /// Appended to the image name: `<project>-<suffix>`.
-    pub suffix: Option<String>,
+    pub(crate) suffix: Option<String>,
     /// `--tmp-registry`: where images built by CI go before tests pass.
-    pub tmp_registry: Option<String>,
+    pub(crate) tmp_registry: Option<String>,
     /// Ask the registry (`--check`); without it the decision is "build".
-    pub check: bool,
-    pub on_registry_error: OnRegistryError,
+    pub(crate) check: bool,
+    pub(crate) on_registry_error: OnRegistryError,
 }
 
 #[derive(Debug, Error)]
-pub enum ImageError {
+pub(crate) enum ImageError {
     #[error("no registry is configured for the project image\n  fix: set `registry = \"host/path\"` in .ciux.toml at {}", root.display())]
     NoRegistry { root: PathBuf },
     #[error("`{name}` is not a valid image name{hint}")]
@@ -94,64 +94,49 @@ fn unchecked_text(missing: &[String], failed: &[(String, String)]) -> String {
 
 impl ImageError {
     /// Whether the error is bad configuration (exit 2) rather than a failure.
-    pub fn is_config(&self) -> bool {
+    pub(crate) fn is_config(&self) -> bool {
         matches!(self, Self::NoRegistry { .. } | Self::BadName { .. })
     }
 }
 
 /// A registry tag considered for the window, and whether it is a window version.
 #[derive(Debug, Clone, Serialize)]
-pub struct Considered {
-    pub tag: String,
-    pub commit: String,
+pub(crate) struct Considered {
+    pub(crate) tag: String,
+    pub(crate) commit: String,
     /// The version ciux computes for that commit.
-    pub version: String,
-    pub matched: bool,
+    pub(crate) version: String,
+    pub(crate) matched: bool,
 }
 
 /// Everything the decision was made from (for `ciux explain`).
 #[derive(Debug, Clone, Serialize)]
-pub struct Trace {
-    pub head: String,
-    pub last_change: String,
-    pub window: usize,
+pub(crate) struct Trace {
+    pub(crate) head: String,
+    pub(crate) last_change: String,
+    pub(crate) window: usize,
     /// Each source path's tree entry id at HEAD (`None`: absent).
-    pub sources: Vec<(String, Option<String>)>,
+    pub(crate) sources: Vec<(String, Option<String>)>,
     /// Tags in the registry repository (`None`: not listed).
-    pub tags_listed: Option<usize>,
-    pub considered: Vec<Considered>,
+    pub(crate) tags_listed: Option<usize>,
+    pub(crate) considered: Vec<Considered>,
     /// Each registry question and its answer, in order.
-    pub lookups: Vec<(String, String)>,
+    pub(crate) lookups: Vec<(String, String)>,
     /// Build-input images and their digests.
-    pub inputs: Vec<(String, String)>,
+    pub(crate) inputs: Vec<(String, String)>,
 }
 
 /// The decision with its trace.
 #[derive(Debug, Clone, Serialize)]
-pub struct Explained {
-    pub decision: ImageDecision,
-    pub trace: Trace,
-}
-
-/// Decide whether the project image must be built (the `CIUX_IMAGE_*` block).
-///
-/// Reads the repository at `repo` and its `config`, and with `options.check`
-/// asks the registry through `client`: one tag listing and one manifest `HEAD`
-/// in the usual case. A registry failure is an `Err` unless
-/// `options.on_registry_error` is [`OnRegistryError::Build`].
-pub fn resolve(
-    repo: &Repo,
-    config: &Config,
-    options: &ImageOptions,
-    client: &Client,
-) -> Result<ImageDecision, ImageError> {
-    explain(repo, config, options, client, None).map(|e| e.decision)
+pub(crate) struct Explained {
+    pub(crate) decision: ImageDecision,
+    pub(crate) trace: Trace,
 }
 
 /// [`resolve`], keeping the trace of how the decision was made. `head_version`
 /// is HEAD's version when the caller has described it already (the
 /// workspace's project node): HEAD is then not described again.
-pub fn explain(
+pub(crate) fn explain(
     repo: &Repo,
     config: &Config,
     options: &ImageOptions,

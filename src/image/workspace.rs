@@ -17,7 +17,7 @@ use crate::workspace::{NodeKind, Workspace};
 /// What the registry says of an image a dependency must already have.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "answer", rename_all = "snake_case")]
-pub enum Required {
+pub(crate) enum Required {
     Present {
         digest: String,
     },
@@ -31,34 +31,34 @@ pub enum Required {
 
 /// An image a selected dependency must already have.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RequiredImage {
+pub(crate) struct RequiredImage {
     /// The workspace node that needs it.
-    pub node: String,
-    pub image: String,
-    pub answer: Required,
+    pub(crate) node: String,
+    pub(crate) image: String,
+    pub(crate) answer: Required,
 }
 
 /// The image decisions of a workspace.
 #[derive(Debug, Clone, Serialize)]
-pub struct WorkspaceImages {
-    pub project: ImageBlock,
+pub(crate) struct WorkspaceImages {
+    pub(crate) project: ImageBlock,
     /// The project decision with its trace, when the registry was (or could
     /// have been) asked: the configuration names a registry and the decision
     /// was not made offline. `get image`, `explain` and `promote` render it.
     #[serde(skip)]
-    pub decision: Option<Explained>,
+    pub(crate) decision: Option<Explained>,
     /// In workspace node order.
-    pub required: Vec<RequiredImage>,
+    pub(crate) required: Vec<RequiredImage>,
 }
 
 impl WorkspaceImages {
     /// The required image of node `name`, if it has one.
-    pub fn required_of(&self, name: &str) -> Option<&RequiredImage> {
+    pub(crate) fn required_of(&self, name: &str) -> Option<&RequiredImage> {
         self.required.iter().find(|r| r.node == name)
     }
 
     /// The images the registry said it does not have.
-    pub fn missing(&self) -> Vec<&str> {
+    pub(crate) fn missing(&self) -> Vec<&str> {
         self.required
             .iter()
             .filter(|r| r.answer == Required::Missing)
@@ -67,7 +67,7 @@ impl WorkspaceImages {
     }
 
     /// An error listing the missing images; `Ok` when none is missing.
-    pub fn ensure_present(&self) -> Result<(), ImageError> {
+    pub(crate) fn ensure_present(&self) -> Result<(), ImageError> {
         let missing = self.missing();
         if missing.is_empty() {
             return Ok(());
@@ -83,7 +83,7 @@ impl WorkspaceImages {
 /// is asked), then the required images, all looked up concurrently. A registry
 /// failure is an error unless `options.on_registry_error` is
 /// [`OnRegistryError::Build`]; then that image alone is [`Required::Unknown`].
-pub fn decide_workspace(
+pub(crate) fn decide_workspace(
     ws: &Workspace,
     config: &Config,
     options: &ImageOptions,

@@ -35,7 +35,7 @@ fn label_lines(step: &Step) -> Vec<String> {
 }
 
 /// A Mermaid `flowchart`, one subgraph per wave.
-pub fn render_mermaid(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
+pub(crate) fn render_mermaid(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
     let ids = ids(plan);
     writeln!(out, "flowchart LR")?;
     for wave in 0..plan.waves.len() {
@@ -83,7 +83,7 @@ pub fn render_mermaid(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
 }
 
 /// A Graphviz digraph, one `rank=same` subgraph per wave.
-pub fn render_dot(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
+pub(crate) fn render_dot(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
     let ids = ids(plan);
     writeln!(out, "digraph plan {{")?;
     writeln!(out, "  rankdir=LR;")?;
@@ -133,7 +133,7 @@ pub fn render_dot(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
 /// Escape text for a quoted Mermaid label: every character outside a small safe
 /// set becomes an entity code `#NN;`, so quotes, brackets, `<`, backticks and
 /// newlines cannot end the label, the code block or inject HTML.
-pub fn mermaid_escape(text: &str) -> String {
+pub(crate) fn mermaid_escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         if c.is_ascii_alphanumeric() || " .-_/:@+=,".contains(c) {
@@ -147,7 +147,7 @@ pub fn mermaid_escape(text: &str) -> String {
 
 /// Escape text for a double-quoted DOT string: backslashes and quotes are
 /// escaped, control characters (newlines included) become spaces.
-pub fn dot_escape(text: &str) -> String {
+pub(crate) fn dot_escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

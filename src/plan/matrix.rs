@@ -16,7 +16,7 @@ struct Matrix<'a> {
 }
 
 /// The matrix of one wave as compact JSON (`{"include":[]}` past the last wave).
-pub fn matrix_of_wave(plan: &Plan, wave: usize) -> String {
+pub(crate) fn matrix_of_wave(plan: &Plan, wave: usize) -> String {
     let matrix = Matrix {
         include: plan.wave(wave).collect(),
     };
@@ -25,7 +25,7 @@ pub fn matrix_of_wave(plan: &Plan, wave: usize) -> String {
 }
 
 /// One line per wave, in order.
-pub fn render_matrix(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
+pub(crate) fn render_matrix(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
     for wave in 0..plan.waves.len() {
         writeln!(out, "{}", matrix_of_wave(plan, wave))?;
     }

@@ -20,18 +20,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-pub use graph::{render_dot, render_mermaid};
-pub use matrix::{matrix_of_wave, render_matrix};
-pub use text::render_text;
-pub use workspace::graph_of;
+pub(crate) use graph::{render_dot, render_mermaid};
+pub(crate) use matrix::{matrix_of_wave, render_matrix};
+pub(crate) use text::render_text;
+pub(crate) use workspace::graph_of;
 
 /// Version of the JSON document written by [`Plan::write_json`]; see `docs/plan-schema.md`.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 /// What a component is.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Kind {
+pub(crate) enum Kind {
     /// A git repository (the project itself or a git dependency).
     #[default]
     Git,
@@ -42,7 +42,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Kind::Git => "git",
             Kind::Image => "image",
@@ -54,50 +54,50 @@ impl Kind {
 /// One node of the resolved graph, as the plan needs it: its name and
 /// [`Details`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Component {
+pub(crate) struct Component {
     /// Unique name: the repository name, the image reference or the package module.
-    pub name: String,
+    pub(crate) name: String,
     #[serde(flatten)]
-    pub details: Details,
+    pub(crate) details: Details,
 }
 
 /// What the plan says of a component besides its name and place: the same in
 /// its input ([`Component`]) and its output ([`Step`]). Every field but
 /// `kind` may be unknown; unknown values are `null` in JSON.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Details {
-    pub kind: Kind,
+pub(crate) struct Details {
+    pub(crate) kind: Kind,
     /// `git describe` version, image tag or package version.
-    pub version: Option<String>,
+    pub(crate) version: Option<String>,
     /// The branch checked out (git components).
-    pub branch: Option<String>,
+    pub(crate) branch: Option<String>,
     /// Why this version and branch were chosen (e.g. "branch absent on remote, used main").
-    pub reason: Option<String>,
+    pub(crate) reason: Option<String>,
     /// Directory of the working tree (git components).
-    pub dir: Option<String>,
+    pub(crate) dir: Option<String>,
     /// The same directory relative to the project's (`.`, `../lib`): siblings
     /// sit at the same place in every job that runs `ignite`, where `dir`,
     /// absolute, only holds in the job that made the plan.
-    pub path: Option<String>,
+    pub(crate) path: Option<String>,
     /// Image reference to deploy.
-    pub image_url: Option<String>,
+    pub(crate) image_url: Option<String>,
     /// Image digest when the registry was asked.
-    pub digest: Option<String>,
+    pub(crate) digest: Option<String>,
     /// Whether CI must build this component's image.
-    pub build: bool,
+    pub(crate) build: bool,
     /// Its image must already exist and is pulled (image dependencies,
     /// `pull = true` git dependencies).
     #[serde(default)]
-    pub pull: bool,
+    pub(crate) pull: bool,
     /// The registry said it does not have that image (`ignite` fails on it).
     #[serde(default)]
-    pub missing: bool,
+    pub(crate) missing: bool,
     /// Why it is built or skipped (e.g. "image found in registry").
-    pub build_reason: Option<String>,
+    pub(crate) build_reason: Option<String>,
     /// `[build] command` of its `.ciux.toml`.
-    pub build_command: Option<String>,
+    pub(crate) build_command: Option<String>,
     /// `[deploy] command`, or `deploy = "..."` on the dependency entry.
-    pub deploy_command: Option<String>,
+    pub(crate) deploy_command: Option<String>,
 }
 
 impl std::ops::Deref for Component {
@@ -115,24 +115,24 @@ impl std::ops::DerefMut for Component {
 
 /// The input of [`Plan::new`]: the components of the resolved graph and its edges.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Graph {
+pub(crate) struct Graph {
     /// Name of the main project (one of `components`).
-    pub project: String,
-    pub components: Vec<Component>,
+    pub(crate) project: String,
+    pub(crate) components: Vec<Component>,
     /// `(dependent, dependency)` pairs: the first needs the second deployed first.
-    pub edges: Vec<(String, String)>,
+    pub(crate) edges: Vec<(String, String)>,
 }
 
 /// A component placed in the plan (its [`Details`] read through `Deref`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Step {
-    pub name: String,
+pub(crate) struct Step {
+    pub(crate) name: String,
     /// Its wave: 0 for no dependencies, else one more than its latest dependency.
-    pub wave: usize,
+    pub(crate) wave: usize,
     #[serde(flatten)]
-    pub details: Details,
+    pub(crate) details: Details,
     /// Direct dependencies, sorted by name.
-    pub depends_on: Vec<String>,
+    pub(crate) depends_on: Vec<String>,
 }
 
 impl std::ops::Deref for Step {
@@ -144,19 +144,19 @@ impl std::ops::Deref for Step {
 
 /// The ordered deploy plan, serialized as the versioned JSON schema.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// [`SCHEMA_VERSION`].
-    pub schema: u32,
+    pub(crate) schema: u32,
     /// Name of the main project.
-    pub project: String,
+    pub(crate) project: String,
     /// Component names per wave, in deploy order.
-    pub waves: Vec<Vec<String>>,
+    pub(crate) waves: Vec<Vec<String>>,
     /// Every component in deploy order (by wave, then by name).
-    pub components: Vec<Step>,
+    pub(crate) components: Vec<Step>,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
-pub enum PlanError {
+pub(crate) enum PlanError {
     #[error("dependency cycle: {}", .path.join(" -> "))]
     Cycle {
         /// The cycle, its first node repeated at the end.
@@ -175,7 +175,7 @@ impl Step {
     /// when an image it must pull is not in the registry; `pull` (image
     /// dependencies, `pull = true` git dependencies), `install` (package) or
     /// `skip` (git).
-    pub fn action(&self) -> &'static str {
+    pub(crate) fn action(&self) -> &'static str {
         match (self.build, self.missing, self.pull, self.kind) {
             (true, ..) => "build",
             (false, true, ..) => "missing",
@@ -188,7 +188,7 @@ impl Step {
 
 impl Plan {
     /// Order `graph` into waves, or report the first cycle found.
-    pub fn new(graph: Graph) -> Result<Self, PlanError> {
+    pub(crate) fn new(graph: Graph) -> Result<Self, PlanError> {
         let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let mut by_name: BTreeMap<String, Component> = BTreeMap::new();
         for component in graph.components {
@@ -239,23 +239,23 @@ impl Plan {
     }
 
     /// The main project's step.
-    pub fn project_step(&self) -> Option<&Step> {
+    pub(crate) fn project_step(&self) -> Option<&Step> {
         self.components.iter().find(|s| s.name == self.project)
     }
 
     /// Steps of wave `wave`, by name.
-    pub fn wave(&self, wave: usize) -> impl Iterator<Item = &Step> {
+    pub(crate) fn wave(&self, wave: usize) -> impl Iterator<Item = &Step> {
         self.components.iter().filter(move |s| s.wave == wave)
     }
 
     /// The JSON document (pretty, with a final newline).
-    pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    pub(crate) fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
         serde_json::to_writer_pretty(&mut *out, self)?;
         out.write_all(b"\n")
     }
 
     /// The JSON document on one line (for `$GITHUB_OUTPUT`).
-    pub fn to_compact_json(&self) -> String {
+    pub(crate) fn to_compact_json(&self) -> String {
         // Serializing plain strings, numbers and booleans into a String cannot fail.
         serde_json::to_string(self).unwrap_or_default()
     }

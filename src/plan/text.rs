@@ -14,7 +14,7 @@ use super::Plan;
 ///   app  git  v2.0.0-3-gabcdef0  main  build (source changed)
 ///     deploy: ./deploy.sh
 /// ```
-pub fn render_text(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
+pub(crate) fn render_text(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     writeln!(
         out,

@@ -17,7 +17,7 @@ use crate::workspace::{Checkout, Node, NodeKind, Workspace};
 /// The plan's graph of `ws`. `configs` holds the configuration of each
 /// repository node read from its checkout, by node name; `images` the image
 /// decisions of the workspace.
-pub fn graph_of(
+pub(crate) fn graph_of(
     ws: &Workspace,
     images: &WorkspaceImages,
     configs: &BTreeMap<String, Config>,

@@ -22,14 +22,14 @@ const CONCURRENCY: usize = 8;
 
 impl Client {
     /// Does the registry hold this tag or digest? One request ([`lookup`]).
-    pub fn lookup(&self, reference: &Reference) -> Result<Lookup, RegistryError> {
+    pub(crate) fn lookup(&self, reference: &Reference) -> Result<Lookup, RegistryError> {
         let inner = self.inner();
         self.block_on(lookup(inner, reference.clone()))
     }
 
     /// Look up several images concurrently on the client's runtime (a
     /// `JoinSet`, at most [`CONCURRENCY`] at once); answers in input order.
-    pub fn lookup_all(&self, images: &[Reference]) -> Vec<Result<Lookup, RegistryError>> {
+    pub(crate) fn lookup_all(&self, images: &[Reference]) -> Vec<Result<Lookup, RegistryError>> {
         let inner = self.inner();
         let images = images.to_vec();
         let count = images.len();
@@ -73,13 +73,16 @@ impl Client {
     }
 
     /// Fetch a manifest; `None` when absent.
-    pub fn manifest(&self, reference: &Reference) -> Result<Option<Manifest>, RegistryError> {
+    pub(crate) fn manifest(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<Manifest>, RegistryError> {
         let inner = self.inner();
         self.block_on(manifest(inner, reference.clone()))
     }
 
     /// Fetch a blob (an image configuration); `None` when absent.
-    pub fn blob(
+    pub(crate) fn blob(
         &self,
         reference: &Reference,
         digest: &str,
@@ -164,7 +167,7 @@ impl Client {
 
     /// Every tag of the repository, page after page; `None` when the
     /// repository does not exist (every tag is absent).
-    pub fn tags(&self, reference: &Reference) -> Result<Option<Vec<String>>, RegistryError> {
+    pub(crate) fn tags(&self, reference: &Reference) -> Result<Option<Vec<String>>, RegistryError> {
         let inner = self.inner();
         let reference = reference.clone();
         self.block_on(async move {

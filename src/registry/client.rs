@@ -23,7 +23,7 @@ use super::credentials::{Credentials, Origin};
 use super::{Reference, RegistryError};
 
 /// Every manifest and index media type a tag may point at (OCI and Docker).
-pub const MANIFEST_TYPES: &[&str] = &[
+pub(crate) const MANIFEST_TYPES: &[&str] = &[
     "application/vnd.oci.image.manifest.v1+json",
     "application/vnd.oci.image.index.v1+json",
     "application/vnd.docker.distribution.manifest.v2+json",
@@ -31,19 +31,19 @@ pub const MANIFEST_TYPES: &[&str] = &[
 ];
 
 /// Variables that override the configured timeouts (seconds).
-pub const CONNECT_TIMEOUT_VAR: &str = "CIUX_REGISTRY_CONNECT_TIMEOUT";
-pub const READ_TIMEOUT_VAR: &str = "CIUX_REGISTRY_READ_TIMEOUT";
+pub(crate) const CONNECT_TIMEOUT_VAR: &str = "CIUX_REGISTRY_CONNECT_TIMEOUT";
+pub(crate) const READ_TIMEOUT_VAR: &str = "CIUX_REGISTRY_READ_TIMEOUT";
 
 /// How often and how patiently to retry 429, 5xx and connection failures.
 #[derive(Debug, Clone, Copy)]
-pub struct Retry {
+pub(crate) struct Retry {
     /// Attempts in all (1 = no retry).
-    pub attempts: u32,
+    pub(crate) attempts: u32,
     /// Wait before the first retry; doubled each time, capped by `max_delay`,
     /// each wait drawn between half and all of it (jitter, so that CI jobs
     /// refused together do not come back together).
-    pub delay: Duration,
-    pub max_delay: Duration,
+    pub(crate) delay: Duration,
+    pub(crate) max_delay: Duration,
 }
 
 impl Default for Retry {
@@ -58,12 +58,12 @@ impl Default for Retry {
 
 /// Bounds on every registry request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timeouts {
+pub(crate) struct Timeouts {
     /// To open the connection (TCP and TLS handshake).
-    pub connect: Duration,
+    pub(crate) connect: Duration,
     /// Between two reads of an answer: a registry that accepts and then says
     /// nothing fails after this long.
-    pub read: Duration,
+    pub(crate) read: Duration,
 }
 
 impl Default for Timeouts {
@@ -78,7 +78,7 @@ impl Default for Timeouts {
 impl Timeouts {
     /// The configured timeouts, overridden by `CIUX_REGISTRY_CONNECT_TIMEOUT`
     /// and `CIUX_REGISTRY_READ_TIMEOUT` (seconds) when set to a number.
-    pub fn from_env(configured: Timeouts) -> Self {
+    pub(crate) fn from_env(configured: Timeouts) -> Self {
         let var = |name: &str| {
             let text = std::env::var(name).ok()?;
             match text.trim().parse::<f64>() {
@@ -99,22 +99,22 @@ impl Timeouts {
 /// Everything a client needs to know besides the requests.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
-    pub credentials: Credentials,
+    pub(crate) credentials: Credentials,
     /// Hosts (`host` or `host:port`) spoken to over plain HTTP; loopback
     /// addresses are too, unless they have a CA in `ca`.
-    pub insecure: Vec<String>,
+    pub(crate) insecure: Vec<String>,
     /// A CA certificate file (PEM) to trust for a registry, by `host[:port]`.
-    pub ca: BTreeMap<String, PathBuf>,
-    pub timeouts: Timeouts,
-    pub retry: Retry,
+    pub(crate) ca: BTreeMap<String, PathBuf>,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) retry: Retry,
 }
 
 /// A manifest as stored: its media type, bytes and digest.
 #[derive(Debug, Clone)]
-pub struct Manifest {
-    pub media_type: String,
-    pub bytes: Vec<u8>,
-    pub digest: String,
+pub(crate) struct Manifest {
+    pub(crate) media_type: String,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) digest: String,
 }
 
 /// A registry client. Cheap to share between threads (`&Client` is `Sync`).
@@ -163,7 +163,7 @@ impl Client {
     /// The client of a command run: credentials from the environment (the
     /// `CIUX_REGISTRY_*` ones for the project's `registry`), the configured
     /// plain-HTTP hosts, CAs and timeouts (the timeout variables win).
-    pub fn from_config(config: &crate::config::Config) -> Self {
+    pub(crate) fn from_config(config: &crate::config::Config) -> Self {
         let host = config
             .registry
             .as_deref()

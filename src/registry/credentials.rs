@@ -26,15 +26,15 @@ use secrecy::{ExposeSecret, SecretString};
 use super::reference::DOCKER_HUB;
 
 /// Environment variables holding a user and password for the project's registry.
-pub const USER_VAR: &str = "CIUX_REGISTRY_USER";
-pub const PASSWORD_VAR: &str = "CIUX_REGISTRY_PASSWORD";
+pub(crate) const USER_VAR: &str = "CIUX_REGISTRY_USER";
+pub(crate) const PASSWORD_VAR: &str = "CIUX_REGISTRY_PASSWORD";
 
 /// The key credential stores use for Docker Hub.
-pub const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";
+pub(crate) const DOCKER_HUB_KEY: &str = "https://index.docker.io/v1/";
 
 /// A secret for one registry. `Debug` hides it.
 #[derive(Clone, Debug)]
-pub enum Credential {
+pub(crate) enum Credential {
     Basic {
         user: String,
         password: SecretString,
@@ -69,7 +69,7 @@ impl Credential {
 
 /// Where a credential came from, to say which one a registry refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     /// `CIUX_REGISTRY_USER` / `CIUX_REGISTRY_PASSWORD`.
     Environment,
     /// A `config.json` or `auth.json` file (entries or a helper it names).
@@ -87,7 +87,7 @@ impl std::fmt::Display for Origin {
 
 /// Where to look for credentials; built from the environment by [`Credentials::from_env`].
 #[derive(Debug, Clone, Default)]
-pub struct Credentials {
+pub(crate) struct Credentials {
     /// The variables' credential and the one host it is for.
     env: Option<(String, Credential)>,
     docker_config: Option<PathBuf>,
@@ -110,7 +110,7 @@ fn warn_once(key: String, message: impl FnOnce() -> String) {
 impl Credentials {
     /// Read the variables that say where credentials are; `CIUX_REGISTRY_USER`
     /// and `CIUX_REGISTRY_PASSWORD` are for `registry_host` (the project's).
-    pub fn from_env(registry_host: Option<&str>) -> Self {
+    pub(crate) fn from_env(registry_host: Option<&str>) -> Self {
         let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
         let env = match (
             registry_host,
@@ -140,13 +140,9 @@ impl Credentials {
         }
     }
 
-    /// No credentials at all (anonymous access only).
-    pub fn none() -> Self {
-        Self::default()
-    }
-
     /// These files instead of the environment's (tests and tools).
-    pub fn with_files(docker_config: Option<PathBuf>, auth_file: Option<PathBuf>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn with_files(docker_config: Option<PathBuf>, auth_file: Option<PathBuf>) -> Self {
         Self {
             env: None,
             docker_config,
@@ -158,7 +154,7 @@ impl Credentials {
     /// and where it came from. A malformed file, a failing or missing helper
     /// is warned about once and skipped: anonymous access may still work, and
     /// a refusal will then say so.
-    pub fn lookup(&self, host: &str) -> Option<(Credential, Origin)> {
+    pub(crate) fn lookup(&self, host: &str) -> Option<(Credential, Origin)> {
         if let Some((_, env)) = self.env.as_ref().filter(|(h, _)| h == host) {
             return Some((env.clone(), Origin::Environment));
         }
@@ -173,7 +169,7 @@ impl Credentials {
 }
 
 /// The key a credential store holds `host` under.
-pub fn store_key(host: &str) -> String {
+pub(crate) fn store_key(host: &str) -> String {
     if matches!(
         host,
         DOCKER_HUB | "index.docker.io" | "registry-1.docker.io"

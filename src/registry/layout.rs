@@ -26,12 +26,12 @@ struct Descriptor {
 }
 
 /// The layout directory of image `name` in registry directory `dir`.
-pub fn layout_dir(dir: &Path, name: &str) -> PathBuf {
+pub(crate) fn layout_dir(dir: &Path, name: &str) -> PathBuf {
     dir.join(name)
 }
 
 /// `(tag, digest)` of every tagged manifest; `None` when the layout does not exist.
-pub fn tags(layout: &Path) -> Result<Option<Vec<(String, String)>>, RegistryError> {
+pub(crate) fn tags(layout: &Path) -> Result<Option<Vec<(String, String)>>, RegistryError> {
     let path = layout.join("index.json");
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
@@ -52,7 +52,7 @@ pub fn tags(layout: &Path) -> Result<Option<Vec<(String, String)>>, RegistryErro
 }
 
 /// Whether the layout holds `tag`.
-pub fn lookup(layout: &Path, tag: &str) -> Result<Lookup, RegistryError> {
+pub(crate) fn lookup(layout: &Path, tag: &str) -> Result<Lookup, RegistryError> {
     Ok(tags(layout)?
         .unwrap_or_default()
         .into_iter()
@@ -63,7 +63,7 @@ pub fn lookup(layout: &Path, tag: &str) -> Result<Lookup, RegistryError> {
 /// Give the manifest tagged `from` the tag `to` as well (promotion in a
 /// layout): one more `index.json` entry, written atomically. Returns the
 /// digest, or `None` when `from` is absent.
-pub fn retag(layout: &Path, from: &str, to: &str) -> Result<Option<String>, RegistryError> {
+pub(crate) fn retag(layout: &Path, from: &str, to: &str) -> Result<Option<String>, RegistryError> {
     let path = layout.join("index.json");
     let io = |source: std::io::Error| RegistryError::Layout {
         path: path.clone(),

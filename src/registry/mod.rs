@@ -12,28 +12,25 @@
 mod api;
 mod client;
 mod credentials;
-pub mod layout;
+pub(crate) mod layout;
 mod reference;
 
 use std::path::PathBuf;
 
 use thiserror::Error;
 
-pub use client::{
-    CONNECT_TIMEOUT_VAR, Client, MANIFEST_TYPES, Manifest, READ_TIMEOUT_VAR, Retry, Settings,
-    Timeouts,
-};
-pub use credentials::{
-    Credential, Credentials, DOCKER_HUB_KEY, Origin, PASSWORD_VAR, USER_VAR, store_key,
-};
-pub use reference::{
-    DOCKER_HUB, Reference, check_registry_prefix, is_valid_image_name, tag_of_version,
+pub use client::Client;
+pub use client::Settings;
+pub(crate) use credentials::{PASSWORD_VAR, USER_VAR};
+pub use reference::Reference;
+pub(crate) use reference::{
+    DOCKER_HUB, check_registry_prefix, is_valid_image_name, tag_of_version,
 };
 
 /// The answer to "does this image exist?".
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "answer", rename_all = "lowercase")]
-pub enum Lookup {
+pub(crate) enum Lookup {
     /// The registry holds it; `digest` is its manifest digest.
     Present { digest: String },
     /// The registry answered that it does not hold it.

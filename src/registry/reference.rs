@@ -16,17 +16,17 @@ use serde::Serialize;
 use super::RegistryError;
 
 /// The registry name Docker uses for Docker Hub.
-pub const DOCKER_HUB: &str = "docker.io";
+pub(crate) const DOCKER_HUB: &str = "docker.io";
 
 /// A parsed image reference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reference {
     /// Registry host with its port, e.g. `127.0.0.1:5000` or `docker.io`.
-    pub registry: String,
+    pub(crate) registry: String,
     /// Repository path inside the registry, e.g. `astro/fink-broker`.
-    pub repository: String,
-    pub tag: Option<String>,
-    pub digest: Option<String>,
+    pub(crate) repository: String,
+    pub(crate) tag: Option<String>,
+    pub(crate) digest: Option<String>,
 }
 
 impl Reference {
@@ -80,11 +80,6 @@ impl Reference {
             digest: None,
             ..self.clone()
         }
-    }
-
-    /// `registry/repository` (Docker Hub written out as `docker.io`).
-    pub fn name(&self) -> String {
-        format!("{}/{}", self.registry, self.repository)
     }
 
     /// The same reference in oci-client's type.
@@ -203,7 +198,7 @@ impl std::fmt::Display for Reference {
 /// `--tmp-registry` values): an image named `<prefix>/<name>` must be a valid
 /// reference, with no tag or digest in the prefix itself. `oci:<dir>` (an OCI
 /// layout directory) is accepted as is.
-pub fn check_registry_prefix(prefix: &str) -> Result<(), String> {
+pub(crate) fn check_registry_prefix(prefix: &str) -> Result<(), String> {
     if prefix.starts_with("oci:") {
         return Ok(());
     }
@@ -233,13 +228,13 @@ pub fn check_registry_prefix(prefix: &str) -> Result<(), String> {
 
 /// A version as an image tag: semver build metadata (`+build`) is not allowed in
 /// tags, so `+` becomes `_` (the convention Helm and others use).
-pub fn tag_of_version(version: &str) -> String {
+pub(crate) fn tag_of_version(version: &str) -> String {
     version.replace('+', "_")
 }
 
 /// Whether `name` can be the last path component of an image (a project name
 /// once lower-cased).
-pub fn is_valid_image_name(name: &str) -> bool {
+pub(crate) fn is_valid_image_name(name: &str) -> bool {
     Reference::parse(&format!("localhost/{name}")).is_ok_and(|r| r.repository == name)
 }
 

@@ -14,18 +14,17 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 pub(crate) use remote::branch_remote;
-pub use remote::redact;
-pub use stack::{
-    Edge, Member, MissingClone, Silent, StackPlan, StackReport, StackStep, StepState, apply_stack,
-    clone_missing, plan_stack, select_members, stack_members, tag_order,
+pub(crate) use stack::{
+    Member, Silent, StackPlan, StackReport, StackStep, StepState, apply_stack, clone_missing,
+    plan_stack, select_members, stack_members,
 };
-pub use tag::{PushTarget, TagPlan, TagRequest, create_tag, plan_tag, push_tag, tag_commands};
-pub use version::{Bump, DEFAULT_PREFIX, VersionError, next_version, release_order};
-pub use wait::{dependency_image, next_delay, wait_for_image};
+pub(crate) use tag::{TagPlan, TagRequest, create_tag, plan_tag, push_tag, tag_commands};
+pub(crate) use version::{Bump, VersionError};
+pub(crate) use wait::{dependency_image, wait_for_image};
 
 /// Why a repository was not tagged. Every refusal says what to do.
 #[derive(Debug, Error)]
-pub enum ReleaseError {
+pub(crate) enum ReleaseError {
     #[error("{} has uncommitted changes: a release must be a committed state\n  fix: commit or stash them (`git status`)", path.display())]
     Dirty { path: PathBuf },
     #[error("{} is {}: releases are cut from main or master\n  fix: check out main or master, or pass --allow-branch",
@@ -72,8 +71,9 @@ pub enum ReleaseError {
         command: String,
         stderr: String,
     },
-    #[error("cannot run git (is it installed and on PATH?)")]
+    #[error("cannot run git in {} (is it installed and on PATH?)", path.display())]
     Spawn {
+        path: PathBuf,
         #[source]
         source: std::io::Error,
     },
@@ -123,7 +123,7 @@ pub enum ReleaseError {
 
 impl ReleaseError {
     /// Configuration problems (exit status 2) rather than failures.
-    pub fn is_usage(&self) -> bool {
+    pub(crate) fn is_usage(&self) -> bool {
         matches!(
             self,
             Self::Cycle { .. } | Self::Config(_) | Self::UnknownMembers { .. }

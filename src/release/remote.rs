@@ -13,7 +13,10 @@ pub(crate) fn git(dir: &Path, args: &[&str]) -> Result<String, ReleaseError> {
     let mut cmd = crate::git::cli::git_command();
     cmd.arg("-C").arg(dir).args(args);
     let output = crate::git::cli::output(&mut cmd).map_err(|e| match e {
-        crate::git::cli::RunError::Spawn(source) => ReleaseError::Spawn { source },
+        crate::git::cli::RunError::Spawn(source) => ReleaseError::Spawn {
+            path: dir.to_path_buf(),
+            source,
+        },
         timed_out => ReleaseError::GitCommand {
             path: dir.to_path_buf(),
             command: redact(&format!("git {}", args.join(" "))),
@@ -80,7 +83,7 @@ pub(crate) fn push_tag(dir: &Path, remote: &str, tag: &str) -> Result<(), Releas
 
 /// Replace the user-info part of every URL in `text` (`https://user:token@host`)
 /// by `***`, so that a token in a remote URL never reaches a message.
-pub fn redact(text: &str) -> String {
+pub(crate) fn redact(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find("://") {

@@ -18,36 +18,36 @@ use crate::workspace::{NodeKind, Workspace};
 
 /// A repository of the stack: its name in the graph and its checkout.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Member {
-    pub name: String,
+pub(crate) struct Member {
+    pub(crate) name: String,
     /// The checkout; empty until [`clone_missing`] clones a dependency that has none.
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// A git dependency with no sibling checkout: where to clone it from, and its branch.
     #[serde(skip)]
-    pub missing: Option<MissingClone>,
+    pub(crate) missing: Option<MissingClone>,
     /// `pull = true`: the project requires its image (`--wait-images` waits for it).
-    pub pull: bool,
+    pub(crate) pull: bool,
 }
 
 /// A dependency to clone before it can be tagged.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MissingClone {
+pub(crate) struct MissingClone {
     /// The URL as configured (may hold credentials: never printed).
-    pub url: String,
+    pub(crate) url: String,
     /// The URL without credentials, for messages.
-    pub shown_url: String,
-    pub branch: Option<String>,
+    pub(crate) shown_url: String,
+    pub(crate) branch: Option<String>,
     /// Where `ciux ignite` would have put it.
-    pub sibling: PathBuf,
+    pub(crate) sibling: PathBuf,
 }
 
 /// `from` depends on `to`.
-pub type Edge = (String, String);
+pub(crate) type Edge = (String, String);
 
 /// Dependencies before dependents: a depth-first walk that visits members and
 /// each member's dependencies in the order of `members`, so the result is
 /// stable. A cycle is returned as its path.
-pub fn tag_order(members: &[String], edges: &[Edge]) -> Result<Vec<String>, Vec<String>> {
+pub(crate) fn tag_order(members: &[String], edges: &[Edge]) -> Result<Vec<String>, Vec<String>> {
     fn visit<'a>(
         node: &'a str,
         deps: &BTreeMap<&'a str, Vec<&'a str>>,
@@ -92,7 +92,7 @@ pub fn tag_order(members: &[String], edges: &[Edge]) -> Result<Vec<String>, Vec<
 /// `clone = true` git dependency of the resolved workspace, dependencies first.
 /// The order is computed over the whole graph, so a dependency reached through
 /// a repository that is not tagged (`clone = false`) still comes first.
-pub fn stack_members(ws: &Workspace) -> Result<Vec<Member>, ReleaseError> {
+pub(crate) fn stack_members(ws: &Workspace) -> Result<Vec<Member>, ReleaseError> {
     let names: Vec<String> = ws.nodes.iter().map(|n| n.name.clone()).collect();
     let edges: Vec<Edge> = ws
         .edges
@@ -146,7 +146,10 @@ pub fn stack_members(ws: &Workspace) -> Result<Vec<Member>, ReleaseError> {
 
 /// Keep only the members named in `only` (all when empty); an unknown name is
 /// an error listing the known ones.
-pub fn select_members(members: Vec<Member>, only: &[String]) -> Result<Vec<Member>, ReleaseError> {
+pub(crate) fn select_members(
+    members: Vec<Member>,
+    only: &[String],
+) -> Result<Vec<Member>, ReleaseError> {
     if only.is_empty() {
         return Ok(members);
     }
@@ -169,7 +172,7 @@ pub fn select_members(members: Vec<Member>, only: &[String]) -> Result<Vec<Membe
 
 /// Clone each member that has no checkout into `into` (bare, the one branch
 /// and the tags reachable from it: all a tag needs), and point the member at it.
-pub fn clone_missing(members: &mut [Member], into: &Path) -> Result<(), ReleaseError> {
+pub(crate) fn clone_missing(members: &mut [Member], into: &Path) -> Result<(), ReleaseError> {
     for member in members.iter_mut() {
         let Some(missing) = &member.missing else {
             continue;
@@ -202,7 +205,7 @@ pub fn clone_missing(members: &mut [Member], into: &Path) -> Result<(), ReleaseE
 }
 
 /// Progress of the workspace resolution: `ciux tag` shows none.
-pub struct Silent;
+pub(crate) struct Silent;
 
 impl crate::git::clone::Progress for Silent {
     fn start(&self, _: &str, _: &str) {}
@@ -211,25 +214,28 @@ impl crate::git::clone::Progress for Silent {
 
 /// One member's plan, in tagging order.
 #[derive(Debug, Clone, Serialize)]
-pub struct StackStep {
-    pub name: String,
+pub(crate) struct StackStep {
+    pub(crate) name: String,
     /// `pull = true` in the graph (see [`Member::pull`]).
-    pub pull: bool,
-    pub plan: TagPlan,
+    pub(crate) pull: bool,
+    pub(crate) plan: TagPlan,
 }
 
 /// The stack's plan: what will be tagged, and what is already released.
 #[derive(Debug, Clone, Serialize)]
-pub struct StackPlan {
-    pub steps: Vec<StackStep>,
+pub(crate) struct StackPlan {
+    pub(crate) steps: Vec<StackStep>,
     /// Members whose HEAD already carries a release tag: `(name, tag)`, skipped.
-    pub released: Vec<(String, String)>,
+    pub(crate) released: Vec<(String, String)>,
 }
 
 /// Plan every member (given in tagging order); all refusals are collected.
 /// A member whose HEAD is already tagged is reported and skipped, not refused:
 /// a dependency released earlier is part of the stack as it is.
-pub fn plan_stack(members: &[Member], request: &TagRequest) -> Result<StackPlan, ReleaseError> {
+pub(crate) fn plan_stack(
+    members: &[Member],
+    request: &TagRequest,
+) -> Result<StackPlan, ReleaseError> {
     let mut steps = Vec::new();
     let mut released = Vec::new();
     let mut refusals = Vec::new();
@@ -262,7 +268,7 @@ fn first_line(text: &str) -> &str {
 /// How far one member got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum StepState {
+pub(crate) enum StepState {
     NotTagged,
     Tagged,
     Pushed,
@@ -270,15 +276,15 @@ pub enum StepState {
 
 /// The outcome of applying a stack plan: each step and how far it got.
 #[derive(Debug, Clone, Serialize)]
-pub struct StackReport {
-    pub steps: Vec<(StackStep, StepState)>,
+pub(crate) struct StackReport {
+    pub(crate) steps: Vec<(StackStep, StepState)>,
     /// The step that failed and why (one line), if any.
-    pub failure: Option<(String, String)>,
+    pub(crate) failure: Option<(String, String)>,
 }
 
 /// Tag (and push) each member in order; stop at the first failure.
 /// `after_each` runs once a member is done (e.g. waiting for its image).
-pub fn apply_stack(
+pub(crate) fn apply_stack(
     steps: Vec<StackStep>,
     mut after_each: impl FnMut(&StackStep) -> Result<(), anyhow::Error>,
 ) -> StackReport {
@@ -315,7 +321,7 @@ pub fn apply_stack(
 
 impl StackReport {
     /// Commands that finish the release from where it stopped, in order.
-    pub fn finish_commands(&self, flags: &str) -> Vec<String> {
+    pub(crate) fn finish_commands(&self, flags: &str) -> Vec<String> {
         let mut commands = Vec::new();
         for (step, progress) in &self.steps {
             let dir = shell_quote(&step.plan.repository.display().to_string());
@@ -333,7 +339,7 @@ impl StackReport {
     }
 
     /// Commands that remove what was created, dependents first.
-    pub fn undo_commands(&self) -> Vec<String> {
+    pub(crate) fn undo_commands(&self) -> Vec<String> {
         let mut commands = Vec::new();
         for (step, progress) in self.steps.iter().rev() {
             let dir = shell_quote(&step.plan.repository.display().to_string());
@@ -352,7 +358,7 @@ impl StackReport {
     }
 
     /// The text of a failure: what was tagged, what was not, how to go on or back.
-    pub fn failure_text(&self, flags: &str) -> String {
+    pub(crate) fn failure_text(&self, flags: &str) -> String {
         let mut text = String::new();
         for (step, progress) in &self.steps {
             let state = match progress {

@@ -14,38 +14,38 @@ use crate::git::{Repo, SemverTag, parse_semver_tag};
 
 /// What the user asked for.
 #[derive(Debug, Clone, Default)]
-pub struct TagRequest {
-    pub bump: Bump,
+pub(crate) struct TagRequest {
+    pub(crate) bump: Bump,
     /// Tag message; `Release <tag>` when `None`.
-    pub message: Option<String>,
+    pub(crate) message: Option<String>,
     /// Allow a branch other than main/master (and a detached HEAD).
-    pub allow_branch: bool,
+    pub(crate) allow_branch: bool,
     /// Push the tag to the branch's remote.
-    pub push: bool,
+    pub(crate) push: bool,
 }
 
 /// Where the tag goes when pushed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PushTarget {
-    pub remote: String,
+pub(crate) struct PushTarget {
+    pub(crate) remote: String,
     /// The remote's URL with any credentials redacted.
-    pub url: String,
+    pub(crate) url: String,
 }
 
 /// Everything `ciux tag` will do to one repository, decided before doing it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TagPlan {
-    pub repository: PathBuf,
-    pub branch: Option<String>,
+pub(crate) struct TagPlan {
+    pub(crate) repository: PathBuf,
+    pub(crate) branch: Option<String>,
     /// The commit to tag (HEAD).
-    pub commit: String,
+    pub(crate) commit: String,
     /// The latest release tag reachable from HEAD.
-    pub previous: Option<String>,
-    pub tag: String,
-    pub message: String,
+    pub(crate) previous: Option<String>,
+    pub(crate) tag: String,
+    pub(crate) message: String,
     /// `tag.gpgSign` is set: the tag is made by `git tag -s`.
-    pub signed: bool,
-    pub push: Option<PushTarget>,
+    pub(crate) signed: bool,
+    pub(crate) push: Option<PushTarget>,
 }
 
 /// Branches that releases are cut from unless `--allow-branch`.
@@ -57,7 +57,7 @@ const RELEASE_BRANCHES: [&str; 2] = ["main", "master"];
 /// than main/master (unless allowed), the next tag existing locally or on the
 /// remote. The remote is asked with one `git ls-remote`; when it cannot be
 /// reached and nothing is pushed, a warning is logged and tagging goes on.
-pub fn plan_tag(repo: &Repo, request: &TagRequest) -> Result<TagPlan, ReleaseError> {
+pub(crate) fn plan_tag(repo: &Repo, request: &TagRequest) -> Result<TagPlan, ReleaseError> {
     let path = repo.root().to_path_buf();
     // A shallow clone (GitHub's default checkout) has neither the history nor
     // the tags: the next version would be computed from nothing.
@@ -174,7 +174,7 @@ pub fn plan_tag(repo: &Repo, request: &TagRequest) -> Result<TagPlan, ReleaseErr
 /// procedures read and run): `git tag -m "Release X" X` then `git push --tag`,
 /// each word shell-quoted. `in_dir` adds `-C DIR` for a repository other than
 /// the current one.
-pub fn tag_commands(plan: &TagPlan, in_dir: bool) -> Vec<String> {
+pub(crate) fn tag_commands(plan: &TagPlan, in_dir: bool) -> Vec<String> {
     use crate::emit::quote_word;
     let git = if in_dir {
         format!("git -C {}", quote_word(&plan.repository.to_string_lossy()))
@@ -194,7 +194,7 @@ pub fn tag_commands(plan: &TagPlan, in_dir: bool) -> Vec<String> {
 
 /// Create the annotated tag of `plan` (signed through `git tag -s` when
 /// `tag.gpgSign` is set, so the user's signing setup applies).
-pub fn create_tag(repo: &Repo, plan: &TagPlan) -> Result<(), ReleaseError> {
+pub(crate) fn create_tag(repo: &Repo, plan: &TagPlan) -> Result<(), ReleaseError> {
     let path = repo.root();
     if plan.signed {
         return git(
@@ -231,7 +231,7 @@ pub fn create_tag(repo: &Repo, plan: &TagPlan) -> Result<(), ReleaseError> {
 }
 
 /// Push the tag of `plan` to its remote (nothing when the plan does not push).
-pub fn push_tag(plan: &TagPlan) -> Result<(), ReleaseError> {
+pub(crate) fn push_tag(plan: &TagPlan) -> Result<(), ReleaseError> {
     match &plan.push {
         Some(target) => remote::push_tag(&plan.repository, &target.remote, &plan.tag),
         None => Ok(()),

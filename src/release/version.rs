@@ -16,7 +16,7 @@ use crate::git::SemverTag;
 /// Which part of the version to bump.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Bump {
+pub(crate) enum Bump {
     /// Next release candidate: `rc4` → `rc5`; a final `1.2.3` → `1.2.4-rc0`.
     #[default]
     Rc,
@@ -29,7 +29,7 @@ pub enum Bump {
 
 /// Why no next version can be computed.
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
-pub enum VersionError {
+pub(crate) enum VersionError {
     #[error(
         "{last} is already a final release\n  fix: use --patch, --minor or --major, or --rc for the next candidate"
     )]
@@ -47,11 +47,14 @@ pub enum VersionError {
 }
 
 /// The prefix used when there is no tag yet.
-pub const DEFAULT_PREFIX: &str = "v";
+pub(crate) const DEFAULT_PREFIX: &str = "v";
 
 /// The tag after `last` (the latest release tag reachable from HEAD, if any).
 /// Build metadata of `last` is dropped: it names a build, not a release.
-pub fn next_version(last: Option<&SemverTag>, bump: Bump) -> Result<SemverTag, VersionError> {
+pub(crate) fn next_version(
+    last: Option<&SemverTag>,
+    bump: Bump,
+) -> Result<SemverTag, VersionError> {
     let Some(last) = last else {
         let version = match bump {
             Bump::Rc => candidate(0, 1, 0, 0),
@@ -104,7 +107,7 @@ pub fn next_version(last: Option<&SemverTag>, bump: Bump) -> Result<SemverTag, V
 
 /// Order of releases: semver precedence, except that two release candidates
 /// `rcN` compare by number. Build metadata is ignored, as semver says.
-pub fn release_order(a: &Version, b: &Version) -> Ordering {
+pub(crate) fn release_order(a: &Version, b: &Version) -> Ordering {
     (a.major, a.minor, a.patch)
         .cmp(&(b.major, b.minor, b.patch))
         .then_with(|| match (a.pre.is_empty(), b.pre.is_empty()) {

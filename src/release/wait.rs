@@ -14,7 +14,7 @@ use super::ReleaseError;
 /// The image a `pull = true` dependency must have for its new `tag`, as
 /// `ciux ignite` checks it: `<project registry>/<name>:<tag>`
 /// ([`crate::image::dependency_image`]); `None` without a project registry.
-pub fn dependency_image(
+pub(crate) fn dependency_image(
     config: &Config,
     name: &str,
     tag: &str,
@@ -32,7 +32,7 @@ pub fn dependency_image(
 }
 
 /// The delay before the next poll: from 250 ms, doubling, at most 10 s.
-pub fn next_delay(previous: Option<Duration>) -> Duration {
+pub(crate) fn next_delay(previous: Option<Duration>) -> Duration {
     previous.map_or(Duration::from_millis(250), |d| {
         (d * 2).min(Duration::from_secs(10))
     })
@@ -40,7 +40,7 @@ pub fn next_delay(previous: Option<Duration>) -> Duration {
 
 /// Poll until `reference` exists (its digest) or `timeout` has passed.
 /// `tick` is called before each poll with the time waited so far.
-pub fn wait_for_image(
+pub(crate) fn wait_for_image(
     client: &Client,
     reference: &Reference,
     timeout: Duration,

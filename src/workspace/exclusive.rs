@@ -16,13 +16,13 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 
 /// File name of the lock, in the env files' directory.
-pub const LOCK_FILE: &str = "ignite.lock";
+pub(crate) const LOCK_FILE: &str = "ignite.lock";
 /// Seconds to wait for a lock held by another run.
-pub const LOCK_TIMEOUT_VAR: &str = "CIUX_LOCK_TIMEOUT";
+pub(crate) const LOCK_TIMEOUT_VAR: &str = "CIUX_LOCK_TIMEOUT";
 const DEFAULT_TIMEOUT: u64 = 600;
 
 #[derive(Debug, Error)]
-pub enum LockError {
+pub(crate) enum LockError {
     #[error("cannot lock {}", path.display())]
     Io {
         path: PathBuf,
@@ -39,12 +39,12 @@ pub enum LockError {
 
 /// The held lock; released when dropped (or when the process ends).
 #[derive(Debug)]
-pub struct WorkspaceLock {
+pub(crate) struct WorkspaceLock {
     _file: File,
 }
 
 /// How long to wait, from `CIUX_LOCK_TIMEOUT`.
-pub fn lock_timeout() -> Duration {
+pub(crate) fn lock_timeout() -> Duration {
     let seconds = std::env::var(LOCK_TIMEOUT_VAR)
         .ok()
         .and_then(|v| v.trim().parse::<u64>().ok())
@@ -54,7 +54,7 @@ pub fn lock_timeout() -> Duration {
 
 /// Take the lock in `dir`, waiting up to `timeout`; `waiting` is told once who
 /// holds it when the wait begins.
-pub fn acquire(
+pub(crate) fn acquire(
     dir: &Path,
     timeout: Duration,
     waiting: &dyn Fn(&str),

@@ -33,7 +33,7 @@ pub(crate) fn heads_of(ws: &Workspace) -> Result<BTreeMap<String, String>, Works
 
 /// Why the lock of a workspace could not be written.
 #[derive(Debug, thiserror::Error)]
-pub enum WriteLockError {
+pub(crate) enum WriteLockError {
     #[error("the workspace has no project directory")]
     NoProject,
     #[error(transparent)]
@@ -47,7 +47,7 @@ pub enum WriteLockError {
 }
 
 /// Write the lock of `ws` to `.ciux.d/ciux.lock`; returns its path.
-pub fn write(ws: &Workspace) -> Result<PathBuf, WriteLockError> {
+pub(crate) fn write(ws: &Workspace) -> Result<PathBuf, WriteLockError> {
     let root = ws
         .project_node()
         .and_then(|p| p.dir.clone())

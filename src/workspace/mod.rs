@@ -19,28 +19,28 @@ use crate::git::GitError;
 use crate::git::clone::CloneError;
 use crate::git::remote::{BranchReason, RemoteError};
 
-pub mod exclusive;
-pub mod locked;
+pub(crate) mod exclusive;
+pub(crate) mod locked;
 mod resolve;
 
-pub use resolve::{Configs, Request, project_branch, project_name, resolve};
+pub(crate) use resolve::{Configs, Request, project_branch, resolve};
 
 /// The whole resolution, as `ciux plan` and `--format json` consume it.
 #[derive(Debug, Clone, Serialize)]
-pub struct Workspace {
+pub(crate) struct Workspace {
     /// Name of the project node.
-    pub project: String,
+    pub(crate) project: String,
     /// The canonical selector (empty: every dependency).
-    pub selector: String,
+    pub(crate) selector: String,
     /// The project node first, then dependencies in the order they were reached.
-    pub nodes: Vec<Node>,
+    pub(crate) nodes: Vec<Node>,
     /// `from` depends on `to`.
-    pub edges: Vec<Edge>,
+    pub(crate) edges: Vec<Edge>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum NodeKind {
+pub(crate) enum NodeKind {
     Project,
     Git,
     Image,
@@ -50,7 +50,7 @@ pub enum NodeKind {
 /// How a repository's directory came to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Checkout {
+pub(crate) enum Checkout {
     /// The project itself.
     Project,
     /// Cloned by this run.
@@ -70,38 +70,38 @@ pub enum Checkout {
 
 /// A `package` dependency: a tool installed with `go install module@version`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Package {
-    pub module: String,
-    pub version: String,
+pub(crate) struct Package {
+    pub(crate) module: String,
+    pub(crate) version: String,
 }
 
 /// One repository, image or package of the workspace.
 #[derive(Debug, Clone, Serialize)]
-pub struct Node {
+pub(crate) struct Node {
     /// Identity: repository name, image reference, or `module@version`.
-    pub name: String,
-    pub kind: NodeKind,
+    pub(crate) name: String,
+    pub(crate) kind: NodeKind,
     /// Local checkout (project and git dependencies present on disk).
-    pub dir: Option<PathBuf>,
+    pub(crate) dir: Option<PathBuf>,
     /// Remote URL, credentials removed.
-    pub url: Option<String>,
-    pub image: Option<String>,
-    pub package: Option<Package>,
-    pub branch: Option<String>,
-    pub branch_reason: Option<BranchReason>,
+    pub(crate) url: Option<String>,
+    pub(crate) image: Option<String>,
+    pub(crate) package: Option<Package>,
+    pub(crate) branch: Option<String>,
+    pub(crate) branch_reason: Option<BranchReason>,
     /// The remote's commit for `branch`.
-    pub remote_commit: Option<String>,
+    pub(crate) remote_commit: Option<String>,
     /// `git describe` version of the checkout's HEAD.
-    pub version: Option<String>,
-    pub checkout: Option<Checkout>,
-    pub clone: bool,
-    pub pull: bool,
-    pub labels: BTreeMap<String, String>,
+    pub(crate) version: Option<String>,
+    pub(crate) checkout: Option<Checkout>,
+    pub(crate) clone: bool,
+    pub(crate) pull: bool,
+    pub(crate) labels: BTreeMap<String, String>,
     /// An image that is an input of the project's build (e.g. its base image).
-    pub build_input: bool,
+    pub(crate) build_input: bool,
     /// Deploy command (informational, for plans): the dependency's `deploy`
     /// key, or the project's `deploy_command`.
-    pub deploy: Option<String>,
+    pub(crate) deploy: Option<String>,
     /// The URL as configured (may hold credentials): never serialised or printed.
     #[serde(skip)]
     pub(crate) raw_url: Option<String>,
@@ -109,13 +109,13 @@ pub struct Node {
 
 /// `from` depends on `to` (node names).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Edge {
-    pub from: String,
-    pub to: String,
+pub(crate) struct Edge {
+    pub(crate) from: String,
+    pub(crate) to: String,
 }
 
 #[derive(Debug, Error)]
-pub enum WorkspaceError {
+pub(crate) enum WorkspaceError {
     #[error(transparent)]
     Git(#[from] GitError),
     #[error(transparent)]
@@ -145,19 +145,19 @@ fn clone_failures(errors: &[CloneError]) -> String {
 
 impl WorkspaceError {
     /// Configuration problems (exit status 2) rather than failures.
-    pub fn is_usage(&self) -> bool {
+    pub(crate) fn is_usage(&self) -> bool {
         matches!(self, Self::Config(_) | Self::Cycle { .. })
     }
 }
 
 impl Workspace {
     /// The project node.
-    pub fn project_node(&self) -> Option<&Node> {
+    pub(crate) fn project_node(&self) -> Option<&Node> {
         self.nodes.iter().find(|n| n.kind == NodeKind::Project)
     }
 
     /// Every node but the project.
-    pub fn dependencies(&self) -> impl Iterator<Item = &Node> {
+    pub(crate) fn dependencies(&self) -> impl Iterator<Item = &Node> {
         self.nodes.iter().filter(|n| n.kind != NodeKind::Project)
     }
 
@@ -176,7 +176,7 @@ impl Workspace {
     }
 
     /// The first cycle found by a depth-first walk in node order, as a path.
-    pub fn find_cycle(&self) -> Option<Vec<String>> {
+    pub(crate) fn find_cycle(&self) -> Option<Vec<String>> {
         #[derive(Clone, Copy, PartialEq)]
         enum Mark {
             New,

@@ -19,37 +19,37 @@ const DESCRIBE_PARALLEL: usize = 4;
 
 /// What to resolve.
 #[derive(Debug, Clone, Default)]
-pub struct Request {
+pub(crate) struct Request {
     /// Any directory inside the project.
-    pub path: PathBuf,
-    pub selector: Selector,
+    pub(crate) path: PathBuf,
+    pub(crate) selector: Selector,
     /// `--branch`.
-    pub branch: Option<String>,
+    pub(crate) branch: Option<String>,
     /// `-m/--main`: no dependencies.
-    pub main_only: bool,
+    pub(crate) main_only: bool,
     /// `GITHUB_HEAD_REF`, used on a detached HEAD.
-    pub github_head_ref: Option<String>,
+    pub(crate) github_head_ref: Option<String>,
     /// `GITHUB_REF_NAME`, used on a detached HEAD.
-    pub github_ref_name: Option<String>,
+    pub(crate) github_ref_name: Option<String>,
     /// Clone or update `clone = true` siblings; when false (`ciux get deps`)
     /// nothing on disk changes and absent siblings are remote-only.
-    pub synchronise: bool,
+    pub(crate) synchronise: bool,
     /// No network at all (`ciux ignite env`): remotes are not listed, each
     /// sibling on disk keeps the branch it has checked out.
-    pub offline: bool,
+    pub(crate) offline: bool,
     /// `--locked`: read `.ciux.d/ciux.lock`, check each sibling out at its
     /// locked commit before reading it, and fail where the resolution differs.
-    pub locked: bool,
+    pub(crate) locked: bool,
 }
 
 /// The configuration of each repository of a workspace read from its checkout
 /// (the project and every git dependency on disk), by node name: read once,
 /// during the walk, and handed to whatever renders the workspace.
-pub type Configs = BTreeMap<String, Config>;
+pub(crate) type Configs = BTreeMap<String, Config>;
 
 /// The project's branch: `--branch`, the checked-out branch, then on a detached
 /// HEAD `GITHUB_HEAD_REF` and `GITHUB_REF_NAME` (empty values do not count).
-pub fn project_branch(
+pub(crate) fn project_branch(
     request: &Request,
     repo: &Repo,
 ) -> Result<(Option<String>, BranchReason), GitError> {
@@ -70,7 +70,7 @@ pub fn project_branch(
 }
 
 /// The project's name: the `project` key, else its directory name.
-pub fn project_name(config: &Config, root: &Path) -> String {
+pub(crate) fn project_name(config: &Config, root: &Path) -> String {
     config.project.clone().unwrap_or_else(|| {
         root.file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -81,7 +81,7 @@ pub fn project_name(config: &Config, root: &Path) -> String {
 /// Resolve the workspace: list remotes, synchronise sibling checkouts, read
 /// versions, follow siblings' configurations. Each configuration is read once
 /// and returned with the workspace.
-pub fn resolve(
+pub(crate) fn resolve(
     request: &Request,
     progress: &dyn Progress,
 ) -> Result<(Workspace, Configs), WorkspaceError> {

@@ -4,13 +4,15 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use crate::common::ciux;
+use crate::common::context::ROOT;
 use crate::common::git::{Repo, git, isolate_env};
+use crate::common::{TestContext, ciux};
 use crate::tag::{bare_remote, file_url, refs};
 
-/// A workspace: `ws/<project>` and its siblings `ws/<dep>`, remotes in `remotes/`.
+/// A workspace: the project `ws/proj` (the context's repository) and its
+/// siblings `ws/<dep>`, remotes in `remotes/`.
 pub(crate) struct Workspace {
-    pub project: Repo,
+    pub ctx: TestContext,
     pub deps: Vec<Repo>,
     pub remotes: PathBuf,
 }
@@ -23,13 +25,18 @@ impl Workspace {
 
 /// A repository `ws/<name>` with one tagged commit, pushed to `remotes/<name>.git`.
 pub(crate) fn pushed_repo(tmp: &Path, name: &str, files: &[(&str, &str)]) -> Repo {
-    let bare = bare_remote(&tmp.join("remotes").join(format!("{name}.git")));
     let mut repo = Repo::init(&tmp.join("ws").join(name));
     repo.commit("initial", files);
     repo.tag("v1.0.0");
+    push_to_remote(tmp, name, &mut repo);
+    repo
+}
+
+/// Push `repo` (branch `main` and the tags) to a new `remotes/<name>.git`.
+fn push_to_remote(tmp: &Path, name: &str, repo: &mut Repo) {
+    let bare = bare_remote(&tmp.join("remotes").join(format!("{name}.git")));
     repo.git(&["remote", "add", "origin", &file_url(&bare)]);
     repo.git(&["push", "-q", "-u", "origin", "main", "--tags"]);
-    repo
 }
 
 /// `.ciux.toml` with `source_paths = ["src"]` and clone = true git dependencies.
@@ -44,29 +51,25 @@ pub(crate) fn config_with(tmp: &Path, deps: &[&str]) -> String {
     text
 }
 
-pub(crate) fn workspace(tmp: &Path, deps: &[&str]) -> Workspace {
-    let deps: Vec<Repo> = deps
-        .iter()
-        .map(|d| pushed_repo(tmp, d, &[("README", d)]))
-        .collect();
-    let names: Vec<&str> = deps
-        .iter()
-        .map(|d| d.dir.file_name().unwrap().to_str().unwrap())
-        .collect();
-    let config = config_with(tmp, &names);
-    let project = pushed_repo(
-        tmp,
-        "proj",
-        &[
-            ("src/main.c", "int main;\n"),
-            ("README", "proj\n"),
-            (".ciux.toml", &config),
-        ],
-    );
+/// The [`Workspace`] with siblings `deps`, each tagged v1.0.0 and pushed, as
+/// the project is.
+pub(crate) fn workspace(deps: &[&str]) -> Workspace {
+    let mut ctx = TestContext::builder()
+        .dir("ws/proj")
+        .file("src/main.c", "int main;\n")
+        .file("README", "proj\n")
+        .config(&config_with(Path::new(ROOT), deps))
+        .tag("v1.0.0")
+        .build();
+    let root = ctx.root.clone();
+    push_to_remote(&root, "proj", &mut ctx.repo);
     Workspace {
-        project,
-        deps,
-        remotes: tmp.join("remotes"),
+        deps: deps
+            .iter()
+            .map(|d| pushed_repo(&root, d, &[("README", d)]))
+            .collect(),
+        remotes: root.join("remotes"),
+        ctx,
     }
 }
 
@@ -142,9 +145,8 @@ fn f(severity: &str, code: &str, repo: &str) -> (String, String, String) {
 
 #[test]
 fn clean_workspace_passes_and_says_remotes_were_not_contacted() {
-    let tmp = tempfile::tempdir().unwrap();
-    let ws = workspace(tmp.path(), &["alpha", "beta"]);
-    let (code, stdout, stderr) = check(&ws.project.dir, &[]);
+    let ws = workspace(&["alpha", "beta"]);
+    let (code, stdout, stderr) = check(&ws.ctx.repo.dir, &[]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert!(
         stdout.contains("checked 3 repositories: 0 errors, 0 warnings"),
@@ -155,12 +157,11 @@ fn clean_workspace_passes_and_says_remotes_were_not_contacted() {
 
 #[test]
 fn dirty_source_tree_is_an_error_other_changes_are_not() {
-    let tmp = tempfile::tempdir().unwrap();
-    let ws = workspace(tmp.path(), &[]);
-    ws.project.write("README", "changed\n");
-    assert_eq!(findings(&ws.project.dir, &[]), (Some(0), vec![]));
-    ws.project.write("src/main.c", "int main(void);\n");
-    let (code, stdout, _) = check(&ws.project.dir, &[]);
+    let ws = workspace(&[]);
+    ws.ctx.repo.write("README", "changed\n");
+    assert_eq!(findings(&ws.ctx.repo.dir, &[]), (Some(0), vec![]));
+    ws.ctx.repo.write("src/main.c", "int main(void);\n");
+    let (code, stdout, _) = check(&ws.ctx.repo.dir, &[]);
     assert_eq!(code, Some(1));
     assert!(
         stdout
@@ -173,32 +174,30 @@ fn dirty_source_tree_is_an_error_other_changes_are_not() {
 
 #[test]
 fn invalid_config_is_an_error() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut ws = workspace(tmp.path(), &[]);
-    ws.project.commit(
+    let mut ws = workspace(&[]);
+    ws.ctx.repo.commit(
         "bad config",
         &[(".ciux.toml", "source_paths = [\"src\"]\nbogus = 1\n")],
     );
-    let (code, list) = findings(&ws.project.dir, &[]);
+    let (code, list) = findings(&ws.ctx.repo.dir, &[]);
     assert_eq!(
         code,
         Some(2),
         "bad configuration exits 2, as for every command"
     );
     assert_eq!(list, vec![f("error", "config", "proj")]);
-    let (_, stdout, _) = check(&ws.project.dir, &[]);
+    let (_, stdout, _) = check(&ws.ctx.repo.dir, &[]);
     assert!(stdout.contains(".ciux.toml:2:1: bogus"), "{stdout}");
 }
 
 #[test]
 fn shallow_clone_and_missing_tags() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut ws = workspace(tmp.path(), &[]);
-    ws.project.commit("two", &[("src/b.c", "b")]);
-    ws.project.git(&["push", "-q", "origin", "main"]);
-    let shallow = tmp.path().join("elsewhere/proj");
+    let mut ws = workspace(&[]);
+    ws.ctx.repo.commit("two", &[("src/b.c", "b")]);
+    ws.ctx.repo.git(&["push", "-q", "origin", "main"]);
+    let shallow = ws.ctx.root.join("elsewhere/proj");
     git(
-        tmp.path(),
+        &ws.ctx.root,
         &[
             "clone",
             "-q",
@@ -213,7 +212,7 @@ fn shallow_clone_and_missing_tags() {
         (Some(1), vec![f("error", "shallow", "proj")])
     );
 
-    let mut untagged = Repo::init(&tmp.path().join("untagged"));
+    let mut untagged = Repo::init(&ws.ctx.root.join("untagged"));
     untagged.commit("one", &[("a", "a")]);
     let (code, list) = findings(&untagged.dir, &[]);
     assert_eq!(code, Some(0), "a warning alone passes");
@@ -225,19 +224,18 @@ fn shallow_clone_and_missing_tags() {
 
 #[test]
 fn project_branch_not_upstream_unless_being_pushed() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut ws = workspace(tmp.path(), &[]);
-    ws.project.git(&["checkout", "-q", "-b", "feat"]);
+    let mut ws = workspace(&[]);
+    ws.ctx.repo.git(&["checkout", "-q", "-b", "feat"]);
     assert_eq!(
-        findings(&ws.project.dir, &[]),
+        findings(&ws.ctx.repo.dir, &[]),
         (Some(0), vec![f("warning", "branch-not-upstream", "proj")])
     );
     let line = format!(
         "refs/heads/feat {} refs/heads/feat {}\n",
-        ws.project.head(),
+        ws.ctx.repo.head(),
         "0".repeat(40)
     );
-    let out = ciux(&ws.project.dir)
+    let out = ciux(&ws.ctx.repo.dir)
         .args(["check", "--pre-push", "--format", "json"])
         .write_stdin(line)
         .output()
@@ -250,14 +248,13 @@ fn project_branch_not_upstream_unless_being_pushed() {
 
 #[test]
 fn siblings_on_the_branch_ci_would_use() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut ws = workspace(tmp.path(), &["alpha", "beta", "gamma", "delta"]);
+    let mut ws = workspace(&["alpha", "beta", "gamma", "delta"]);
     let [alpha, beta, gamma, _delta] = &mut ws.deps[..] else {
         unreachable!()
     };
     // the project works on `feat`, pushed
-    ws.project.git(&["checkout", "-q", "-b", "feat"]);
-    ws.project.git(&["push", "-q", "-u", "origin", "feat"]);
+    ws.ctx.repo.git(&["checkout", "-q", "-b", "feat"]);
+    ws.ctx.repo.git(&["push", "-q", "-u", "origin", "feat"]);
     // alpha: on `feat` too, but never pushed: CI falls back to main
     alpha.git(&["checkout", "-q", "-b", "feat"]);
     // beta: on an unrelated branch
@@ -267,16 +264,16 @@ fn siblings_on_the_branch_ci_would_use() {
     gamma.write("README", "edited");
     // delta: fine (main, as CI falls back to it)
     // epsilon would be a dependency that is not cloned
-    let missing = tmp.path().join("ws/epsilon");
-    let mut config = config_with(tmp.path(), &["alpha", "beta", "gamma", "delta"]);
+    let missing = ws.ctx.root.join("ws/epsilon");
+    let mut config = config_with(&ws.ctx.root, &["alpha", "beta", "gamma", "delta"]);
     config.push_str(
         "\n[[dependencies]]\nurl = \"https://example.org/org/epsilon.git\"\nclone = true\n",
     );
-    ws.project.commit("epsilon", &[(".ciux.toml", &config)]);
-    ws.project.git(&["push", "-q"]);
+    ws.ctx.repo.commit("epsilon", &[(".ciux.toml", &config)]);
+    ws.ctx.repo.git(&["push", "-q"]);
     assert!(!missing.exists());
 
-    let (code, mut list) = findings(&ws.project.dir, &[]);
+    let (code, mut list) = findings(&ws.ctx.repo.dir, &[]);
     list.sort();
     assert_eq!(code, Some(1));
     assert_eq!(
@@ -289,7 +286,7 @@ fn siblings_on_the_branch_ci_would_use() {
             f("warning", "sibling-missing", "epsilon"),
         ]
     );
-    let (_, stdout, _) = check(&ws.project.dir, &[]);
+    let (_, stdout, _) = check(&ws.ctx.repo.dir, &[]);
     assert!(
         stdout.contains(
             "alpha: on branch `feat`, which `origin` does not have: CI falls back to `main`"
@@ -308,7 +305,7 @@ fn siblings_on_the_branch_ci_would_use() {
 
     // pushing alpha's branch makes `feat` what CI uses for it: fixed
     alpha.git(&["push", "-q", "-u", "origin", "feat"]);
-    let (_, list) = findings(&ws.project.dir, &[]);
+    let (_, list) = findings(&ws.ctx.repo.dir, &[]);
     assert!(!list.iter().any(|(_, _, repo)| repo == "alpha"), "{list:?}");
 }
 
@@ -334,9 +331,8 @@ fn hook(dir: &Path, action: &str) -> Output {
 
 #[test]
 fn hook_blocks_a_push_with_a_dirty_source_tree() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut ws = workspace(tmp.path(), &[]);
-    let out = hook(&ws.project.dir, "install");
+    let mut ws = workspace(&[]);
+    let out = hook(&ws.ctx.repo.dir, "install");
     assert!(
         out.status.success(),
         "{}",
@@ -344,17 +340,17 @@ fn hook_blocks_a_push_with_a_dirty_source_tree() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("installed"));
     let mode = std::os::unix::fs::PermissionsExt::mode(
-        &std::fs::metadata(hook_path(&ws.project))
+        &std::fs::metadata(hook_path(&ws.ctx.repo))
             .unwrap()
             .permissions(),
     );
     assert_eq!(mode & 0o111, 0o111);
 
-    ws.project.commit("two", &[("src/b.c", "b")]);
-    ws.project.write("src/main.c", "uncommitted");
+    ws.ctx.repo.commit("two", &[("src/b.c", "b")]);
+    ws.ctx.repo.write("src/main.c", "uncommitted");
     let remote = ws.remote("proj");
     let before = refs(&remote);
-    let out = push(&ws.project.dir, &["origin", "main"]);
+    let out = push(&ws.ctx.repo.dir, &["origin", "main"]);
     assert!(!out.status.success(), "the push went through");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -364,37 +360,36 @@ fn hook_blocks_a_push_with_a_dirty_source_tree() {
     );
     assert_eq!(refs(&remote), before, "the remote did not move");
 
-    git(&ws.project.dir, &["checkout", "--", "src/main.c"]);
-    let out = push(&ws.project.dir, &["origin", "main"]);
+    git(&ws.ctx.repo.dir, &["checkout", "--", "src/main.c"]);
+    let out = push(&ws.ctx.repo.dir, &["origin", "main"]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(git(&remote, &["rev-parse", "main"]), ws.project.head());
+    assert_eq!(git(&remote, &["rev-parse", "main"]), ws.ctx.repo.head());
 }
 
 #[test]
 fn hook_chains_an_existing_hook_and_uninstall_restores_it() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut ws = workspace(tmp.path(), &[]);
-    let record = tmp.path().join("record");
+    let mut ws = workspace(&[]);
+    let record = ws.ctx.root.join("record");
     let original = format!(
         "#!/bin/sh\necho \"args: $*\" >{0}\ncat >>{0}\nexit ${{HOOK_EXIT:-0}}\n",
         record.display()
     );
-    let path = hook_path(&ws.project);
+    let path = hook_path(&ws.ctx.repo);
     std::fs::write(&path, &original).unwrap();
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
 
-    let out = hook(&ws.project.dir, "install");
+    let out = hook(&ws.ctx.repo.dir, "install");
     assert!(out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr)
             .contains("pre-push.ciux-chained and runs after the check")
     );
-    ws.project.commit("two", &[("src/b.c", "b")]);
-    let out = push(&ws.project.dir, &["origin", "main"]);
+    ws.ctx.repo.commit("two", &[("src/b.c", "b")]);
+    let out = push(&ws.ctx.repo.dir, &["origin", "main"]);
     assert!(
         out.status.success(),
         "{}",
@@ -409,28 +404,28 @@ fn hook_chains_an_existing_hook_and_uninstall_restores_it() {
     assert!(
         recorded.contains(&format!(
             "refs/heads/main {} refs/heads/main",
-            ws.project.head()
+            ws.ctx.repo.head()
         )),
         "the chained hook got git's input: {recorded}"
     );
 
     // the chained hook's verdict counts
-    ws.project.commit("three", &[("src/c.c", "c")]);
+    ws.ctx.repo.commit("three", &[("src/c.c", "c")]);
     let mut cmd = Command::new("git");
-    cmd.current_dir(&ws.project.dir)
+    cmd.current_dir(&ws.ctx.repo.dir)
         .args(["push", "origin", "main"])
         .env("HOOK_EXIT", "3");
     isolate_env(&mut cmd);
     assert!(!cmd.output().unwrap().status.success());
 
     // installing again updates ours and keeps the chained one
-    let out = hook(&ws.project.dir, "install");
+    let out = hook(&ws.ctx.repo.dir, "install");
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("updated"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = hook(&ws.project.dir, "uninstall");
+    let out = hook(&ws.ctx.repo.dir, "uninstall");
     assert!(out.status.success());
     assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
     assert!(!path.with_file_name("pre-push.ciux-chained").exists());
@@ -438,13 +433,12 @@ fn hook_chains_an_existing_hook_and_uninstall_restores_it() {
 
 #[test]
 fn hook_refuses_to_overwrite_or_remove_what_is_not_its_own() {
-    let tmp = tempfile::tempdir().unwrap();
-    let ws = workspace(tmp.path(), &[]);
-    let path = hook_path(&ws.project);
+    let ws = workspace(&[]);
+    let path = hook_path(&ws.ctx.repo);
     let chained = path.with_file_name("pre-push.ciux-chained");
     std::fs::write(&path, "#!/bin/sh\necho mine\n").unwrap();
     std::fs::write(&chained, "#!/bin/sh\necho older\n").unwrap();
-    let out = hook(&ws.project.dir, "install");
+    let out = hook(&ws.ctx.repo.dir, "install");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to overwrite"));
     assert_eq!(
@@ -456,13 +450,13 @@ fn hook_refuses_to_overwrite_or_remove_what_is_not_its_own() {
         "#!/bin/sh\necho older\n"
     );
 
-    let out = hook(&ws.project.dir, "uninstall");
+    let out = hook(&ws.ctx.repo.dir, "uninstall");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("was not written by ciux"));
     assert!(path.exists());
 
     std::fs::remove_file(&path).unwrap();
-    let out = hook(&ws.project.dir, "uninstall");
+    let out = hook(&ws.ctx.repo.dir, "uninstall");
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no ciux hook"));
 }
@@ -470,22 +464,21 @@ fn hook_refuses_to_overwrite_or_remove_what_is_not_its_own() {
 /// Branch names are chosen by whoever pushes: the hook must never execute one.
 #[test]
 fn hook_never_executes_a_branch_name() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut ws = workspace(tmp.path(), &[]);
-    assert!(hook(&ws.project.dir, "install").status.success());
+    let mut ws = workspace(&[]);
+    assert!(hook(&ws.ctx.repo.dir, "install").status.success());
     let evil = "x$(touch${IFS}pwned)`touch${IFS}pwned2`";
-    ws.project.git(&["checkout", "-q", "-b", evil]);
-    ws.project.commit("two", &[("src/b.c", "b")]);
-    let out = push(&ws.project.dir, &["origin", evil]);
+    ws.ctx.repo.git(&["checkout", "-q", "-b", evil]);
+    ws.ctx.repo.commit("two", &[("src/b.c", "b")]);
+    let out = push(&ws.ctx.repo.dir, &["origin", evil]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     for dir in [
-        &ws.project.dir,
-        &ws.project.dir.join(".git"),
-        &ws.project.dir.join(".git/hooks"),
+        &ws.ctx.repo.dir,
+        &ws.ctx.repo.dir.join(".git"),
+        &ws.ctx.repo.dir.join(".git/hooks"),
     ] {
         assert!(!dir.join("pwned").exists() && !dir.join("pwned2").exists());
     }

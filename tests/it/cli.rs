@@ -1,7 +1,6 @@
 //! The command line itself: help, exit statuses, errors printed once.
 
-use crate::common::ciux;
-use crate::common::git::Repo;
+use crate::common::{TestContext, ciux};
 
 #[test]
 fn help_lists_every_command_of_the_contract() {
@@ -16,36 +15,24 @@ fn help_lists_every_command_of_the_contract() {
 
 #[test]
 fn a_configuration_error_exits_2_naming_file_line_and_key() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut repo = Repo::init(tmp.path());
-    repo.commit(
-        "init",
-        &[(
-            ".ciux.toml",
-            "registry = \"r.example/x\"\nsource_paths = [\"../up\"]\n",
-        )],
-    );
+    let ctx = TestContext::builder()
+        .message("init")
+        .config("registry = \"r.example/x\"\nsource_paths = [\"../up\"]\n")
+        .build();
     for args in [&["ignite"][..], &["plan"], &["get", "deps"]] {
-        let out = ciux(&repo.dir).args(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let out = ctx.run(args).code(2);
         assert!(out.stdout.is_empty(), "{args:?}");
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        let first = stderr
-            .lines()
-            .find(|l| l.starts_with("error: "))
-            .unwrap_or_default();
         assert!(
-            first.ends_with(".ciux.toml:2:17: source_paths[0]: `../up` is not clean (no `..`, `.`, empty segment or trailing slash)"),
-            "{args:?}: {stderr}"
+            out.error_line().ends_with(".ciux.toml:2:17: source_paths[0]: `../up` is not clean (no `..`, `.`, empty segment or trailing slash)"),
+            "{args:?}: {}", out.stderr
         );
     }
     // The pre-push check reports it as one of its findings, and exits 2 as well.
-    let out = ciux(&repo.dir).arg("check").output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let report = String::from_utf8(out.stdout).unwrap();
+    let out = ctx.run(&["check"]).code(2);
     assert!(
-        report.contains(".ciux.toml:2:17: source_paths[0]"),
-        "{report}"
+        out.stdout.contains(".ciux.toml:2:17: source_paths[0]"),
+        "{}",
+        out.stdout
     );
 }
 

@@ -5,8 +5,7 @@ use std::path::Path;
 
 use ciux::config::{Config, DependencyKind, Source};
 
-use crate::common::ciux;
-use crate::common::git::Repo;
+use crate::common::TestContext;
 
 fn toml_error(text: &str) -> String {
     Config::from_toml_str(text, Path::new("/repo/.ciux.toml"))
@@ -165,39 +164,65 @@ fn legacy_file_reads_into_the_same_configuration() {
 
 #[test]
 fn migrate_writes_an_equivalent_toml_and_refuses_to_overwrite() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut repo = Repo::init(tmp.path());
-    repo.commit("init", &[(".ciux", LEGACY)]);
-
-    ciux(&repo.dir).arg("migrate").assert().success();
-    let written = std::fs::read_to_string(repo.dir.join(".ciux.toml")).unwrap();
+    let ctx = legacy_project();
+    ctx.run(&["migrate"]).success();
+    let written = std::fs::read_to_string(ctx.dir().join(".ciux.toml")).unwrap();
     let migrated = Config::from_toml_str(&written, Path::new(".ciux.toml")).unwrap();
     let legacy = Config::from_legacy_str(LEGACY, Path::new(".ciux")).unwrap();
     assert_eq!(migrated.dependencies, legacy.dependencies);
     assert_eq!(migrated.source_paths, legacy.source_paths);
     assert_eq!(migrated.registry, legacy.registry);
 
-    let out = ciux(&repo.dir).arg("migrate").output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains(".ciux.toml already exists"), "{stderr}");
+    let out = ctx.run(&["migrate"]).code(2);
+    assert!(
+        out.stderr.contains(".ciux.toml already exists"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(
-        std::fs::read_to_string(repo.dir.join(".ciux.toml")).unwrap(),
+        std::fs::read_to_string(ctx.dir().join(".ciux.toml")).unwrap(),
         written
     );
 }
 
+/// A failure to write is a failure (exit 1), not a configuration error, and
+/// names the file.
+#[test]
+fn migrate_that_cannot_write_names_the_file_and_exits_1() {
+    let ctx = legacy_project();
+    // A dangling link: not an existing configuration, yet nothing can be
+    // created in its place without overwriting it.
+    let target = ctx.dir().join(".ciux.toml");
+    std::os::unix::fs::symlink(ctx.root.join("nowhere"), &target).unwrap();
+    let out = ctx.run(&["migrate"]).code(1);
+    assert_eq!(
+        out.error_line(),
+        format!("cannot write {}", target.display()),
+        "{}",
+        out.stderr
+    );
+    assert!(target.symlink_metadata().unwrap().is_symlink());
+}
+
+/// A repository whose first commit holds the legacy `.ciux`.
+fn legacy_project() -> TestContext {
+    TestContext::builder()
+        .message("init")
+        .file(".ciux", LEGACY)
+        .build()
+}
+
 #[test]
 fn migrate_without_a_legacy_file_is_an_error() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut repo = Repo::init(tmp.path());
-    repo.commit("init", &[("a", "1")]);
-    let out = ciux(&repo.dir).arg("migrate").output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    let ctx = TestContext::builder()
+        .message("init")
+        .file("a", "1")
+        .build();
+    let out = ctx.run(&["migrate"]).code(2);
     assert!(
-        String::from_utf8(out.stderr)
-            .unwrap()
-            .contains("no legacy .ciux file")
+        out.stderr.contains("no legacy .ciux file"),
+        "{}",
+        out.stderr
     );
 }
 

@@ -5,11 +5,11 @@
 use clap::CommandFactory;
 use predicates::prelude::*;
 
-use crate::common::ciux;
 use crate::common::engine::StandIn;
 use crate::common::git::{Repo, git};
 use crate::common::registry::Registry;
 use crate::common::stack::Stack;
+use crate::common::{TestContext, TestContextBuilder, ciux};
 
 /// The reference tool's command tree (its cobra definitions): command paths,
 /// aliases, and the flags each takes (short, long).
@@ -99,13 +99,18 @@ fn the_reference_command_tree_is_a_subset_of_ours() {
     assert!(globals && missing.is_empty(), "missing: {missing:?}");
 }
 
+/// A project `proj` whose first commit, `one`, holds `a`.
+fn proj() -> TestContextBuilder {
+    TestContext::builder()
+        .dir("proj")
+        .message("one")
+        .file("a", "1")
+}
+
 #[test]
 fn reference_spellings_run() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut repo = Repo::init(&tmp.path().join("proj"));
-    repo.commit("one", &[("a", "1")]);
-    repo.tag("v1.0.0");
-    let dir = &repo.dir;
+    let ctx = proj().tag("v1.0.0").build();
+    let dir = ctx.dir();
     let cn = ciux(dir)
         .args(["get", "cn", "."])
         .env("USER", "u")
@@ -135,9 +140,8 @@ fn reference_spellings_run() {
 
 #[test]
 fn revision_isrelease_prints_only_an_exact_clean_release_on_main() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut repo = Repo::init(&tmp.path().join("proj"));
-    repo.commit("one", &[("a", "1")]);
+    let mut ctx = proj().build();
+    let repo = &mut ctx.repo;
     let isrelease = |repo: &Repo| {
         let out = ciux(&repo.dir)
             .args(["get", "revision", "-r", "."])
@@ -150,17 +154,17 @@ fn revision_isrelease_prints_only_an_exact_clean_release_on_main() {
         );
         String::from_utf8(out.stdout).unwrap()
     };
-    assert_eq!(isrelease(&repo), "", "no tag");
+    assert_eq!(isrelease(repo), "", "no tag");
     repo.tag("v1.2.0");
-    assert_eq!(isrelease(&repo), "v1.2.0\n");
+    assert_eq!(isrelease(repo), "v1.2.0\n");
     repo.write("a", "dirty");
-    assert_eq!(isrelease(&repo), "", "dirty");
+    assert_eq!(isrelease(repo), "", "dirty");
     repo.git(&["checkout", "-q", "--", "a"]);
     repo.git(&["checkout", "-q", "-b", "topic"]);
-    assert_eq!(isrelease(&repo), "", "not on main");
+    assert_eq!(isrelease(repo), "", "not on main");
     repo.git(&["checkout", "-q", "main"]);
     repo.commit("two", &[("a", "2")]);
-    assert_eq!(isrelease(&repo), "", "past the tag");
+    assert_eq!(isrelease(repo), "", "past the tag");
 }
 
 #[test]

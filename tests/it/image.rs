@@ -4,25 +4,39 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::common::ciux;
 use crate::common::git::Repo;
 use crate::common::registry::Registry;
+use crate::common::{TestContext, TestContextBuilder, ciux};
+
+/// The configuration of the project `demo`: source path `src`, `registry`, then `extra`.
+fn demo_config(registry: &str, extra: &str) -> String {
+    format!("project = \"demo\"\nregistry = \"{registry}\"\nsource_paths = [\"src\"]\n{extra}")
+}
+
+/// The files of `demo` besides its configuration.
+const DEMO_FILES: [(&str, &str); 2] = [("src/main.c", "int main;"), ("docs/a.md", "a")];
 
 /// A project `demo` with source path `src`, tagged v1.0.0, using `registry`.
 pub(crate) fn project(tmp: &Path, registry: &str, extra: &str) -> Repo {
     let mut repo = Repo::init(&tmp.join("demo"));
-    let config =
-        format!("project = \"demo\"\nregistry = \"{registry}\"\nsource_paths = [\"src\"]\n{extra}");
-    repo.commit(
-        "initial",
-        &[
-            (".ciux.toml", &config),
-            ("src/main.c", "int main;"),
-            ("docs/a.md", "a"),
-        ],
-    );
+    let config = demo_config(registry, extra);
+    let mut files = vec![(".ciux.toml", config.as_str())];
+    files.extend(DEMO_FILES);
+    repo.commit("initial", &files);
     repo.tag("v1.0.0");
     repo
+}
+
+/// [`project`] in a [`TestContext`] made from `builder`; `registry` and
+/// `extra` may name the context's own registry as `{registry}` and its
+/// directory as `{root}`.
+fn demo(builder: TestContextBuilder, registry: &str, extra: &str) -> TestContext {
+    DEMO_FILES
+        .iter()
+        .fold(builder.dir("demo"), |b, (path, text)| b.file(path, text))
+        .config(&demo_config(registry, extra))
+        .tag("v1.0.0")
+        .build()
 }
 
 /// `ciux ARGS` with no registry credentials from the caller's environment.
@@ -62,9 +76,8 @@ pub(crate) fn parse_env(text: &str) -> BTreeMap<String, String> {
 
 #[test]
 fn found_not_found_and_request_count() {
-    let registry = Registry::start();
-    let tmp = tempfile::tempdir().unwrap();
-    let repo = project(tmp.path(), &format!("{}/astro", registry.addr), "");
+    let ctx = demo(TestContext::builder().registry(), "{registry}/astro", "");
+    let (registry, repo) = (ctx.registry(), &ctx.repo);
     let env = check_env(&repo.dir, &[]);
     assert_eq!(env["CIUX_BUILD"], "true");
     assert_eq!(
@@ -88,9 +101,8 @@ fn found_not_found_and_request_count() {
 
 #[test]
 fn found_via_an_older_commit_of_the_window_and_not_across_a_source_change() {
-    let registry = Registry::start();
-    let tmp = tempfile::tempdir().unwrap();
-    let mut repo = project(tmp.path(), &format!("{}/astro", registry.addr), "");
+    let mut ctx = demo(TestContext::builder().registry(), "{registry}/astro", "");
+    let (repo, registry) = ctx.split_mut();
     repo.commit("change source", &[("src/main.c", "int main(void);")]);
     let built = repo.git_describe();
     assert!(built.starts_with("v1.0.0-1-g"), "{built}");
@@ -155,9 +167,8 @@ fn found_via_an_older_commit_of_the_window_and_not_across_a_source_change() {
 
 #[test]
 fn dirty_source_builds_without_asking() {
-    let registry = Registry::start();
-    let tmp = tempfile::tempdir().unwrap();
-    let repo = project(tmp.path(), &format!("{}/astro", registry.addr), "");
+    let ctx = demo(TestContext::builder().registry(), "{registry}/astro", "");
+    let (registry, repo) = (ctx.registry(), &ctx.repo);
     registry.push("astro/demo", "v1.0.0", None);
     repo.write("docs/a.md", "dirty outside the sources");
     assert_eq!(check_env(&repo.dir, &[])["CIUX_BUILD"], "false");
@@ -174,10 +185,9 @@ fn dirty_source_builds_without_asking() {
 
 #[test]
 fn stopped_registry_fails_unless_asked_to_build() {
-    let mut registry = Registry::start();
-    let tmp = tempfile::tempdir().unwrap();
-    let repo = project(tmp.path(), &format!("{}/astro", registry.addr), "");
-    registry.stop();
+    let mut ctx = demo(TestContext::builder().registry(), "{registry}/astro", "");
+    ctx.registry_mut().stop();
+    let (registry, repo) = (ctx.registry(), &ctx.repo);
     let out = run(&repo.dir, &["get", "image", "--check", "--env"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
@@ -198,8 +208,12 @@ fn stopped_registry_fails_unless_asked_to_build() {
 #[test]
 fn htpasswd_registry_with_config_json_and_env_credentials() {
     let registry = Registry::start_htpasswd("alice", "s3cret-pw");
-    let tmp = tempfile::tempdir().unwrap();
-    let repo = project(tmp.path(), &format!("{}/astro", registry.addr), "");
+    let ctx = demo(
+        TestContext::builder().with_registry(registry),
+        "{registry}/astro",
+        "",
+    );
+    let (registry, repo) = (ctx.registry(), &ctx.repo);
     let digest = registry.push("astro/demo", "v1.0.0", None);
 
     let out = run(&repo.dir, &["get", "image", "--check", "--env"]);
@@ -207,7 +221,7 @@ fn htpasswd_registry_with_config_json_and_env_credentials() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("refused access"), "{stderr}");
 
-    let docker = tmp.path().join("docker");
+    let docker = ctx.root.join("docker");
     std::fs::create_dir_all(&docker).unwrap();
     use base64::Engine;
     let auth = base64::engine::general_purpose::STANDARD.encode("alice:s3cret-pw");
@@ -253,11 +267,9 @@ fn htpasswd_registry_with_config_json_and_env_credentials() {
 
 #[test]
 fn inputs_fingerprint_mismatch_counts_as_absent() {
-    let registry = Registry::start();
-    let tmp = tempfile::tempdir().unwrap();
-    let base = format!("{}/astro/base:1.0", registry.addr);
-    let extra = format!("[[dependencies]]\nimage = \"{base}\"\nbuild_input = true\n");
-    let repo = project(tmp.path(), &format!("{}/astro", registry.addr), &extra);
+    let extra = "[[dependencies]]\nimage = \"{registry}/astro/base:1.0\"\nbuild_input = true\n";
+    let ctx = demo(TestContext::builder().registry(), "{registry}/astro", extra);
+    let (registry, repo) = (ctx.registry(), &ctx.repo);
     registry.push("astro/base", "1.0", None);
     registry.push("astro/demo", "v1.0.0", Some("stale"));
     let out = run(&repo.dir, &["explain", "--format", "json"]);
@@ -283,17 +295,17 @@ fn inputs_fingerprint_mismatch_counts_as_absent() {
 
 #[test]
 fn no_registry_is_a_configuration_error() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut repo = Repo::init(&tmp.path().join("demo"));
-    repo.commit("initial", &[("src/main.c", "x")]);
-    let out = run(&repo.dir, &["get", "image"]);
-    assert_eq!(out.status.code(), Some(2));
+    let ctx = TestContext::builder()
+        .dir("demo")
+        .file("src/main.c", "x")
+        .build();
+    ctx.run(&["get", "image"]).code(2);
 }
 
 #[test]
 fn env_values_are_quoted_for_the_shell() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut repo = project(tmp.path(), "127.0.0.1:9/astro", "");
+    let mut ctx = demo(TestContext::builder(), "127.0.0.1:9/astro", "");
+    let repo = &mut ctx.repo;
     // A semver tag with build metadata: `+` is not allowed in image tags.
     repo.tag("v1.0.1+build.7");
     let out = run(&repo.dir, &["get", "image", "--env"]);
@@ -311,9 +323,8 @@ fn env_values_are_quoted_for_the_shell() {
 
 #[test]
 fn oci_layout_directory_works_offline() {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = tmp.path().join("images");
-    let repo = project(tmp.path(), &format!("oci:{}", store.display()), "");
+    let ctx = demo(TestContext::builder(), "oci:{root}/images", "");
+    let (store, repo) = (ctx.root.join("images"), &ctx.repo);
     assert_eq!(check_env(&repo.dir, &[])["CIUX_BUILD"], "true");
     let digest = crate::common::registry::write_layout(&store.join("demo"), "v1.0.0", None);
     let env = check_env(&repo.dir, &[]);
@@ -323,8 +334,8 @@ fn oci_layout_directory_works_offline() {
 
 #[test]
 fn window_ends_where_git_log_first_parent_says() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut repo = project(tmp.path(), "127.0.0.1:9/astro", "");
+    let mut ctx = demo(TestContext::builder(), "127.0.0.1:9/astro", "");
+    let repo = &mut ctx.repo;
     repo.git(&["checkout", "-q", "-b", "side"]);
     repo.commit("side source", &[("src/side.c", "1")]);
     repo.commit("side docs", &[("docs/b.md", "1")]);
@@ -352,13 +363,12 @@ fn window_ends_where_git_log_first_parent_says() {
 
 #[test]
 fn shallow_clone_is_reported_with_the_fix() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut repo = project(tmp.path(), "127.0.0.1:9/astro", "");
-    repo.commit("docs", &[("docs/a.md", "2")]);
-    let url = format!("file://{}", repo.dir.display());
-    let clone = tmp.path().join("clone");
+    let mut ctx = demo(TestContext::builder(), "127.0.0.1:9/astro", "");
+    ctx.repo.commit("docs", &[("docs/a.md", "2")]);
+    let url = format!("file://{}", ctx.dir().display());
+    let clone = ctx.root.join("clone");
     crate::common::git::git(
-        tmp.path(),
+        &ctx.root,
         &["clone", "-q", "--depth", "1", &url, clone.to_str().unwrap()],
     );
     let out = run(&clone, &["get", "image"]);
@@ -389,14 +399,10 @@ proptest::proptest! {
 
 #[test]
 fn stopped_registry_with_build_inputs_and_build_on_error() {
-    let mut registry = Registry::start();
-    let tmp = tempfile::tempdir().unwrap();
-    let extra = format!(
-        "[[dependencies]]\nimage = \"{}/astro/base:1\"\nbuild_input = true\n",
-        registry.addr
-    );
-    let repo = project(tmp.path(), &format!("{}/astro", registry.addr), &extra);
-    registry.stop();
+    let extra = "[[dependencies]]\nimage = \"{registry}/astro/base:1\"\nbuild_input = true\n";
+    let mut ctx = demo(TestContext::builder().registry(), "{registry}/astro", extra);
+    ctx.registry_mut().stop();
+    let repo = &ctx.repo;
     let out = run(&repo.dir, &["get", "image", "--check"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach registry"));
@@ -416,9 +422,8 @@ fn stopped_registry_with_build_inputs_and_build_on_error() {
 
 #[test]
 fn promote_from_the_temporary_registry_mounts_blobs() {
-    let registry = Registry::start();
-    let tmp = tempfile::tempdir().unwrap();
-    let repo = project(tmp.path(), &format!("{}/astro", registry.addr), "");
+    let ctx = demo(TestContext::builder().registry(), "{registry}/astro", "");
+    let (registry, repo) = (ctx.registry(), &ctx.repo);
     let tmp_registry = format!("{}/scratch", registry.addr);
     let env = check_env(&repo.dir, &["-t", &tmp_registry]);
     assert_eq!(env["CIUX_BUILD"], "true");
@@ -457,13 +462,9 @@ fn promote_from_the_temporary_registry_mounts_blobs() {
 
 #[test]
 fn multi_platform_index_is_found_and_its_label_read() {
-    let registry = Registry::start();
-    let tmp = tempfile::tempdir().unwrap();
-    let extra = format!(
-        "[[dependencies]]\nimage = \"{}/astro/base:1\"\nbuild_input = true\n",
-        registry.addr
-    );
-    let repo = project(tmp.path(), &format!("{}/astro", registry.addr), &extra);
+    let extra = "[[dependencies]]\nimage = \"{registry}/astro/base:1\"\nbuild_input = true\n";
+    let ctx = demo(TestContext::builder().registry(), "{registry}/astro", extra);
+    let (registry, repo) = (ctx.registry(), &ctx.repo);
     registry.push_index("astro/base", "1", None);
     registry.push_index("astro/demo", "v1.0.0", Some("stale"));
     let out = run(&repo.dir, &["explain", "--format", "json"]);
@@ -479,14 +480,13 @@ fn multi_platform_index_is_found_and_its_label_read() {
 
 #[test]
 fn untagged_repository_matches_bare_hash_versions() {
-    let registry = Registry::start();
-    let tmp = tempfile::tempdir().unwrap();
-    let mut repo = Repo::init(&tmp.path().join("demo"));
-    let config = format!(
-        "project = \"demo\"\nregistry = \"{}/astro\"\nsource_paths = [\"src\"]\n",
-        registry.addr
-    );
-    repo.commit("initial", &[(".ciux.toml", &config), ("src/main.c", "x")]);
+    let mut ctx = TestContext::builder()
+        .dir("demo")
+        .registry()
+        .config(&demo_config("{registry}/astro", ""))
+        .file("src/main.c", "x")
+        .build();
+    let (repo, registry) = ctx.split_mut();
     let built = repo.git_describe();
     assert_eq!(built.len(), 7, "a bare abbreviated hash: {built}");
     registry.push("astro/demo", &built, None);
@@ -501,12 +501,15 @@ fn untagged_repository_matches_bare_hash_versions() {
 
 #[test]
 fn build_input_pinned_by_digest_needs_no_request() {
-    let registry = Registry::start();
-    let tmp = tempfile::tempdir().unwrap();
     // Port 9 answers nothing: asking it would fail the check.
     let base = format!("127.0.0.1:9/astro/base@sha256:{}", "a".repeat(64));
     let extra = format!("[[dependencies]]\nimage = \"{base}\"\nbuild_input = true\n");
-    let repo = project(tmp.path(), &format!("{}/astro", registry.addr), &extra);
+    let ctx = demo(
+        TestContext::builder().registry(),
+        "{registry}/astro",
+        &extra,
+    );
+    let repo = &ctx.repo;
     let env = check_env(&repo.dir, &[]);
     assert_eq!(env["CIUX_BUILD"], "true");
     assert_eq!(env["CIUX_IMAGE_INPUTS"].len(), 40);
@@ -514,9 +517,9 @@ fn build_input_pinned_by_digest_needs_no_request() {
 
 #[test]
 fn promote_in_an_oci_layout_adds_a_tag() {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = tmp.path().join("images");
-    let mut repo = project(tmp.path(), &format!("oci:{}", store.display()), "");
+    let mut ctx = demo(TestContext::builder(), "oci:{root}/images", "");
+    let store = ctx.root.join("images");
+    let repo = &mut ctx.repo;
     let digest = crate::common::registry::write_layout(&store.join("demo"), "v1.0.0", None);
     repo.commit("docs", &[("docs/a.md", "b")]);
     let head = repo.git_describe();
@@ -540,14 +543,15 @@ fn promote_in_an_oci_layout_adds_a_tag() {
 /// the digest; `pull = true` dependencies and image dependencies must exist.
 #[test]
 fn ignite_checks_the_project_image_and_the_required_images() {
-    let mut registry = Registry::start();
-    let tmp = tempfile::tempdir().unwrap();
-    let mut dep = Repo::init(&tmp.path().join("src-dep"));
+    let extra = "\n[[dependencies]]\nurl = \"file://{root}/remotes/dep.git\"\nclone = true\npull = true\n\n[[dependencies]]\nimage = \"{registry}/astro/base:1.0\"\n";
+    let mut ctx = demo(TestContext::builder().registry(), "{registry}/astro", extra);
+    let tmp = ctx.root.clone();
+    let mut dep = Repo::init(&tmp.join("src-dep"));
     dep.commit("dep", &[("a", "1")]);
     dep.tag("v0.3.0");
-    let remote = tmp.path().join("remotes/dep.git");
+    let remote = tmp.join("remotes/dep.git");
     crate::common::git::git(
-        tmp.path(),
+        &tmp,
         &[
             "clone",
             "-q",
@@ -556,24 +560,20 @@ fn ignite_checks_the_project_image_and_the_required_images() {
             remote.to_str().unwrap(),
         ],
     );
-    let addr = registry.addr.clone();
-    registry.push("astro/base", "1.0", None);
-    let extra = format!(
-        "\n[[dependencies]]\nurl = \"file://{}\"\nclone = true\npull = true\n\n[[dependencies]]\nimage = \"{addr}/astro/base:1.0\"\n",
-        remote.display()
-    );
-    let repo = project(tmp.path(), &format!("{addr}/astro"), &extra);
+    let addr = ctx.registry().addr.clone();
+    ctx.registry().push("astro/base", "1.0", None);
+    let dir = ctx.dir().to_path_buf();
     let env_of = |name: &str| -> String {
         let out = std::process::Command::new("bash")
             .arg("-c")
             .arg(format!("source .ciux.d/ciux.sh; printf %s \"${name}\""))
-            .current_dir(&repo.dir)
+            .current_dir(&dir)
             .output()
             .unwrap();
         String::from_utf8(out.stdout).unwrap()
     };
 
-    let out = run(&repo.dir, &["ignite"]);
+    let out = run(&dir, &["ignite"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("1 required image(s) missing"), "{stderr}");
@@ -582,8 +582,8 @@ fn ignite_checks_the_project_image_and_the_required_images() {
         "{stderr}"
     );
 
-    registry.push("astro/dep", "v0.3.0", None);
-    let out = run(&repo.dir, &["ignite"]);
+    ctx.registry().push("astro/dep", "v0.3.0", None);
+    let out = run(&dir, &["ignite"]);
     assert!(
         out.status.success(),
         "{}",
@@ -597,21 +597,21 @@ fn ignite_checks_the_project_image_and_the_required_images() {
     assert_eq!(env_of("DEP_VERSION"), "v0.3.0");
     assert_eq!(env_of("CIUX_IMAGE_DIGEST"), "");
 
-    let digest = registry.push("astro/demo", "v1.0.0", None);
-    assert!(run(&repo.dir, &["ignite"]).status.success());
+    let digest = ctx.registry().push("astro/demo", "v1.0.0", None);
+    assert!(run(&dir, &["ignite"]).status.success());
     assert_eq!(env_of("CIUX_BUILD"), "false");
     assert_eq!(env_of("CIUX_IMAGE_DIGEST"), digest);
 
     // A registry that cannot be reached is an error, or a build when asked.
-    registry.stop();
-    let out = run(&repo.dir, &["ignite"]);
+    ctx.registry_mut().stop();
+    let out = run(&dir, &["ignite"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         env_of("CIUX_BUILD"),
         "false",
         "the env file is left as it was"
     );
-    let out = run(&repo.dir, &["ignite", "--on-registry-error=build"]);
+    let out = run(&dir, &["ignite", "--on-registry-error=build"]);
     assert!(
         out.status.success(),
         "{}",

@@ -7,7 +7,12 @@ use std::path::Path;
 use ciux::git::{Describer, Repo as GitRepo, describe_commit};
 
 use crate::common::git::{Repo, git, git_describe_semver};
-use crate::common::{ciux, recipe};
+use crate::common::{Run, TestContext, TestContextBuilder, ciux, recipe};
+
+/// A repository whose first commit, `one`, holds `a`.
+fn one_commit() -> TestContextBuilder {
+    TestContext::builder().message("one").file("a", "1")
+}
 
 fn ciux_revision(dir: &Path) -> String {
     let out = ciux(dir).args(["get", "revision"]).output().unwrap();
@@ -48,10 +53,12 @@ fn merge_heavy_recipe_has_the_expected_version() {
 
 #[test]
 fn dirty_detached_and_subdirectory() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut repo = Repo::init(tmp.path());
-    repo.commit("one", &[("src/a.txt", "1")]);
-    repo.tag("v0.1.0");
+    let mut ctx = TestContext::builder()
+        .message("one")
+        .file("src/a.txt", "1")
+        .tag("v0.1.0")
+        .build();
+    let repo = &mut ctx.repo;
     let second = repo.commit("two", &[("src/a.txt", "2")]);
 
     // An untracked file does not make the tree dirty.
@@ -89,10 +96,8 @@ fn dirty_detached_and_subdirectory() {
 
 #[test]
 fn lightweight_and_non_semver_tags_are_ignored() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut repo = Repo::init(tmp.path());
-    repo.commit("one", &[("a", "1")]);
-    repo.tag("v1.0.0");
+    let mut ctx = one_commit().tag("v1.0.0").build();
+    let repo = &mut ctx.repo;
     repo.commit("two", &[("a", "2")]);
     repo.lightweight_tag("v2.0.0");
     repo.tag("nightly");
@@ -103,9 +108,8 @@ fn lightweight_and_non_semver_tags_are_ignored() {
 
 #[test]
 fn newest_tagger_date_wins_on_one_commit() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut repo = Repo::init(tmp.path());
-    repo.commit("one", &[("a", "1")]);
+    let mut ctx = one_commit().build();
+    let repo = &mut ctx.repo;
     // The clock advances: v1.0.0-rc1 is tagged after v1.0.0 and wins, as in git.
     repo.tag("v1.0.0");
     repo.tag("v1.0.0-rc1");
@@ -119,13 +123,17 @@ fn newest_tagger_date_wins_on_one_commit() {
 #[test]
 fn outside_a_repository_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = ciux(tmp.path()).args(["get", "revision"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.starts_with("error: "), "{stderr}");
+    let out: Run = ciux(tmp.path())
+        .args(["get", "revision"])
+        .output()
+        .unwrap()
+        .into();
+    let out = out.code(1);
+    assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
     assert!(
-        stderr.contains("is not inside a git repository"),
-        "{stderr}"
+        out.stderr.contains("is not inside a git repository"),
+        "{}",
+        out.stderr
     );
     assert!(out.stdout.is_empty());
 }
@@ -189,10 +197,12 @@ fn shallow_clone_fails_with_the_fix_unless_head_is_tagged() {
 /// digits is found by hashing candidate commits without writing them.
 #[test]
 fn abbreviation_is_unique_beyond_seven_digits() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut repo = Repo::init(tmp.path());
-    repo.commit("base", &[("a", "1")]);
-    repo.tag("v1.0.0");
+    let ctx = TestContext::builder()
+        .message("base")
+        .file("a", "1")
+        .tag("v1.0.0")
+        .build();
+    let repo = &ctx.repo;
     let g = git2::Repository::open(&repo.dir).unwrap();
     let mut prefixes = HashSet::new();
     for i in 0..2000 {

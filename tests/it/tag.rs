@@ -3,13 +3,27 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::ciux;
 use crate::common::git::{Repo, git};
+use crate::common::{Run, TestContext, ciux};
 
-/// A project on `main` with `v1.2.3-rc4` one commit back, pushed to a bare remote.
+/// A project on `main` with `v1.2.3-rc4` one commit back, pushed to a bare
+/// remote; the [`TestContext`] it lives in is reached through it.
 pub(crate) struct Project {
-    pub repo: Repo,
+    pub ctx: TestContext,
     pub bare: PathBuf,
+}
+
+impl std::ops::Deref for Project {
+    type Target = TestContext;
+    fn deref(&self) -> &TestContext {
+        &self.ctx
+    }
+}
+
+impl std::ops::DerefMut for Project {
+    fn deref_mut(&mut self) -> &mut TestContext {
+        &mut self.ctx
+    }
 }
 
 pub(crate) fn bare_remote(path: &Path) -> PathBuf {
@@ -22,15 +36,19 @@ pub(crate) fn file_url(path: &Path) -> String {
     format!("file://{}", path.display())
 }
 
-fn project(tmp: &Path) -> Project {
-    let bare = bare_remote(&tmp.join("remote.git"));
-    let mut repo = Repo::init(&tmp.join("proj"));
-    repo.commit("one", &[("src/a.txt", "1\n")]);
-    repo.tag("v1.2.3-rc4");
+fn project() -> Project {
+    let mut ctx = TestContext::builder()
+        .dir("proj")
+        .message("one")
+        .file("src/a.txt", "1\n")
+        .tag("v1.2.3-rc4")
+        .build();
+    let bare = bare_remote(&ctx.root.join("remote.git"));
+    let repo = &mut ctx.repo;
     repo.commit("two", &[("src/a.txt", "2\n")]);
     repo.git(&["remote", "add", "origin", &file_url(&bare)]);
     repo.git(&["push", "-q", "-u", "origin", "main", "--tags"]);
-    Project { repo, bare }
+    Project { ctx, bare }
 }
 
 /// Every ref of a repository with its target: what must not change on refusal.
@@ -53,8 +71,7 @@ fn stderr(out: &std::process::Output) -> String {
 
 #[test]
 fn creates_the_next_candidate_as_an_annotated_tag() {
-    let tmp = tempfile::tempdir().unwrap();
-    let p = project(tmp.path());
+    let p = project();
     let before_remote = refs(&p.bare);
     let out = tag(&p.repo.dir, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -98,8 +115,7 @@ fn bumps_and_message() {
         (&["--major", "-m", "Big one"][..], "v2.0.0"),
         (&["--rc"][..], "v1.2.3-rc5"),
     ] {
-        let tmp = tempfile::tempdir().unwrap();
-        let p = project(tmp.path());
+        let p = project();
         let out = tag(&p.repo.dir, args);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         assert_eq!(
@@ -122,10 +138,13 @@ fn bumps_and_message() {
 
 #[test]
 fn latest_reachable_release_counts_not_the_nearest_or_unreachable_ones() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut repo = Repo::init(&tmp.path().join("proj"));
-    repo.commit("one", &[("a", "1")]);
-    repo.tag("v1.2.3-rc9");
+    let mut ctx = TestContext::builder()
+        .dir("proj")
+        .message("one")
+        .file("a", "1")
+        .tag("v1.2.3-rc9")
+        .build();
+    let repo = &mut ctx.repo;
     repo.commit("two", &[("a", "2")]);
     repo.tag("v1.2.3-rc10");
     repo.git(&["checkout", "-q", "-b", "other"]);
@@ -146,9 +165,12 @@ fn latest_reachable_release_counts_not_the_nearest_or_unreachable_ones() {
 
 #[test]
 fn first_release_candidate_without_tags() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut repo = Repo::init(&tmp.path().join("proj"));
-    repo.commit("one", &[("a", "1")]);
+    let ctx = TestContext::builder()
+        .dir("proj")
+        .message("one")
+        .file("a", "1")
+        .build();
+    let repo = &ctx.repo;
     let out = tag(&repo.dir, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "v0.1.0-rc0\n");
@@ -263,9 +285,9 @@ fn refusals() {
         ),
     ];
     for (name, setup, args, reason) in cases {
-        let tmp = tempfile::tempdir().unwrap();
-        let mut p = project(tmp.path());
-        setup(&mut p, tmp.path());
+        let mut p = project();
+        let root = p.root.clone();
+        setup(&mut p, &root);
         let (local, remote) = (refs(&p.repo.dir), refs(&p.bare));
         let out = tag(&p.repo.dir, args);
         assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
@@ -283,8 +305,7 @@ fn refusals() {
 
 #[test]
 fn allow_branch_tags_a_feature_branch() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut p = project(tmp.path());
+    let mut p = project();
     p.repo.git(&["checkout", "-q", "-b", "feature"]);
     let out = tag(&p.repo.dir, &["--allow-branch"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -293,8 +314,7 @@ fn allow_branch_tags_a_feature_branch() {
 
 #[test]
 fn dry_run_changes_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let p = project(tmp.path());
+    let p = project();
     let (local, remote) = (refs(&p.repo.dir), refs(&p.bare));
     let out = tag(&p.repo.dir, &["--dry-run", "--push", "--minor"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -319,8 +339,7 @@ fn dry_run_changes_nothing() {
 
 #[test]
 fn push_lands_on_the_remote() {
-    let tmp = tempfile::tempdir().unwrap();
-    let p = project(tmp.path());
+    let p = project();
     let out = tag(&p.repo.dir, &["--push"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let local = git(&p.repo.dir, &["rev-parse", "refs/tags/v1.2.3-rc5"]);
@@ -328,10 +347,36 @@ fn push_lands_on_the_remote() {
     assert_eq!(git(&p.bare, &["cat-file", "-t", "v1.2.3-rc5"]), "tag");
 }
 
+/// Without `git` on `PATH` the push cannot run: the error names the repository.
+#[test]
+fn push_without_git_names_the_repository() {
+    let p = project();
+    let before = refs(&p.bare);
+    let empty = p.root.join("empty-path");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out: Run = p
+        .ciux()
+        .env("PATH", &empty)
+        .args(["tag", "--create", "--push"])
+        .output()
+        .unwrap()
+        .into();
+    let out = out.code(1);
+    assert_eq!(
+        out.error_line(),
+        format!(
+            "cannot run git in {} (is it installed and on PATH?)",
+            p.dir().display()
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(refs(&p.bare), before, "nothing pushed");
+}
+
 #[test]
 fn credentials_in_a_remote_url_never_reach_the_output() {
-    let tmp = tempfile::tempdir().unwrap();
-    let p = project(tmp.path());
+    let p = project();
     git(
         &p.repo.dir,
         &[
@@ -357,9 +402,8 @@ fn credentials_in_a_remote_url_never_reach_the_output() {
 /// program runs; here a stand-in that writes a fixed signature.
 #[test]
 fn gpg_sign_delegates_to_git_tag_s() {
-    let tmp = tempfile::tempdir().unwrap();
-    let p = project(tmp.path());
-    let signer = tmp.path().join("fake-gpg");
+    let p = project();
+    let signer = p.root.join("fake-gpg");
     std::fs::write(
         &signer,
         "#!/bin/sh\ncat >/dev/null\necho '[GNUPG:] SIG_CREATED D 1 8 00 0 0' >&2\nprintf -- '-----BEGIN PGP SIGNATURE-----\\nfake\\n-----END PGP SIGNATURE-----\\n'\n",
@@ -386,16 +430,14 @@ fn gpg_sign_delegates_to_git_tag_s() {
 
 #[test]
 fn wait_images_needs_all() {
-    let tmp = tempfile::tempdir().unwrap();
-    let p = project(tmp.path());
+    let p = project();
     let out = tag(&p.repo.dir, &["--wait-images"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
 
 #[test]
 fn plain_tag_prints_the_commands_and_running_them_tags() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut p = project(tmp.path());
+    let mut p = project();
     let before = (refs(&p.repo.dir), refs(&p.bare));
     let out = ciux(&p.repo.dir).arg("tag").arg(".").output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -436,7 +478,7 @@ fn plain_tag_prints_the_commands_and_running_them_tags() {
     assert_eq!(git(&p.bare, &["tag", "-l", "v1.2.3-rc5"]), "v1.2.3-rc5");
     // From elsewhere, the commands name the repository.
     p.repo.commit("three", &[("src/a.txt", "3\n")]);
-    let out = ciux(tmp.path())
+    let out = ciux(&p.root)
         .args(["tag", "--patch", "proj"])
         .output()
         .unwrap();

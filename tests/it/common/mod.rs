@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod context;
 pub mod engine;
 pub mod fake;
 pub mod git;
@@ -14,6 +15,8 @@ pub mod stack;
 use std::path::Path;
 
 use assert_cmd::Command;
+
+pub use context::{Run, TestContext, TestContextBuilder};
 
 /// A `ciux` command run in `dir`, isolated from the caller's git and CI settings.
 pub fn ciux(dir: &Path) -> Command {
