@@ -29,12 +29,12 @@ pub(crate) fn expected_topics(topic: &str, seed: u64, n: u64) -> BTreeMap<String
     counts
 }
 
-fn topics(report: &Value) -> BTreeMap<String, u64> {
+pub(crate) fn topics(report: &Value) -> BTreeMap<String, u64> {
     serde_json::from_value(report["topics"].clone()).unwrap()
 }
 
 /// Run `ciux bench ARGS --report -` and return the parsed report.
-fn bench_ok(dir: &Path, args: &[&str]) -> Value {
+pub(crate) fn bench_ok(dir: &Path, args: &[&str]) -> Value {
     let out = ciux(dir)
         .arg("bench")
         .args(args)

@@ -8,38 +8,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::bench::{bench_ok, reference, topics};
 use crate::common::ciux;
-
-/// The shared reference inputs: `CIUX_REFERENCE`, else `../shared/reference`.
-fn reference(rel: &str) -> PathBuf {
-    let base = std::env::var_os("CIUX_REFERENCE").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference"),
-        PathBuf::from,
-    );
-    let p = base.join(rel);
-    assert!(
-        p.exists(),
-        "reference input {} missing (set CIUX_REFERENCE)",
-        p.display()
-    );
-    p
-}
-
-fn bench_ok(dir: &Path, args: &[&str]) -> Value {
-    let out = ciux(dir)
-        .arg("bench")
-        .args(args)
-        .args(["--report", "-"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "ciux bench {args:?} failed: {stderr}");
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("report is JSON ({e}): {stderr}"))
-}
-
-fn topics(report: &Value) -> BTreeMap<String, u64> {
-    serde_json::from_value(report["topics"].clone()).unwrap()
-}
 
 /// `ciux bench --survey lsst --write FILE` with extra arguments.
 fn write(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
