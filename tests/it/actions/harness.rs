@@ -163,10 +163,17 @@ runs:
       run: |
         echo "save $K" >> "$CIUX_TEST_STATE/cache-calls"
         # Parallel jobs save the same key: the first complete copy wins, by rename.
+        # Host-mode jobs share one directory, so a file another job is writing
+        # may vanish during the copy: like actions/cache, a failed save warns
+        # and the job goes on.
         mkdir -p "$CIUX_TEST_STATE/cache"
         t="$(mktemp -d "$CIUX_TEST_STATE/cache/.save.XXXXXX")"
-        cp -a "$P/." "$t/"
-        mv -T "$t" "$CIUX_TEST_STATE/cache/$K" 2>/dev/null || rm -rf "$t"
+        if cp -a "$P/." "$t/"; then
+          mv -T "$t" "$CIUX_TEST_STATE/cache/$K" 2>/dev/null || rm -rf "$t"
+        else
+          echo "cache save of $K failed; the job goes on" >&2
+          rm -rf "$t"
+        fi
 "#,
     ),
     (
