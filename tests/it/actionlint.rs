@@ -102,7 +102,7 @@ jobs:
           selector: ci=true
           branch: main
           suffix: test
-          tmp-registry: tmp.example.org/ci
+          tmp-registry: 127.0.0.1:9/ci
           on-registry-error: build
           format: sh,json
           install-packages: "false"

@@ -87,7 +87,7 @@ fn selectors_choose_dependencies_and_name_the_file() {
         git_dep(&a, false, "itest = \"true\", ci = \"true\""),
         git_dep(&b, false, "build = \"science\""),
         "[[dependencies]]\nimage = \"127.0.0.1:9/astro/spark-py:k8s-3.4.1\"\nlabels = { build = \"science\" }\n".into(),
-        "[[dependencies]]\npackage = \"example.org/tool@v1.1.1\"\nlabels = { itest = \"optional\" }\n".into(),
+        "[[dependencies]]\npackage = \"127.0.0.1:9/tool@v1.1.1\"\nlabels = { itest = \"optional\" }\n".into(),
     ]
     .concat();
     let repo = stack.project("main", &config);
@@ -233,8 +233,8 @@ fn packages_and_go_module_siblings_are_installed_by_default_and_failures_are_nam
     let stack = Stack::new();
     let url = stack.remote("tool-src", "main", &[], None);
     let config = format!(
-        "[[dependencies]]\npackage = \"example.org/tool@v1.1.1\"\n\
-         [[dependencies]]\npackage = \"example.org/broken@v0.1.0\"\n\
+        "[[dependencies]]\npackage = \"127.0.0.1:9/tool@v1.1.1\"\n\
+         [[dependencies]]\npackage = \"127.0.0.1:9/broken@v0.1.0\"\n\
          [[dependencies]]\nurl = \"{url}\"\nclone = true\n"
     );
     let repo = stack.project("main", &config);
@@ -263,12 +263,12 @@ fn packages_and_go_module_siblings_are_installed_by_default_and_failures_are_nam
         "nothing installed with --no-install-packages"
     );
     assert!(
-        stderr.contains("package example.org/tool@v1.1.1 (not installed: --no-install-packages)"),
+        stderr.contains("package 127.0.0.1:9/tool@v1.1.1 (not installed: --no-install-packages)"),
         "{stderr}"
     );
     // The sibling is a Go module: it is installed from its checkout.
     let sibling = stack.ws.join("tool-src");
-    std::fs::write(sibling.join("go.mod"), "module example.org/toolsrc\n").unwrap();
+    std::fs::write(sibling.join("go.mod"), "module 127.0.0.1:9/toolsrc\n").unwrap();
     std::fs::write(sibling.join("go.sum"), "").unwrap();
 
     let github_path = stack.ws.join("github_path");
@@ -283,7 +283,7 @@ fn packages_and_go_module_siblings_are_installed_by_default_and_failures_are_nam
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(&format!(
-            "installed example.org/tool@v1.1.1 into {}",
+            "installed 127.0.0.1:9/tool@v1.1.1 into {}",
             gobin.display()
         )),
         "{stderr}"
@@ -293,13 +293,13 @@ fn packages_and_go_module_siblings_are_installed_by_default_and_failures_are_nam
         "{stderr}"
     );
     assert!(
-        stderr.contains("error: cannot install 1 package(s): example.org/broken@v0.1.0 (go install example.org/broken@v0.1.0 exited with exit status: 3: module not found)"),
+        stderr.contains("error: cannot install 1 package(s): 127.0.0.1:9/broken@v0.1.0 (go install 127.0.0.1:9/broken@v0.1.0 exited with exit status: 3: module not found)"),
         "{stderr}"
     );
     assert_eq!(
         std::fs::read_to_string(&log).unwrap(),
         format!(
-            "install example.org/tool@v1.1.1 in {ws}/proj\ninstall example.org/broken@v0.1.0 in {ws}/proj\ninstall in {ws}/tool-src\n",
+            "install 127.0.0.1:9/tool@v1.1.1 in {ws}/proj\ninstall 127.0.0.1:9/broken@v0.1.0 in {ws}/proj\ninstall in {ws}/tool-src\n",
             ws = stack.ws.display()
         )
     );
@@ -359,7 +359,7 @@ fn env_file_and_json_snapshot() {
         "project = \"Fink-Broker\"\nregistry = \"127.0.0.1:9/astro\"\n\
          {}{}\
          [[dependencies]]\nimage = \"127.0.0.1:9/astro/spark-py:k8s-3.4.1\"\nbuild_input = true\n\
-         [[dependencies]]\npackage = \"example.org/ktbx@v1.1.1-rc7\"\n\
+         [[dependencies]]\npackage = \"127.0.0.1:9/ktbx@v1.1.1-rc7\"\n\
          [deploy]\ncommand = \"./deploy.sh\"\n",
         git_dep(&alpha, true, "itest = \"true\""),
         git_dep(&beta, false, "itest = \"true\""),
