@@ -137,14 +137,14 @@ fn parse_oci(text: &str) -> Result<oci_client::Reference, oci_client::ParseError
         return Err(ParseError::NameTooLong);
     }
     if let Some(digest) = &digest {
-        let want = match digest.split_once(':') {
+        let (hex, want) = match digest.split_once(':') {
             None => return Err(ParseError::DigestInvalidFormat),
-            Some(("sha256", _)) => 64,
-            Some(("sha384", _)) => 96,
-            Some(("sha512", _)) => 128,
+            Some(("sha256", hex)) => (hex, 64),
+            Some(("sha384", hex)) => (hex, 96),
+            Some(("sha512", hex)) => (hex, 128),
             Some(_) => return Err(ParseError::DigestUnsupported),
         };
-        if digest.len() - digest.find(':').map_or(0, |i| i + 1) != want {
+        if hex.len() != want {
             return Err(ParseError::DigestInvalidLength);
         }
     }
