@@ -20,18 +20,22 @@ fn write_then(
     bytes: &[u8],
     persist: impl FnOnce(tempfile::NamedTempFile) -> Result<(), tempfile::PersistError>,
 ) -> io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
     let mut file = temp_beside(path)?;
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
     persist(file).map_err(|e| e.error)
 }
 
-fn temp_beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
+/// A temporary file in the directory of `path` (which must exist), for a
+/// writer that streams its content and then renames it over `path`.
+pub(crate) fn temp_beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    std::fs::create_dir_all(dir)?;
     tempfile::Builder::new()
         .prefix(".ciux-tmp-")
         .tempfile_in(dir)

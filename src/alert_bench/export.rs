@@ -26,14 +26,7 @@ pub(crate) fn write_archive(
         path: path.to_path_buf(),
         source,
     };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let tmp = tempfile::Builder::new()
-        .prefix(".ciux-tmp-")
-        .tempfile_in(dir)
-        .map_err(io)?;
+    let tmp = crate::fsutil::temp_beside(path).map_err(io)?;
     let mut out = BufWriter::with_capacity(1 << 20, tmp);
     let header = container_header(schema);
     out.write_all(&header).map_err(io)?;
