@@ -62,6 +62,14 @@ pub(crate) trait Progress: Sync {
     fn finish(&self, name: &str, message: &str);
 }
 
+/// No progress shown (`ciux tag`, `ciux check`).
+pub(crate) struct Silent;
+
+impl Progress for Silent {
+    fn start(&self, _: &str, _: &str) {}
+    fn finish(&self, _: &str, _: &str) {}
+}
+
 /// Synchronise every job, `PARALLEL` at a time; results come back in job order.
 pub(crate) fn sync_all(
     jobs: &[SyncJob],

@@ -115,10 +115,23 @@ impl<'r> Describer<'r> {
     }
 
     /// Describe HEAD, with `-dirty` when tracked files changed.
+    ///
+    /// The work-tree status (a `stat` of every tracked file) is read on a
+    /// second thread while the walk runs: the two are independent, and on a
+    /// large work tree each is a good part of the time.
     pub(crate) fn describe_head(&mut self) -> Result<Describe, GitError> {
         let head = self.repo.head_id()?;
-        let mut described = self.describe(head)?;
-        described.dirty = self.repo.is_dirty()?;
+        let other = self.repo.reopen()?;
+        let (described, dirty) = std::thread::scope(|scope| {
+            let dirty = scope.spawn(move || other.is_dirty());
+            let described = self.describe(head);
+            let dirty = dirty
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (described, dirty)
+        });
+        let mut described = described?;
+        described.dirty = dirty?;
         Ok(described)
     }
 

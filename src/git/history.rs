@@ -9,6 +9,7 @@ use git2::Oid;
 
 use super::commit_graph::CommitGraphFile;
 use super::describe::CommitGraph;
+use super::pack::Packs;
 use super::{GitError, Repo};
 
 /// Object ids are already uniformly distributed: fold them, do not SipHash them.
@@ -46,6 +47,10 @@ pub(crate) struct History<'r> {
     repo: &'r Repo,
     graph: Option<CommitGraphFile>,
     odb: git2::Odb<'r>,
+    /// Opened when a commit outside the graph is first read.
+    packs: Option<Packs>,
+    /// The header of the commit being read from a pack.
+    header: Vec<u8>,
     /// Commits the graph does not hold, by id minus [`History::base`].
     extra: Vec<Extra>,
     extra_ids: OidMap<u32>,
@@ -79,6 +84,8 @@ impl<'r> History<'r> {
             repo,
             graph: CommitGraphFile::for_repo(repo),
             odb,
+            packs: None,
+            header: Vec::new(),
             extra: Vec::new(),
             extra_ids: OidMap::default(),
             scratch: Vec::new(),
@@ -133,30 +140,38 @@ impl<'r> History<'r> {
             }
         }
         let oid = self.oid(id).unwrap_or(Oid::ZERO_SHA1);
-        let commit = self
-            .repo
-            .git()
-            .find_commit(oid)
-            .map_err(|source| self.repo.error(format!("cannot read commit {oid}"), source))?;
-        let parent = commit.parent_ids().next();
-        Ok((commit.tree_id(), parent.map(|p| self.id(p))))
+        let header = self.read_header(oid)?;
+        let parent = header.parents.first().copied();
+        Ok((header.tree, parent.map(|p| self.id(p))))
+    }
+
+    /// Tree, committer date and parents of commit `oid`: from the packs when
+    /// they hold it whole, else through libgit2.
+    fn read_header(&mut self, oid: Oid) -> Result<Header, GitError> {
+        let packs = self
+            .packs
+            .get_or_insert_with(|| Packs::open(&self.repo.git().commondir().join("objects")));
+        let parsed = if packs.commit_header(oid, &mut self.header) {
+            parse_commit_header(&self.header)
+        } else {
+            let object = self
+                .odb
+                .read(oid)
+                .map_err(|source| self.repo.error(format!("cannot read commit {oid}"), source))?;
+            parse_commit_header(object.data())
+        };
+        parsed.ok_or_else(|| {
+            self.repo.error(
+                format!("commit {oid} is malformed"),
+                git2::Error::from_str("no tree or committer date"),
+            )
+        })
     }
 
     fn parse_extra(&mut self, index: usize) -> Result<(), GitError> {
-        let oid = self.extra[index].oid;
-        let object = self
-            .odb
-            .read(oid)
-            .map_err(|source| self.repo.error(format!("cannot read commit {oid}"), source))?;
-        let (date, parents) = parse_commit_header(object.data()).ok_or_else(|| {
-            self.repo.error(
-                format!("commit {oid} is malformed"),
-                git2::Error::from_str("no committer date"),
-            )
-        })?;
-        drop(object);
-        let parents = parents.into_iter().map(|p| self.id(p)).collect();
-        self.extra[index].parsed = Some((date, parents));
+        let header = self.read_header(self.extra[index].oid)?;
+        let parents = header.parents.into_iter().map(|p| self.id(p)).collect();
+        self.extra[index].parsed = Some((header.date, parents));
         Ok(())
     }
 }
@@ -199,21 +214,37 @@ impl CommitGraph for History<'_> {
     }
 }
 
-/// Parents and committer timestamp from a raw commit object.
-fn parse_commit_header(data: &[u8]) -> Option<(i64, Vec<Oid>)> {
+/// What the walks read of a commit.
+struct Header {
+    tree: Oid,
+    date: i64,
+    parents: Vec<Oid>,
+}
+
+/// Tree, parents and committer timestamp from the start of a raw commit
+/// object (the header through the committer line is enough).
+fn parse_commit_header(data: &[u8]) -> Option<Header> {
+    let hex = |bytes: &[u8]| Oid::from_str(std::str::from_utf8(bytes).ok()?).ok();
+    let mut tree = None;
     let mut parents = Vec::new();
     for line in data.split(|&b| b == b'\n') {
         if line.is_empty() {
             break;
         }
-        if let Some(hex) = line.strip_prefix(b"parent ") {
-            parents.push(Oid::from_str(std::str::from_utf8(hex).ok()?).ok()?);
+        if let Some(id) = line.strip_prefix(b"tree ") {
+            tree = Some(hex(id)?);
+        } else if let Some(id) = line.strip_prefix(b"parent ") {
+            parents.push(hex(id)?);
         } else if let Some(rest) = line.strip_prefix(b"committer ") {
             // "Name <email> 1704067200 +0000": the timestamp is the second-last field.
             let mut fields = rest.rsplit(|&b| b == b' ');
             let _zone = fields.next()?;
-            let stamp = std::str::from_utf8(fields.next()?).ok()?.parse().ok()?;
-            return Some((stamp, parents));
+            let date = std::str::from_utf8(fields.next()?).ok()?.parse().ok()?;
+            return Some(Header {
+                tree: tree?,
+                date,
+                parents,
+            });
         }
     }
     None
@@ -226,10 +257,16 @@ mod tests {
     #[test]
     fn commit_headers() {
         let raw = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nparent 1111111111111111111111111111111111111111\nparent 2222222222222222222222222222222222222222\nauthor A <a@x> 1 +0000\ncommitter C D <c@x> 1704067200 -0130\n\nmessage\ncommitter fake 5 +0000\n";
-        let (date, parents) = parse_commit_header(raw).unwrap();
-        assert_eq!(date, 1_704_067_200);
-        assert_eq!(parents.len(), 2);
-        assert_eq!(parents[1].to_string(), "2".repeat(40));
+        let header = parse_commit_header(raw).unwrap();
+        assert_eq!(header.date, 1_704_067_200);
+        assert_eq!(
+            header.tree.to_string(),
+            "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+        );
+        assert_eq!(header.parents.len(), 2);
+        assert_eq!(header.parents[1].to_string(), "2".repeat(40));
         assert!(parse_commit_header(b"tree x\n\ncommitter a <b> 5 +0000\n").is_none());
+        // No tree line: malformed.
+        assert!(parse_commit_header(b"committer a <b> 5 +0000\n").is_none());
     }
 }

@@ -10,9 +10,12 @@ mod commit_graph;
 mod describe;
 mod error;
 mod history;
+mod pack;
 pub(crate) mod remote;
 mod repo;
 mod tags;
+#[cfg(test)]
+mod testing;
 
 pub(crate) use changes::Window;
 pub use describe::Describe;

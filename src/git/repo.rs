@@ -34,6 +34,17 @@ impl Repo {
         Ok(Self { git, root })
     }
 
+    /// The same repository opened again, for another thread (a libgit2
+    /// repository is not shared between threads).
+    pub(crate) fn reopen(&self) -> Result<Self, GitError> {
+        let git = Repository::open(&self.root)
+            .map_err(|source| self.error("cannot open the repository again", source))?;
+        Ok(Self {
+            git,
+            root: self.root.clone(),
+        })
+    }
+
     /// The top-level directory of the work tree.
     pub(crate) fn root(&self) -> &Path {
         &self.root
