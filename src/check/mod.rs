@@ -21,7 +21,12 @@ use thiserror::Error;
 pub(crate) use sibling::{SiblingState, read_sibling, sibling_findings};
 
 use crate::config::{Config, DependencyKind};
-use crate::git::{Repo, describe_commit};
+use crate::git::clone::Silent;
+use crate::git::{GitError, Repo, describe_commit};
+use crate::image::ImageOptions;
+use crate::resolution::{self, Images, Resolution, ResolutionError};
+use crate::selector::Selector;
+use crate::workspace::{self, NodeKind, WorkspaceError};
 
 /// How bad a finding is: any error makes `ciux check` exit 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -160,6 +165,13 @@ pub(crate) fn parse_pre_push(input: impl BufRead) -> Vec<PushedRef> {
 
 /// Run every check on the repository containing `path`. `pushing` lists the refs
 /// of a push in progress (pre-push hook), which count as being upstream.
+///
+/// The workspace is resolved as every command resolves it, offline (no
+/// remote listed, nothing cloned): each configuration read once, the project
+/// and every sibling on disk described once. The checks render that
+/// resolution. When it cannot be made (an invalid configuration, a sibling
+/// that cannot be described), that is a finding, and the project and its
+/// direct siblings are still checked from the project's own configuration.
 pub(crate) fn check(
     path: &Path,
     pushing: &[PushedRef],
@@ -177,17 +189,55 @@ pub(crate) fn check(
             fix,
             hint: hint.map(str::to_owned),
         };
-    let config = match Config::load(repo.root()) {
-        Ok(config) => Some(config),
+    let parent = repo.root().parent().unwrap_or(repo.root()).to_path_buf();
+    let (config, tagged, siblings): (_, _, Vec<(String, PathBuf)>) = match resolve_offline(
+        repo.root(),
+    ) {
+        Ok(resolution) => {
+            let tagged = resolution
+                .workspace
+                .project_node()
+                .map(|n| n.version_tag.is_some());
+            let siblings = resolution
+                .workspace
+                .dependencies()
+                .filter(|n| n.kind == NodeKind::Git && n.clone)
+                .map(|n| {
+                    let dir = n.dir.clone().unwrap_or_else(|| parent.join(&n.name));
+                    (n.name.clone(), dir)
+                })
+                .collect();
+            (Some(resolution.project_config()), tagged, siblings)
+        }
         Err(err) => {
-            findings.push(finding(
-                Severity::Error,
-                "config",
-                err.to_string(),
-                None,
-                Some("correct the configuration file (see docs/configuration.md and .ciux.example.toml)"),
-            ));
-            None
+            if err.is_usage() {
+                findings.push(finding(
+                    Severity::Error,
+                    "config",
+                    err.to_string(),
+                    None,
+                    Some("correct the configuration file (see docs/configuration.md and .ciux.example.toml)"),
+                ));
+            } else if !concerns_project(&err, repo.root()) {
+                findings.push(finding(
+                    Severity::Error,
+                    "workspace",
+                    err.to_string(),
+                    None,
+                    Some("`ciux ignite` would fail the same way"),
+                ));
+            }
+            // The project's own configuration may still be valid (the
+            // error may be a sibling's): read it for the project's checks.
+            let config = Config::load(repo.root()).ok();
+            let siblings = config
+                .iter()
+                .flat_map(|c| &c.dependencies)
+                .filter(|d| d.clone && matches!(d.kind, DependencyKind::Git { .. }))
+                .filter_map(|d| d.repo_name())
+                .map(|name| (name.to_owned(), parent.join(name)))
+                .collect();
+            (config, None, siblings)
         }
     };
     if repo.is_shallow() {
@@ -198,7 +248,14 @@ pub(crate) fn check(
             Some("git fetch --unshallow --tags".into()),
             Some("in GitHub Actions, set `fetch-depth: 0` on actions/checkout"),
         ));
-    } else if repo.head_id().is_ok() && describe_commit(&repo, repo.head_id()?)?.tag.is_none() {
+    } else if let Some(false) = match tagged {
+        Some(tagged) => Some(tagged),
+        None => repo
+            .head_id()
+            .ok()
+            .map(|head| describe_commit(&repo, head).map(|d| d.tag.is_some()))
+            .transpose()?,
+    } {
         findings.push(finding(
             Severity::Warning,
             "no-tags",
@@ -266,23 +323,13 @@ pub(crate) fn check(
         }
     }
     let mut repositories = 1;
-    if let Some(config) = &config {
-        let parent = repo.root().parent().unwrap_or(repo.root());
-        let siblings: Vec<(&str, PathBuf)> = config
-            .dependencies
-            .iter()
-            .filter(|d| d.clone && matches!(d.kind, DependencyKind::Git { .. }))
-            .filter_map(|d| d.repo_name())
-            .map(|name| (name, parent.join(name)))
-            .collect();
-        for facts in crate::parallel::map(&siblings, SIBLING_PARALLEL, |(name, dir)| {
-            read_sibling(name, dir)
-        }) {
-            if matches!(facts.state, SiblingState::Present(_)) {
-                repositories += 1;
-            }
-            findings.extend(sibling_findings(branch.as_deref(), &facts));
+    for facts in crate::parallel::map(&siblings, SIBLING_PARALLEL, |(name, dir)| {
+        read_sibling(name, dir)
+    }) {
+        if matches!(facts.state, SiblingState::Present(_)) {
+            repositories += 1;
         }
+        findings.extend(sibling_findings(branch.as_deref(), &facts));
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     Ok(CheckReport {
@@ -293,6 +340,36 @@ pub(crate) fn check(
         note: LOCAL_REFS_NOTE,
         findings,
     })
+}
+
+/// The workspace of the project at `root`, resolved without the network:
+/// siblings stay as they are on disk, images are named but not looked up.
+fn resolve_offline(root: &Path) -> Result<Resolution, ResolutionError> {
+    let request = resolution::Request {
+        workspace: workspace::Request {
+            path: root.to_path_buf(),
+            selector: Selector::default(),
+            synchronise: false,
+            offline: true,
+            ..Default::default()
+        },
+        images: Images::Offline {
+            options: ImageOptions::default(),
+            reason: "not looked up by `ciux check`".into(),
+        },
+    };
+    resolution::resolve(&request, &Silent)
+}
+
+/// Whether `err` is the project's own git state (a shallow clone, no commit),
+/// which the project's checks report themselves.
+fn concerns_project(err: &ResolutionError, root: &Path) -> bool {
+    match err {
+        ResolutionError::Workspace(WorkspaceError::Git(
+            GitError::Shallow { path } | GitError::NoCommit { path },
+        )) => path == root,
+        _ => false,
+    }
 }
 
 /// Siblings read at once: the work is mostly `stat` calls of the work-tree

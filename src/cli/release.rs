@@ -13,9 +13,9 @@ use crate::error::UsageError;
 use crate::git::Repo;
 use crate::registry::Client;
 use crate::release::{
-    Bump, ReleaseError, Silent, StackPlan, StackReport, StepState, TagPlan, TagRequest,
-    apply_stack, clone_missing, create_tag, dependency_image, plan_stack, plan_tag, push_tag,
-    select_members, stack_members, tag_commands, wait_for_image,
+    Bump, ReleaseError, StackPlan, StackReport, StepState, TagPlan, TagRequest, apply_stack,
+    clone_missing, create_tag, dependency_image, plan_stack, plan_tag, push_tag, select_members,
+    stack_members, tag_commands, wait_for_image,
 };
 
 pub(crate) fn run(args: TagArgs) -> Result<()> {
@@ -117,7 +117,7 @@ fn run_all(args: &TagArgs, request: &TagRequest) -> Result<()> {
         synchronise: false,
         ..Default::default()
     };
-    let (workspace, configs) = crate::workspace::resolve(&resolve, &Silent)?;
+    let (workspace, configs) = crate::workspace::resolve(&resolve, &crate::git::clone::Silent)?;
     let members = select_members(stack_members(&workspace)?, &args.only)?;
     // Dependencies without a sibling are cloned bare to be tagged; the
     // directory lives until the end of the command.

@@ -198,6 +198,7 @@ mod tests {
             branch_reason: Some(BranchReason::FallbackMain),
             remote_commit: None,
             version: Some("v1.0.0".into()),
+            version_tag: Some("v1.0.0".into()),
             checkout,
             clone: true,
             pull: false,

@@ -15,8 +15,8 @@ use thiserror::Error;
 
 pub(crate) use remote::branch_remote;
 pub(crate) use stack::{
-    Member, Silent, StackPlan, StackReport, StackStep, StepState, apply_stack, clone_missing,
-    plan_stack, select_members, stack_members,
+    Member, StackPlan, StackReport, StackStep, StepState, apply_stack, clone_missing, plan_stack,
+    select_members, stack_members,
 };
 pub(crate) use tag::{TagPlan, TagRequest, create_tag, plan_tag, push_tag, tag_commands};
 pub(crate) use version::{Bump, VersionError};

@@ -204,14 +204,6 @@ pub(crate) fn clone_missing(members: &mut [Member], into: &Path) -> Result<(), R
     Ok(())
 }
 
-/// Progress of the workspace resolution: `ciux tag` shows none.
-pub(crate) struct Silent;
-
-impl crate::git::clone::Progress for Silent {
-    fn start(&self, _: &str, _: &str) {}
-    fn finish(&self, _: &str, _: &str) {}
-}
-
 /// One member's plan, in tagging order.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct StackStep {

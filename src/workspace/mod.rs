@@ -93,6 +93,10 @@ pub(crate) struct Node {
     pub(crate) remote_commit: Option<String>,
     /// `git describe` version of the checkout's HEAD.
     pub(crate) version: Option<String>,
+    /// The annotated version tag `version` counts from; `None` when it is a
+    /// bare commit hash (no tag reachable) or the repository is not on disk.
+    #[serde(skip)]
+    pub(crate) version_tag: Option<String>,
     pub(crate) checkout: Option<Checkout>,
     pub(crate) clone: bool,
     pub(crate) pull: bool,
@@ -240,6 +244,7 @@ pub(crate) fn empty_node(name: String, kind: NodeKind) -> Node {
         branch_reason: None,
         remote_commit: None,
         version: None,
+        version_tag: None,
         checkout: None,
         clone: false,
         pull: false,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::config::{Config, DependencyKind};
 use crate::git::clone::{Progress, SyncJob, SyncOutcome, sync_all};
 use crate::git::remote::{BranchReason, RemoteError, choose_branch, list_heads, redact_url};
-use crate::git::{GitError, Repo, describe_head};
+use crate::git::{Describe, GitError, Repo, describe_head};
 use crate::selector::Selector;
 
 use super::{Checkout, NodeKind, Package, Workspace, WorkspaceError, empty_node};
@@ -99,7 +99,9 @@ pub(crate) fn resolve(
     project.dir = Some(root.clone());
     project.branch = branch.clone();
     project.branch_reason = Some(reason);
-    project.version = Some(describe_head(&repo)?.to_string());
+    let described = describe_head(&repo)?;
+    project.version = Some(described.to_string());
+    project.version_tag = described.tag;
     project.checkout = Some(Checkout::Project);
     project.deploy = config.deploy_command.clone();
     drop(repo);
@@ -343,17 +345,18 @@ fn read_versions_and_configs(
     let results = crate::parallel::map(
         &dirs,
         DESCRIBE_PARALLEL,
-        |dir| -> Result<(String, Config), WorkspaceError> {
+        |dir| -> Result<(Describe, Config), WorkspaceError> {
             let repo = Repo::discover(dir)?;
-            let version = describe_head(&repo)?.to_string();
+            let described = describe_head(&repo)?;
             let config = Config::load(repo.root())?;
-            Ok((version, config))
+            Ok((described, config))
         },
     );
     let mut next = Vec::new();
     for ((i, _), result) in local.into_iter().zip(results) {
-        let (version, config) = result?;
-        ws.nodes[i].version = Some(version);
+        let (described, config) = result?;
+        ws.nodes[i].version = Some(described.to_string());
+        ws.nodes[i].version_tag = described.tag;
         next.push((ws.nodes[i].name.clone(), config));
     }
     Ok(next)
