@@ -309,6 +309,45 @@ fn siblings_on_the_branch_ci_would_use() {
     assert!(!list.iter().any(|(_, _, repo)| repo == "alpha"), "{list:?}");
 }
 
+/// The siblings checked are those of the resolved graph, a sibling's own
+/// `clone = true` dependencies included; a sibling whose configuration is
+/// invalid is a configuration finding naming its file, and the project and
+/// its direct siblings are still checked.
+#[test]
+fn siblings_of_siblings_are_checked_and_their_configuration_too() {
+    let mut ws = workspace(&["alpha"]);
+    let root = ws.ctx.root.clone();
+    let mut inner = pushed_repo(&root, "inner", &[("README", "inner")]);
+    let alpha = &mut ws.deps[0];
+    alpha.commit(
+        "depends on inner",
+        &[(".ciux.toml", &config_with(&root, &["inner"]))],
+    );
+    alpha.git(&["push", "-q"]);
+    inner.git(&["checkout", "-q", "-b", "dev"]);
+    let (code, list) = findings(&ws.ctx.repo.dir, &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(list, vec![f("error", "sibling-branch", "inner")]);
+    let (_, stdout, _) = check(&ws.ctx.repo.dir, &[]);
+    assert!(stdout.contains("checked 3 repositories"), "{stdout}");
+
+    alpha.write(".ciux.toml", "bogus = 1\n");
+    ws.ctx.repo.write("src/main.c", "int main(void);\n");
+    let (code, mut list) = findings(&ws.ctx.repo.dir, &[]);
+    list.sort();
+    assert_eq!(code, Some(2), "an invalid configuration exits 2");
+    assert_eq!(
+        list,
+        vec![
+            f("error", "config", "proj"),
+            f("error", "dirty-source", "proj"),
+            f("warning", "sibling-dirty", "alpha"),
+        ]
+    );
+    let (_, stdout, _) = check(&ws.ctx.repo.dir, &[]);
+    assert!(stdout.contains("alpha/.ciux.toml:1:1: bogus"), "{stdout}");
+}
+
 // ---- the hook ----
 
 fn hook_path(repo: &Repo) -> PathBuf {

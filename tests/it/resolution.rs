@@ -1,6 +1,6 @@
 //! One resolution per run: each repository's `.ciux.toml` is read once by
 //! `ignite` (with `--lock`, `--locked`, and in GitHub Actions, where it also
-//! publishes the plan), `plan` and `get deps`, counted by the loader itself
+//! publishes the plan), `plan`, `get deps` and `check`, counted by the loader itself
 //! (`CIUX_DEBUG_CONFIG_READS`).
 
 use std::collections::BTreeMap;
@@ -64,6 +64,7 @@ fn each_configuration_is_read_once_per_run() {
         (&["ignite", "--format", "json"], Some(runner.path())),
         (&["plan", "--format", "json"], Some(runner.path())),
         (&["get", "deps"], None),
+        (&["check"], None),
     ] {
         assert_eq!(reads_of(&repo.dir, args, actions), once, "{args:?}");
     }
