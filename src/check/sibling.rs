@@ -217,7 +217,7 @@ fn read_local(git: &git2::Repository) -> Local {
         (Some(remote), Some(branch)) => ahead_of(git, branch, remote),
         _ => 0,
     };
-    let dirty = crate::git::clone::tracked_changes(git).unwrap_or(false);
+    let dirty = crate::git::tracked_changes(git, None).unwrap_or(false);
     Local {
         remote,
         remote_branches,

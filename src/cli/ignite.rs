@@ -166,11 +166,11 @@ fn write_format(
     let mut bytes = Vec::new();
     let path = match format {
         EnvFormat::Sh => {
-            emit::write_sh(env, &mut bytes)?;
+            bytes = emit::render_sh(env)?;
             env_file.to_path_buf()
         }
         EnvFormat::Dotenv => {
-            emit::write_dotenv(env, &mut bytes)?;
+            bytes = emit::render_dotenv(env)?;
             env_file.with_extension("env")
         }
         EnvFormat::Json => {

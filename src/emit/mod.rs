@@ -16,7 +16,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 pub(crate) use env::build_env;
-pub(crate) use shell::{quote_word, write_dotenv, write_sh};
+pub(crate) use shell::{quote_word, render_dotenv, render_sh};
 
 /// One line of an env file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -77,8 +77,6 @@ pub(crate) enum EmitError {
         first: String,
         second: String,
     },
-    #[error("cannot write the env file")]
-    Io(#[from] io::Error),
 }
 
 /// Write `value` as pretty JSON followed by a newline.

@@ -5,8 +5,6 @@
 //! `'\''` (close, escaped quote, reopen). That holds for every byte but NUL,
 //! which no shell variable can hold and which git never puts in a name.
 
-use std::io::Write;
-
 use super::{EmitError, Entry, Env};
 
 /// Quote `value` for a POSIX shell so that it reads back as exactly `value`.
@@ -53,17 +51,29 @@ fn check_nul(name: &str, value: &str) -> Result<(), EmitError> {
 }
 
 /// The env file that build and test scripts `source`.
-pub(crate) fn write_sh(env: &Env, out: &mut impl Write) -> Result<(), EmitError> {
+pub(crate) fn render_sh(env: &Env) -> Result<Vec<u8>, EmitError> {
+    render(env, |name, value| {
+        format!("export {name}={}\n", quote_sh(value))
+    })
+}
+
+/// One line per entry: comments as `# text`, variables as `var` writes them.
+fn render(env: &Env, var: impl Fn(&str, &str) -> String) -> Result<Vec<u8>, EmitError> {
+    let mut out = String::new();
     for entry in &env.entries {
         match entry {
-            Entry::Comment(text) => writeln!(out, "# {}", comment_line(text))?,
+            Entry::Comment(text) => {
+                out.push_str("# ");
+                out.push_str(&comment_line(text));
+                out.push('\n');
+            }
             Entry::Var { name, value } => {
                 check_nul(name, value)?;
-                writeln!(out, "export {name}={}", quote_sh(value))?;
+                out.push_str(&var(name, value));
             }
         }
     }
-    Ok(())
+    Ok(out.into_bytes())
 }
 
 /// A dotenv file (Docker Compose's `env_file:`, python-dotenv, direnv's
@@ -79,20 +89,13 @@ pub(crate) fn write_sh(env: &Env, out: &mut impl Write) -> Result<(), EmitError>
 /// - otherwise `NAME="value"` with `\\`, `\"`, `\$` and backtick escaped, the
 ///   escapes of POSIX double quotes: a shell reads the exact value and runs
 ///   nothing, while dotenv readers keep the backslashes before `$` and backtick.
-pub(crate) fn write_dotenv(env: &Env, out: &mut impl Write) -> Result<(), EmitError> {
-    for entry in &env.entries {
-        match entry {
-            Entry::Comment(text) => writeln!(out, "# {}", comment_line(text))?,
-            Entry::Var { name, value } => {
-                check_nul(name, value)?;
-                writeln!(out, "{name}={}", quote_dotenv(value))?;
-            }
-        }
-    }
-    Ok(())
+pub(crate) fn render_dotenv(env: &Env) -> Result<Vec<u8>, EmitError> {
+    render(env, |name, value| {
+        format!("{name}={}\n", quote_dotenv(value))
+    })
 }
 
-/// The quoted value of a dotenv line (see [`write_dotenv`]).
+/// The quoted value of a dotenv line (see [`render_dotenv`]).
 pub(crate) fn quote_dotenv(value: &str) -> String {
     let expands = |c: char| c == '$' || c == '`' || c.is_control();
     if !value.chars().any(expands) {
@@ -206,12 +209,12 @@ pub(crate) mod tests {
     fn nul_is_refused_with_the_name() {
         let mut env = Env::default();
         env.var("A_VERSION", "a\0b");
-        let err = write_sh(&env, &mut Vec::new()).unwrap_err();
+        let err = render_sh(&env).unwrap_err();
         assert_eq!(
             err.to_string(),
             "the value of A_VERSION holds a NUL byte, which no shell variable can hold"
         );
-        assert!(write_dotenv(&env, &mut Vec::new()).is_err());
+        assert!(render_dotenv(&env).is_err());
     }
 
     /// The backtick that the dotenv writer once left alone: loading the file
@@ -219,8 +222,7 @@ pub(crate) mod tests {
     #[test]
     fn dotenv_backticks_do_not_run() {
         let (env, vars) = env_of(&["x`touch${IFS}pwned`".to_owned()], String::new());
-        let mut text = Vec::new();
-        write_dotenv(&env, &mut text).unwrap();
+        let text = render_dotenv(&env).unwrap();
         assert_loads_exactly(&text, &vars, false);
     }
 
@@ -234,8 +236,7 @@ pub(crate) mod tests {
             comment in "[^\0]{0,20}",
         ) {
             let (env, vars) = env_of(&values, comment);
-            let mut text = Vec::new();
-            write_sh(&env, &mut text).unwrap();
+            let text = render_sh(&env).unwrap();
             assert_loads_exactly(&text, &vars, true);
         }
 
@@ -247,8 +248,7 @@ pub(crate) mod tests {
             comment in "[^\0]{0,20}",
         ) {
             let (env, vars) = env_of(&values, comment);
-            let mut text = Vec::new();
-            write_dotenv(&env, &mut text).unwrap();
+            let text = render_dotenv(&env).unwrap();
             assert_loads_exactly(&text, &vars, false);
         }
     }

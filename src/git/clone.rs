@@ -244,20 +244,6 @@ fn clone_source(url: &str) -> &str {
     }
 }
 
-/// Whether tracked files of the checkout differ from HEAD (untracked and
-/// ignored files, and submodules, do not count): a checkout ciux must not move.
-pub(crate) fn tracked_changes(repo: &git2::Repository) -> Result<bool, git2::Error> {
-    let mut options = git2::StatusOptions::new();
-    options
-        .include_untracked(false)
-        .include_ignored(false)
-        .exclude_submodules(true);
-    Ok(repo
-        .statuses(Some(&mut options))?
-        .iter()
-        .any(|e| e.status() != git2::Status::CURRENT))
-}
-
 /// What an existing checkout looks like.
 struct InPlace {
     dirty: bool,
@@ -269,7 +255,7 @@ struct InPlace {
 
 impl InPlace {
     fn read(repo: &git2::Repository, branch: &str, commit: &str) -> Result<Self, git2::Error> {
-        let dirty = tracked_changes(repo)?;
+        let dirty = super::status::tracked_changes(repo, None)?;
         let head_ref = repo.head().ok();
         let full = format!("refs/heads/{branch}");
         let on_branch = head_ref

@@ -13,6 +13,7 @@ mod history;
 mod pack;
 pub(crate) mod remote;
 mod repo;
+mod status;
 mod tags;
 #[cfg(test)]
 mod testing;
@@ -25,5 +26,6 @@ pub(crate) use describe::describe_head;
 pub use error::GitError;
 pub use error::Libgit2;
 pub use repo::Repo;
+pub(crate) use status::tracked_changes;
 pub use tags::SemverTag;
 pub use tags::parse_semver_tag;

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::{Repository, StatusOptions};
+use git2::Repository;
 
 use super::GitError;
 
@@ -113,34 +113,8 @@ impl Repo {
     }
 
     fn has_changes(&self, paths: Option<&[String]>) -> Result<bool, GitError> {
-        // A bare repository (`tag --all` clones missing dependencies bare)
-        // has no work tree to differ from HEAD.
-        if self.git.is_bare() {
-            return Ok(false);
-        }
-        let mut options = StatusOptions::new();
-        options
-            .include_untracked(false)
-            .include_ignored(false)
-            .exclude_submodules(true)
-            .renames_head_to_index(false);
-        if let Some(paths) = paths {
-            if paths.iter().any(|p| p == ".") {
-                // the whole repository
-            } else {
-                options.disable_pathspec_match(false);
-                for path in paths {
-                    options.pathspec(path);
-                }
-            }
-        }
-        let statuses = self
-            .git
-            .statuses(Some(&mut options))
-            .map_err(|source| self.error("cannot read the work tree status", source))?;
-        Ok(statuses
-            .iter()
-            .any(|entry| entry.status() != git2::Status::CURRENT))
+        super::status::tracked_changes(&self.git, paths)
+            .map_err(|source| self.error("cannot read the work tree status", source))
     }
 
     /// Whether this is a shallow clone (history cut by `--depth`).

@@ -6,27 +6,25 @@
 //! the delimiter never occurs in the value, so no value can end itself early
 //! and inject another variable (such as `PATH` or `LD_PRELOAD`).
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use super::{ENV_ENV, ENV_OUTPUT, GithubError};
 use crate::emit::{EmitError, Env};
 
-/// Append the variables of `env` in the multi-line form (comments are dropped:
-/// the runner's format has none).
-pub(crate) fn write_github(env: &Env, out: &mut impl Write) -> Result<(), EmitError> {
+/// The variables of `env` in the multi-line form (comments are dropped: the
+/// runner's format has none).
+pub(crate) fn render_github(env: &Env) -> Result<Vec<u8>, AppendEnvError> {
+    let mut out = Vec::new();
     for (name, value) in env.vars() {
         if value.contains('\0') {
             return Err(EmitError::Nul {
                 name: name.to_owned(),
-            });
+            }
+            .into());
         }
-        super::write_file_command(out, name, value).map_err(|err| match err {
-            GithubError::Write { source, .. } => EmitError::Io(source),
-            other => EmitError::Io(std::io::Error::other(other)),
-        })?;
+        super::write_file_command(&mut out, name, value)?;
     }
-    Ok(())
+    Ok(out)
 }
 
 /// Why `--format github` wrote nothing.
@@ -44,8 +42,7 @@ pub(crate) enum AppendEnvError {
 /// Append the variables of `env` to `$GITHUB_ENV` and `$GITHUB_OUTPUT` (the
 /// runner reads them after the step); returns the files written.
 pub(crate) fn append_env(env: &Env) -> Result<Vec<PathBuf>, AppendEnvError> {
-    let mut bytes = Vec::new();
-    write_github(env, &mut bytes)?;
+    let bytes = render_github(env)?;
     let mut written = Vec::new();
     for var in [ENV_ENV, ENV_OUTPUT] {
         let Some(path) = std::env::var_os(var)
@@ -144,8 +141,7 @@ mod tests {
             "X_WORKBRANCH",
             "main\nPATH=/tmp/evil\nEOF\nLD_PRELOAD<<EOF\n/tmp/x.so",
         );
-        let mut out = Vec::new();
-        write_github(&env, &mut out).unwrap();
+        let out = render_github(&env).unwrap();
         let pairs = parse_github_file(std::str::from_utf8(&out).unwrap()).unwrap();
         assert_eq!(pairs.len(), 1);
         assert_eq!(pairs[0].0, "X_WORKBRANCH");
@@ -159,8 +155,7 @@ mod tests {
             for (i, value) in values.iter().enumerate() {
                 env.var(format!("V{i}"), value.clone());
             }
-            let mut out = Vec::new();
-            write_github(&env, &mut out).unwrap();
+            let out = render_github(&env).unwrap();
             let pairs = parse_github_file(std::str::from_utf8(&out).unwrap()).unwrap();
             let want: Vec<(String, String)> = values.iter().enumerate().map(|(i, v)| (format!("V{i}"), v.clone())).collect();
             prop_assert_eq!(pairs, want);
