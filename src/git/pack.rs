@@ -93,7 +93,12 @@ impl Pack {
                 _ => low + (high - low) / 2,
             };
             probes += 1;
-            match self.id_at(middle)?.cmp(oid) {
+            // The prefix decides all but the last probe without a memcmp call.
+            let found = self.prefix_at(middle)?;
+            let order = found
+                .cmp(&key)
+                .then_with(|| self.id_at(middle).unwrap_or_default().cmp(oid));
+            match order {
                 std::cmp::Ordering::Less => low = middle + 1,
                 std::cmp::Ordering::Greater => high = middle,
                 std::cmp::Ordering::Equal => return self.offset_at(middle),
