@@ -8,15 +8,18 @@
 #
 # Prints the timing (hyperfine when installed, else a loop with `date`) and
 # the check's own summary line. Needs git and bash; builds with --release.
-# OTHER=/path/to/another/ciux times that binary too, on the same workspace.
+# OTHER=/path/to/another/ciux times that binary too, on the same workspace;
+# CIUX_BIN=path skips the release build and measures that binary.
 set -euo pipefail
 N=${N:-20}
 COMMITS=${COMMITS:-1000}
 FILES=${FILES:-1000}
 RUNS=${RUNS:-30}
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
-bin="$PWD/target/release/ciux"
+if [ -z "${CIUX_BIN:-}" ]; then
+  cargo build --release --quiet
+fi
+bin=${CIUX_BIN:-$PWD/target/release/ciux}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
