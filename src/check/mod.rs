@@ -190,9 +190,7 @@ pub(crate) fn check(
             hint: hint.map(str::to_owned),
         };
     let parent = repo.root().parent().unwrap_or(repo.root()).to_path_buf();
-    let (config, tagged, siblings): (_, _, Vec<(String, PathBuf)>) = match resolve_offline(
-        repo.root(),
-    ) {
+    let (config, tagged, siblings): (_, _, Vec<Sibling>) = match resolve_offline(repo.root()) {
         Ok(resolution) => {
             let tagged = resolution
                 .workspace
@@ -202,9 +200,11 @@ pub(crate) fn check(
                 .workspace
                 .dependencies()
                 .filter(|n| n.kind == NodeKind::Git && n.clone)
-                .map(|n| {
-                    let dir = n.dir.clone().unwrap_or_else(|| parent.join(&n.name));
-                    (n.name.clone(), dir)
+                .map(|n| Sibling {
+                    name: n.name.clone(),
+                    dir: n.dir.clone().unwrap_or_else(|| parent.join(&n.name)),
+                    // The resolution's describe of it already read its status.
+                    dirty: n.version.as_deref().map(|v| v.ends_with("-dirty")),
                 })
                 .collect();
             (Some(resolution.project_config()), tagged, siblings)
@@ -235,7 +235,11 @@ pub(crate) fn check(
                 .flat_map(|c| &c.dependencies)
                 .filter(|d| d.clone && matches!(d.kind, DependencyKind::Git { .. }))
                 .filter_map(|d| d.repo_name())
-                .map(|name| (name.to_owned(), parent.join(name)))
+                .map(|name| Sibling {
+                    name: name.to_owned(),
+                    dir: parent.join(name),
+                    dirty: None,
+                })
                 .collect();
             (config, None, siblings)
         }
@@ -323,8 +327,8 @@ pub(crate) fn check(
         }
     }
     let mut repositories = 1;
-    for facts in crate::parallel::map(&siblings, SIBLING_PARALLEL, |(name, dir)| {
-        read_sibling(name, dir)
+    for facts in crate::parallel::map(&siblings, SIBLING_PARALLEL, |s| {
+        read_sibling(&s.name, &s.dir, s.dirty)
     }) {
         if matches!(facts.state, SiblingState::Present(_)) {
             repositories += 1;
@@ -340,6 +344,14 @@ pub(crate) fn check(
         note: LOCAL_REFS_NOTE,
         findings,
     })
+}
+
+/// A sibling to check: where it is, and whether it is dirty when the
+/// resolution already knows.
+struct Sibling {
+    name: String,
+    dir: PathBuf,
+    dirty: Option<bool>,
 }
 
 /// The workspace of the project at `root`, resolved without the network:

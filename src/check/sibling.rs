@@ -173,13 +173,14 @@ pub(crate) fn sibling_findings(project_branch: Option<&str>, facts: &SiblingFact
     findings
 }
 
-/// Read the facts of the sibling `name` at `dir` from its local refs.
-pub(crate) fn read_sibling(name: &str, dir: &Path) -> SiblingFacts {
+/// Read the facts of the sibling `name` at `dir` from its local refs;
+/// `dirty`, when known, spares reading its work-tree status again.
+pub(crate) fn read_sibling(name: &str, dir: &Path, dirty: Option<bool>) -> SiblingFacts {
     let state = if !dir.exists() {
         SiblingState::Missing
     } else {
         match git2::Repository::open(dir) {
-            Ok(git) => SiblingState::Present(Box::new(read_local(&git))),
+            Ok(git) => SiblingState::Present(Box::new(read_local(&git, dirty))),
             Err(_) => SiblingState::NotARepository,
         }
     };
@@ -190,7 +191,7 @@ pub(crate) fn read_sibling(name: &str, dir: &Path) -> SiblingFacts {
     }
 }
 
-fn read_local(git: &git2::Repository) -> Local {
+fn read_local(git: &git2::Repository, dirty: Option<bool>) -> Local {
     let remote = crate::release::branch_remote(git, None);
     let mut remote_branches = BTreeSet::new();
     if let Some(remote) = &remote {
@@ -217,7 +218,7 @@ fn read_local(git: &git2::Repository) -> Local {
         (Some(remote), Some(branch)) => ahead_of(git, branch, remote),
         _ => 0,
     };
-    let dirty = crate::git::tracked_changes(git, None).unwrap_or(false);
+    let dirty = dirty.unwrap_or_else(|| crate::git::tracked_changes(git, None).unwrap_or(false));
     Local {
         remote,
         remote_branches,

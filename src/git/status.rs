@@ -6,16 +6,16 @@
 //! `ciux get revision` with a commit-graph (docs/perf.md). Git answers the
 //! same question by comparing each index entry's recorded `stat` data with
 //! the file's. So do we, first: when every tracked file matches its entry
-//! (and none was written in the same second as the index, where git's
-//! "racily clean" rule would look at content), the work tree is the index,
-//! and only HEAD against the index remains. Anything else (a mismatch, a
+//! (and, where it was written in the same instant as the index, its bytes
+//! are the recorded blob: git's "racily clean" rule), the work tree is the
+//! index, and only HEAD against the index remains. Anything else (a mismatch, a
 //! conflict, an intent-to-add entry, a missing file) is decided by
 //! libgit2's full status, which reads content and applies filters.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use git2::{DiffOptions, IndexEntry, Repository, StatusOptions};
+use git2::{DiffOptions, IndexEntry, ObjectType, Oid, Repository, StatusOptions};
 
 /// Index entry flags (git's `index-format.txt`).
 const STAGE_MASK: u16 = 0x3000;
@@ -85,19 +85,15 @@ fn entry_matches(
     {
         return true;
     }
-    // Racily clean: written no earlier than the index, so a change in the
-    // same instant would not show in the times.
     let mtime = (
         i64::from(entry.mtime.seconds()),
         i64::from(entry.mtime.nanoseconds()),
     );
-    if mtime >= written {
-        return false;
-    }
     let Ok(path) = std::str::from_utf8(&entry.path) else {
         return false;
     };
-    let Ok(meta) = std::fs::symlink_metadata(workdir.join(path)) else {
+    let path = workdir.join(path);
+    let Ok(meta) = std::fs::symlink_metadata(&path) else {
         return false;
     };
     let kind_matches = if entry.mode == SYMLINK {
@@ -106,13 +102,22 @@ fn entry_matches(
         meta.file_type().is_file()
             && (!trust_mode || (meta.mode() & 0o100 != 0) == (entry.mode & 0o100 != 0))
     };
-    kind_matches
+    let stat_matches = kind_matches
         && (meta.mtime(), meta.mtime_nsec()) == mtime
         && meta.ctime() == i64::from(entry.ctime.seconds())
         && meta.ctime_nsec() == i64::from(entry.ctime.nanoseconds())
         // The index keeps the low 32 bits of the size and of the inode.
         && meta.size() as u32 == entry.file_size
-        && meta.ino() as u32 == entry.ino
+        && meta.ino() as u32 == entry.ino;
+    // Racily clean: written no earlier than the index, so a change in the
+    // same instant would not show in the times. As git does, look at the
+    // content (here unfiltered: a file whose bytes are the recorded blob is
+    // unchanged; any other goes to the full status). After a clone or a
+    // checkout these are the files written in the index's last instant.
+    stat_matches
+        && (mtime < written
+            || (meta.file_type().is_file()
+                && Oid::hash_file(ObjectType::Blob, &path).is_ok_and(|id| id == entry.id)))
 }
 
 /// Whether the index differs from HEAD's tree (an unborn HEAD differs from
@@ -207,6 +212,17 @@ mod tests {
         std::os::unix::fs::symlink("src/a.c", dir.join("link")).unwrap();
         git(dir, &["add", "-A"]);
         git(dir, &["commit", "-q", "-m", "one"]);
+        // Written after the index by the clock (a time in the future):
+        // racily clean, decided by the content, which is the blob.
+        let future = SystemTime::now() + Duration::from_secs(3600);
+        std::fs::File::options()
+            .append(true)
+            .open(dir.join("src/a.c"))
+            .unwrap()
+            .set_modified(future)
+            .unwrap();
+        git(dir, &["update-index", "-q", "--refresh"]);
+        assert!(compare(dir, "racily clean"), "racy, same bytes");
         settle(dir);
         assert!(
             compare(dir, "clean"),
