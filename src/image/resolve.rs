@@ -170,7 +170,9 @@ pub(crate) fn explain(
             tracing::debug!("HEAD described at {:?}", started.elapsed());
             Ok((window, head, describer))
         });
-        let join = |what: &str| RegistryError::Unsupported(format!("the {what} thread panicked"));
+        let join = |what: &str| RegistryError::Client {
+            why: format!("the {what} thread panicked"),
+        };
         let listing = listing.map(|h| h.join().unwrap_or_else(|_| Err(join("tag listing"))));
         let inputs = inputs.map(|h| {
             h.join().unwrap_or_else(|_| {

@@ -57,16 +57,16 @@ impl Client {
                 .into_iter()
                 .map(|a| {
                     a.unwrap_or_else(|| {
-                        Err(RegistryError::Unsupported(
-                            "a registry lookup panicked".into(),
-                        ))
+                        Err(RegistryError::Client {
+                            why: "a registry lookup panicked".into(),
+                        })
                     })
                 })
                 .collect(),
             Err(e) => {
                 let text = e.to_string();
                 (0..count)
-                    .map(|_| Err(RegistryError::Unsupported(text.clone())))
+                    .map(|_| Err(RegistryError::Client { why: text.clone() }))
                     .collect()
             }
         }
@@ -117,10 +117,10 @@ impl Client {
         target: &Reference,
     ) -> Result<Option<String>, RegistryError> {
         if source.registry != target.registry {
-            return Err(RegistryError::Unsupported(format!(
-                "cannot promote across registries ({} to {}) by a manifest copy: copy the image with `skopeo copy`",
-                source.registry, target.registry
-            )));
+            return Err(RegistryError::CrossRegistry {
+                source_registry: source.registry.clone(),
+                target_registry: target.registry.clone(),
+            });
         }
         let inner = self.inner();
         let (source, target) = (source.clone(), target.clone());
@@ -136,9 +136,9 @@ impl Client {
                         why: e.to_string(),
                     })?;
                 if json.get("manifests").is_some() {
-                    return Err(RegistryError::Unsupported(format!(
-                        "{source} is a multi-platform index: promote it within its repository, or with `skopeo copy --all`"
-                    )));
+                    return Err(RegistryError::MultiPlatform {
+                        reference: source.to_string(),
+                    });
                 }
                 let blobs: Vec<String> = std::iter::once(&json["config"])
                     .chain(json["layers"].as_array().into_iter().flatten())
@@ -149,17 +149,22 @@ impl Client {
                 }
             }
             let pushed = inner
-                .call(&target, RegistryOperation::Push, "manifest put to", |r, oci_ref| {
-                    let (bytes, media_type) = (found.bytes.clone(), found.media_type.clone());
-                    async move {
-                        let content_type = media_type.parse().map_err(|_| {
-                            oci_client::errors::OciDistributionError::UnsupportedMediaTypeError(
-                                media_type.clone(),
-                            )
-                        })?;
-                        r.oci.push_manifest_raw(&oci_ref, bytes, content_type).await
-                    }
-                })
+                .call(
+                    &target,
+                    RegistryOperation::Push,
+                    "manifest put to",
+                    |r, oci_ref| {
+                        let (bytes, media_type) = (found.bytes.clone(), found.media_type.clone());
+                        async move {
+                            let content_type = media_type.parse().map_err(|_| {
+                                oci_client::errors::OciDistributionError::UnsupportedMediaTypeError(
+                                    media_type.clone(),
+                                )
+                            })?;
+                            r.oci.push_manifest_raw(&oci_ref, bytes, content_type).await
+                        }
+                    },
+                )
                 .await?;
             Ok(pushed.map(|_| found.digest.clone()))
         })
@@ -303,11 +308,11 @@ async fn mount(
     digest: &str,
 ) -> Result<(), RegistryError> {
     let from = source.to_oci();
-    let unsupported = || {
-        RegistryError::Unsupported(format!(
-            "registry {} did not mount blob {digest} from {} into {}: promote within one repository, or copy the image with `skopeo copy`",
-            target.registry, source.repository, target.repository
-        ))
+    let unsupported = || RegistryError::MountRefused {
+        registry: target.registry.clone(),
+        digest: digest.to_owned(),
+        from: source.repository.clone(),
+        into: target.repository.clone(),
     };
     let answer = inner
         .call(

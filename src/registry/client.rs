@@ -197,9 +197,9 @@ impl Client {
         });
         match runtime {
             Ok(runtime) => runtime.block_on(future),
-            Err(why) => Err(RegistryError::Unsupported(format!(
-                "cannot start the registry client's runtime: {why}"
-            ))),
+            Err(why) => Err(RegistryError::Client {
+                why: format!("cannot start its runtime: {why}"),
+            }),
         }
     }
 
@@ -320,7 +320,9 @@ impl Inner {
                 }
             }
         }
-        Err(RegistryError::Unsupported("no attempt was made".into()))
+        Err(RegistryError::Client {
+            why: "no attempt was made".into(),
+        })
     }
 
     /// Before a request: on an anonymous registry, probe `/v2/` once; when

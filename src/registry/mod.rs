@@ -104,6 +104,32 @@ pub enum RegistryError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{0}")]
-    Unsupported(String),
+    /// Promotion by a manifest copy stays within one registry.
+    #[error(
+        "cannot promote across registries ({source_registry} to {target_registry}) by a manifest copy: copy the image with `skopeo copy`"
+    )]
+    CrossRegistry {
+        source_registry: String,
+        target_registry: String,
+    },
+    /// A multi-platform index is promoted within its repository only.
+    #[error(
+        "{reference} is a multi-platform index: promote it within its repository, or with `skopeo copy --all`"
+    )]
+    MultiPlatform { reference: String },
+    /// The target registry answered a cross-repository blob mount with an
+    /// upload instead.
+    #[error(
+        "registry {registry} did not mount blob {digest} from {from} into {into}: promote within one repository, or copy the image with `skopeo copy`"
+    )]
+    MountRefused {
+        registry: String,
+        digest: String,
+        from: String,
+        into: String,
+    },
+    /// The client itself failed (its runtime, a task): a bug or the
+    /// machine, not the registry.
+    #[error("the registry client failed: {why}")]
+    Client { why: String },
 }
