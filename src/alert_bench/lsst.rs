@@ -3,8 +3,8 @@
 //! The writer schema is carried in the source ([`LSST_SCHEMA_JSON`], the
 //! public schema without its doc strings: the same Avro canonical form, tested
 //! against the reference schema) because a run must not depend on files
-//! outside the binary. The encoder is compiled once from that schema, like the
-//! decoder plan: each field gets a value source from its path (the fields the
+//! outside the binary. The encoder is compiled once from that schema as
+//! apache-avro parses it: each field gets a value source from its path (the fields the
 //! LSST rules read, identifiers, times, the light curve) or a generic value of
 //! its Avro type. Packets are therefore valid for the schema by construction,
 //! and alert `i` of seed `s` is a pure function of `(s, i)`, as for the
@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value as Json;
+use apache_avro::Schema;
 
 use super::BenchError;
 use super::avro::Writer;
@@ -189,20 +189,32 @@ fn src_of(path: &str) -> Src {
     }
 }
 
-/// Compiles the schema into an encoder tree.
+/// Compiles the schema, as apache-avro parses it, into an encoder tree.
+#[derive(Default)]
 struct Compiler {
-    named: HashMap<String, Json>,
+    /// Named types met so far, by full name (for references to them).
+    named: HashMap<String, Schema>,
 }
 
 impl Compiler {
-    fn node(&mut self, s: &Json, path: &str, depth: usize) -> Result<Enc, BenchError> {
+    fn node(&mut self, s: &Schema, path: &str, depth: usize) -> Result<Enc, BenchError> {
         if depth > 32 {
             return Err(bad("nested deeper than 32 levels"));
         }
+        let leaf = |prim| Ok(Enc::Leaf(prim, src_of(path)));
         match s {
-            Json::String(t) => self.named_or_prim(t, path, depth),
-            Json::Array(branches) => {
-                let null = branches.iter().position(|b| b == "null");
+            Schema::Null => leaf(Prim::Null),
+            Schema::Boolean => leaf(Prim::Bool),
+            Schema::Int => leaf(Prim::Int),
+            Schema::Long => leaf(Prim::Long),
+            Schema::Float => leaf(Prim::Float),
+            Schema::Double => leaf(Prim::Double),
+            Schema::String => leaf(Prim::Str),
+            Schema::Bytes => leaf(Prim::Bytes),
+            Schema::TimestampMicros => Ok(Enc::Leaf(Prim::Long, Src::TimestampMicros)),
+            Schema::Union(union) => {
+                let branches = union.variants();
+                let null = branches.iter().position(|b| *b == Schema::Null);
                 match (null, branches.len()) {
                     (Some(null), 2) => {
                         let value = 1 - null;
@@ -217,79 +229,37 @@ impl Compiler {
                     _ => Err(bad(format!("union at {path:?} is not [null, T]"))),
                 }
             }
-            Json::Object(o) => {
-                let t = o
-                    .get("type")
-                    .ok_or_else(|| bad(format!("no type at {path:?}")))?;
-                let t = match t {
-                    Json::String(t) => t.as_str(),
-                    other => return self.node(other, path, depth + 1),
-                };
-                match t {
-                    "record" => {
-                        if let Some(name) = o.get("name").and_then(Json::as_str) {
-                            self.named.insert(name.to_string(), s.clone());
-                        }
-                        let fields = o
-                            .get("fields")
-                            .and_then(Json::as_array)
-                            .ok_or_else(|| bad(format!("record at {path:?} has no fields")))?;
-                        let mut out = Vec::with_capacity(fields.len());
-                        for f in fields {
-                            let name = f
-                                .get("name")
-                                .and_then(Json::as_str)
-                                .ok_or_else(|| bad("a field has no name"))?;
-                            let ftype = f
-                                .get("type")
-                                .ok_or_else(|| bad(format!("field {name} has no type")))?;
-                            let fpath = if path.is_empty() {
-                                name.to_string()
-                            } else {
-                                format!("{path}.{name}")
-                            };
-                            out.push(self.node(ftype, &fpath, depth + 1)?);
-                        }
-                        Ok(Enc::Record(out))
-                    }
-                    "array" => {
-                        let items = o.get("items").ok_or_else(|| bad("array without items"))?;
-                        let item = self.node(items, &format!("{path}[]"), depth + 1)?;
-                        Ok(Enc::Array(Box::new(item), src_of(path)))
-                    }
-                    "long"
-                        if o.get("logicalType").and_then(Json::as_str)
-                            == Some("timestamp-micros") =>
-                    {
-                        Ok(Enc::Leaf(Prim::Long, Src::TimestampMicros))
-                    }
-                    other => self.named_or_prim(other, path, depth),
-                }
+            Schema::Record(record) => {
+                self.named.insert(record.name.fullname(None), s.clone());
+                let fields = record
+                    .fields
+                    .iter()
+                    .map(|f| {
+                        let fpath = if path.is_empty() {
+                            f.name.clone()
+                        } else {
+                            format!("{path}.{}", f.name)
+                        };
+                        self.node(&f.schema, &fpath, depth + 1)
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok(Enc::Record(fields))
             }
-            _ => Err(bad(format!("unexpected schema at {path:?}"))),
-        }
-    }
-
-    fn named_or_prim(&mut self, t: &str, path: &str, depth: usize) -> Result<Enc, BenchError> {
-        let prim = match t {
-            "null" => Prim::Null,
-            "boolean" => Prim::Bool,
-            "int" => Prim::Int,
-            "long" => Prim::Long,
-            "float" => Prim::Float,
-            "double" => Prim::Double,
-            "string" => Prim::Str,
-            "bytes" => Prim::Bytes,
-            name => {
+            Schema::Array(array) => {
+                let item = self.node(&array.items, &format!("{path}[]"), depth + 1)?;
+                Ok(Enc::Array(Box::new(item), src_of(path)))
+            }
+            Schema::Ref { name } => {
+                let full = name.fullname(None);
                 let def = self
                     .named
-                    .get(name)
+                    .get(&full)
                     .cloned()
-                    .ok_or_else(|| bad(format!("unknown type {name:?} at {path:?}")))?;
-                return self.node(&def, path, depth + 1);
+                    .ok_or_else(|| bad(format!("unknown type {full:?} at {path:?}")))?;
+                self.node(&def, path, depth + 1)
             }
-        };
-        Ok(Enc::Leaf(prim, src_of(path)))
+            other => Err(bad(format!("unexpected schema at {path:?}: {other:?}"))),
+        }
     }
 }
 
@@ -354,12 +324,8 @@ pub(crate) struct LsstGenerator {
 
 impl LsstGenerator {
     pub(crate) fn new(seed: u64, mix: Mix) -> Result<Self, BenchError> {
-        let json: Json =
-            serde_json::from_str(LSST_SCHEMA_JSON).map_err(|e| bad(format!("not JSON: {e}")))?;
-        let root = Compiler {
-            named: HashMap::new(),
-        }
-        .node(&json, "", 0)?;
+        let schema = Schema::parse_str(LSST_SCHEMA_JSON).map_err(|e| bad(e.to_string()))?;
+        let root = Compiler::default().node(&schema, "", 0)?;
         let mut rng = Rng::new(seed, u64::MAX - 1);
         // Rubin's cutouts are at least 30×30 pixels, larger for large sources.
         let pool = [0, 1, 2].map(|kind| {
