@@ -257,11 +257,11 @@ mod tests {
             version: LOCK_VERSION,
             repositories: repos,
             images: vec![LockedImage {
-                name: "registry.example.org/spark:1".into(),
+                name: "127.0.0.1:9/spark:1".into(),
                 digest: None,
             }],
             packages: vec![LockedPackage {
-                name: "github.com/x/ktbx@v1".into(),
+                name: "127.0.0.1:9/x/ktbx@v1".into(),
             }],
         }
     }

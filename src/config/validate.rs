@@ -501,11 +501,11 @@ mod tests {
     fn urls_and_names() {
         for (url, name) in [
             (
-                "https://github.com/astrolabsoftware/fink-alert-simulator",
+                "https://127.0.0.1:9/astrolabsoftware/fink-alert-simulator",
                 "fink-alert-simulator",
             ),
-            ("https://github.com/a/b.git", "b"),
-            ("git@github.com:a/b.git", "b"),
+            ("https://127.0.0.1:9/a/b.git", "b"),
+            ("git@127.0.0.1:a/b.git", "b"),
             ("file:///tmp/remotes/dep1.git", "dep1"),
             ("../sibling", "sibling"),
             ("ssh://git@host:22/x/y/", "y"),
@@ -543,7 +543,7 @@ mod tests {
             "x:",
             "a b",
             "x/y@sha256:abc",
-            "reg.example.org/Astro/x:1",
+            "127.0.0.1:9/Astro/x:1",
             "UPPER/Case:t@g!",
         ] {
             assert!(check_image(bad).is_err(), "{bad}");
@@ -552,7 +552,7 @@ mod tests {
 
     #[test]
     fn labels() {
-        for ok in ["itest", "ci", "example.com/tier", "a_b.c-d"] {
+        for ok in ["itest", "ci", "127.0.0.1/tier", "a_b.c-d"] {
             assert_eq!(check_label_key(ok), Ok(()), "{ok}");
         }
         for bad in ["", "-a", "a b", "/x", "x/", "a$"] {
@@ -568,10 +568,10 @@ mod tests {
     #[test]
     fn packages() {
         assert_eq!(
-            split_package("github.com/k8s-school/ktbx@v1.1.1-rc7"),
-            Ok(("github.com/k8s-school/ktbx".into(), "v1.1.1-rc7".into()))
+            split_package("127.0.0.1:9/k8s-school/ktbx@v1.1.1-rc7"),
+            Ok(("127.0.0.1:9/k8s-school/ktbx".into(), "v1.1.1-rc7".into()))
         );
-        assert!(split_package("github.com/x").is_err());
+        assert!(split_package("127.0.0.1:9/x").is_err());
         assert!(split_package("@v1").is_err());
     }
 }

@@ -75,8 +75,8 @@ fn toml_errors_name_file_line_column_and_key() {
             "/repo/.ciux.toml:3:1: dependencies[0].clone: `clone` applies to `url` dependencies only",
         ),
         (
-            "[[dependencies]]\npackage = \"github.com/x/y\"\n",
-            "/repo/.ciux.toml:2:1: dependencies[0].package: `github.com/x/y` is not of the form `module@version`",
+            "[[dependencies]]\npackage = \"127.0.0.1:9/x/y\"\n",
+            "/repo/.ciux.toml:2:1: dependencies[0].package: `127.0.0.1:9/x/y` is not of the form `module@version`",
         ),
         (
             "project = \"p\"\n[deploy]\ncommand = \"x\"\nother = 1\n",
@@ -119,7 +119,7 @@ sourcePathes:
   - broker
   - bin
 dependencies:
-  - package: github.com/example/ink@v0.0.1-rc5
+  - package: 127.0.0.1:9/example/ink@v0.0.1-rc5
     labels:
       itest: \"true\"
   - url: https://git.example.org/astro/alert-simulator
@@ -148,7 +148,7 @@ fn legacy_file_reads_into_the_same_configuration() {
     assert_eq!(
         config.dependencies[0].kind,
         DependencyKind::Package {
-            module: "github.com/example/ink".into(),
+            module: "127.0.0.1:9/example/ink".into(),
             version: "v0.0.1-rc5".into()
         }
     );
