@@ -18,7 +18,8 @@ use std::path::Path;
 use git2::Oid;
 use memmap2::Mmap;
 
-const HASH_LEN: usize = 20;
+/// Length of a SHA-1 object id, the only ids git's files hold here.
+pub(super) const HASH_LEN: usize = 20;
 const NO_PARENT: u32 = 0x7000_0000;
 const EXTRA_EDGES: u32 = 0x8000_0000;
 
@@ -142,9 +143,7 @@ impl CommitGraphFile {
         let (layer, record) = self.record(position)?;
         let field = |offset: usize| -> Option<u32> {
             let at = record + HASH_LEN + offset;
-            Some(u32::from_be_bytes(
-                layer.data.get(at..at + 4)?.try_into().ok()?,
-            ))
+            be32(&layer.data, at)
         };
         let (p1, p2, gen_hi, date_lo) = (field(0)?, field(4)?, field(8)?, field(12)?);
         let date = (((gen_hi & 0x3) as i64) << 32) | date_lo as i64;
@@ -160,7 +159,7 @@ impl CommitGraphFile {
                 // Octopus merge: parents 2.. are listed in the EDGE chunk.
                 let mut at = layer.edges? + (p2 & !EXTRA_EDGES) as usize * 4;
                 loop {
-                    let edge = u32::from_be_bytes(layer.data.get(at..at + 4)?.try_into().ok()?);
+                    let edge = be32(&layer.data, at)?;
                     push(edge & !EXTRA_EDGES)?;
                     if edge & EXTRA_EDGES != 0 {
                         break;
@@ -176,7 +175,7 @@ impl CommitGraphFile {
     pub(crate) fn first_parent_at(&self, position: u32) -> Option<Option<u32>> {
         let (layer, record) = self.record(position)?;
         let at = record + HASH_LEN;
-        let p1 = u32::from_be_bytes(layer.data.get(at..at + 4)?.try_into().ok()?);
+        let p1 = be32(&layer.data, at)?;
         if p1 == NO_PARENT {
             Some(None)
         } else {
@@ -231,17 +230,13 @@ impl Layer {
             }
         }
         let fanout = fanout?;
-        let count = u32::from_be_bytes(
-            data.get(fanout + 255 * 4..fanout + 256 * 4)?
-                .try_into()
-                .ok()?,
-        );
+        let count = be32(&data, fanout + 255 * 4)?;
         let (oids, commits) = (oids?, commits?);
         // The fanout counts must never decrease: `find` relies on it.
         let mut previous = 0u32;
         for b in 0..256 {
             let at = fanout + b * 4;
-            let value = u32::from_be_bytes(data.get(at..at + 4)?.try_into().ok()?);
+            let value = be32(&data, at)?;
             if value < previous {
                 return None;
             }
@@ -283,6 +278,11 @@ impl Layer {
         }
         None
     }
+}
+
+/// The big-endian `u32` at `at` of a git file (commit-graph, pack index).
+pub(super) fn be32(data: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(data.get(at..at + 4)?.try_into().ok()?))
 }
 
 #[cfg(test)]

@@ -21,7 +21,8 @@ use flate2::{Decompress, FlushDecompress, Status};
 use git2::Oid;
 use memmap2::Mmap;
 
-const HASH_LEN: usize = 20;
+use super::commit_graph::{HASH_LEN, be32};
+
 const INDEX_MAGIC: &[u8; 4] = b"\xfftOc";
 const INDEX_HEADER: usize = 8;
 const FANOUT_LEN: usize = 256 * 4;
@@ -276,10 +277,6 @@ fn map(path: &Path) -> Option<Mmap> {
 /// The first eight bytes of an object id, as a number ordered like the id.
 fn prefix(id: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(id.get(..8)?.try_into().ok()?))
-}
-
-fn be32(data: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(data.get(at..at + 4)?.try_into().ok()?))
 }
 
 #[cfg(test)]

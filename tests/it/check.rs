@@ -267,7 +267,7 @@ fn siblings_on_the_branch_ci_would_use() {
     let missing = ws.ctx.root.join("ws/epsilon");
     let mut config = config_with(&ws.ctx.root, &["alpha", "beta", "gamma", "delta"]);
     config.push_str(
-        "\n[[dependencies]]\nurl = \"https://example.org/org/epsilon.git\"\nclone = true\n",
+        "\n[[dependencies]]\nurl = \"https://127.0.0.1:9/org/epsilon.git\"\nclone = true\n",
     );
     ws.ctx.repo.commit("epsilon", &[(".ciux.toml", &config)]);
     ws.ctx.repo.git(&["push", "-q"]);
